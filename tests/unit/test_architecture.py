@@ -13,14 +13,23 @@ import pytest
 PKG = Path(__file__).resolve().parents[2] / "src" / "workbench"
 
 RANK = {
-    "errors": 0, "log": 0, "config": 0, "units": 0,
+    "errors": 0,
+    "log": 0,
+    "config": 0,
+    "units": 0,
     "signals": 1,
-    "io": 2, "store": 2,
-    "drivers": 3, "ingest": 3,
-    "recording": 4, "readiness": 4, "mobility": 4,
+    "io": 2,
+    "store": 2,
+    "drivers": 3,
+    "ingest": 3,
+    "recording": 4,
+    "readiness": 4,
+    "mobility": 4,
     "bfr": 5,
-    "demo": 6, "widgets": 6,
-    "reports": 7, "dashboards": 7,
+    "demo": 6,
+    "widgets": 6,
+    "reports": 7,
+    "dashboards": 7,
     "cli": 8,
 }
 #: Same-rank imports that are allowed (importer, imported).
@@ -75,8 +84,12 @@ def test_no_upward_or_sideways_import(path):
         other = _top(module)
         if other is None or other == me or other not in RANK:
             continue
-        if RANK[other] > RANK[me] or (RANK[other] == RANK[me] and (me, other) not in ALLOWED_SIDEWAYS):
-            bad.append(f"{path.name}:{lineno} imports {module} ({me} rank {RANK[me]} -> {other} rank {RANK[other]})")
+        if RANK[other] > RANK[me] or (
+            RANK[other] == RANK[me] and (me, other) not in ALLOWED_SIDEWAYS
+        ):
+            bad.append(
+                f"{path.name}:{lineno} imports {module} ({me} rank {RANK[me]} -> {other} rank {RANK[other]})"
+            )
     assert not bad, "\n".join(bad)
 
 

@@ -1,0 +1,111 @@
+"""``workbench import``: recognise a file, parse it completely, write it in one transaction.
+
+Importers live in modules of this package named ``*_formats.py``; each registers itself with
+:func:`register`. An importer's ``parse`` is pure (no database): it returns table name ->
+rows, and :func:`import_file` writes all of them plus an ``imports`` row in one transaction,
+so a corrupt file writes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import importlib
+import pkgutil
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from workbench.errors import DataFormatError, UnsupportedFormatError
+from workbench.store import Store
+
+
+@dataclass(frozen=True)
+class ImportContext:
+    """What the user told the importer (athlete, unit overrides)."""
+
+    athlete_id: str | None = None
+    rr_unit: str | None = None  # "ms" | "s" to override RR unit detection
+    source_label: str | None = None
+
+
+@dataclass(frozen=True)
+class Importer:
+    """One file format.
+
+    ``sniff(path, head)`` says whether the file looks like this format (``head`` holds its
+    first 64 KiB); ``parse(path, ctx)`` returns ``{table: DataFrame}`` or raises
+    :class:`DataFormatError` naming the file, line/field and reason.
+    """
+
+    name: str
+    description: str
+    sniff: Callable[[Path, bytes], bool]
+    parse: Callable[[Path, ImportContext], Mapping[str, pd.DataFrame]]
+
+
+_REGISTRY: dict[str, Importer] = {}
+_LOADED = False
+
+
+def register(importer: Importer) -> Importer:
+    """Add an importer (idempotent by name)."""
+    _REGISTRY[importer.name] = importer
+    return importer
+
+
+def importers() -> list[Importer]:
+    """Every registered importer (loads the ``*_formats`` modules on first call)."""
+    global _LOADED
+    if not _LOADED:
+        for mod in pkgutil.iter_modules(__path__):
+            if mod.name.endswith("_formats"):
+                importlib.import_module(f"{__name__}.{mod.name}")
+        _LOADED = True
+    return list(_REGISTRY.values())
+
+
+def detect(path: Path) -> Importer:
+    """The importer for ``path``; :class:`UnsupportedFormatError` lists the supported ones."""
+    if not path.is_file():
+        raise DataFormatError("no such file", path=path)
+    with path.open("rb") as fh:
+        head = fh.read(65536)
+    if not head:
+        raise DataFormatError("file is empty", path=path)
+    for imp in importers():
+        if imp.sniff(path, head):
+            return imp
+    supported = "; ".join(f"{i.name} ({i.description})" for i in importers()) or "none registered"
+    raise UnsupportedFormatError(
+        f"format not recognised. Supported formats: {supported}", path=path
+    )
+
+
+def import_file(store: Store, path: str | Path, ctx: ImportContext | None = None) -> dict[str, int]:
+    """Import one file into ``store`` in a single transaction; returns rows written per table."""
+    path = Path(path)
+    ctx = ctx or ImportContext()
+    imp = detect(path)
+    tables = dict(imp.parse(path, ctx))
+    written: dict[str, int] = {}
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    with store.transaction() as conn:
+        for table, rows in tables.items():
+            written[table] = store.write(table, rows, conn=conn)
+        store.write(
+            "imports",
+            [
+                {
+                    "path": str(path.resolve()),
+                    "sha256": digest,
+                    "format": imp.name,
+                    "imported_at": dt.datetime.now(dt.timezone.utc).replace(tzinfo=None),
+                    "rows": sum(written.values()),
+                }
+            ],
+            conn=conn,
+        )
+    return written
