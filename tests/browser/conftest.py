@@ -29,8 +29,9 @@ def launch_chromium(playwright, extra_args: list[str] | None = None):
 
 @pytest.fixture(scope="session")
 def playwright_instance():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as pw:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
         yield pw
 
 
