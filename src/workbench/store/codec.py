@@ -27,7 +27,8 @@ def encode_array(values: np.ndarray | list[float]) -> bytes:
         rounded = np.rint(counts)
         if rounded.min() >= 0 and rounded.max() <= 65535 and np.array_equal(rounded * _BLE_MS, arr):
             return b"q" + rounded.astype("<u2").tobytes()
-    as32 = arr.astype("<f4")
+    with np.errstate(over="ignore", invalid="ignore"):
+        as32 = arr.astype("<f4")
     if np.array_equal(as32.astype(np.float64), arr, equal_nan=True) and np.array_equal(
         np.signbit(as32), np.signbit(arr)
     ):

@@ -1,0 +1,4 @@
+from workbench.cli import main
+import sys
+
+sys.exit(main())
