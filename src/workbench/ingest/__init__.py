@@ -2,8 +2,9 @@
 
 Importers live in modules of this package named ``*_formats.py``; each registers itself with
 :func:`register`. An importer's ``parse`` is pure (no database): it returns table name ->
-rows, and :func:`import_file` writes all of them plus an ``imports`` row in one transaction,
-so a corrupt file writes nothing.
+rows (DataFrames), and under the key ``"recordings"`` a list of :class:`ImportedRecording`
+for sampled signals; :func:`import_file` writes all of it plus an ``imports`` row in one
+transaction, so a corrupt file writes nothing.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ import hashlib
 import importlib
 import pkgutil
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from workbench.errors import DataFormatError, UnsupportedFormatError
@@ -31,6 +33,32 @@ class ImportContext:
     source_label: str | None = None
 
 
+@dataclass
+class ImportedStream:
+    """One stream of an imported recording; ``values`` is (n, channels)."""
+
+    name: str
+    kind: str
+    device: str
+    channel_names: list[str]
+    units: list[str]
+    sampling_rate_hz: float | None
+    t_s: np.ndarray
+    values: np.ndarray
+    device_t_s: np.ndarray | None = None
+
+
+@dataclass
+class ImportedRecording:
+    """A recording parsed from a file: streams plus markers ``(t_s, label, kind)``."""
+
+    title: str
+    started_at: dt.datetime
+    streams: list[ImportedStream]
+    markers: list[tuple[float, str, str]] = field(default_factory=list)
+    notes: str | None = None
+
+
 @dataclass(frozen=True)
 class Importer:
     """One file format.
@@ -43,7 +71,7 @@ class Importer:
     name: str
     description: str
     sniff: Callable[[Path, bytes], bool]
-    parse: Callable[[Path, ImportContext], Mapping[str, pd.DataFrame]]
+    parse: Callable[[Path, ImportContext], Mapping[str, pd.DataFrame | list[ImportedRecording]]]
 
 
 _REGISTRY: dict[str, Importer] = {}
@@ -92,9 +120,14 @@ def import_file(store: Store, path: str | Path, ctx: ImportContext | None = None
     tables = dict(imp.parse(path, ctx))
     written: dict[str, int] = {}
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    recordings = tables.pop("recordings", [])
     with store.transaction() as conn:
         for table, rows in tables.items():
             written[table] = store.write(table, rows, conn=conn)
+        for rec in recordings:
+            _write_recording(store, rec, ctx, conn)
+        if recordings:
+            written["recordings"] = len(recordings)
         store.write(
             "imports",
             [
@@ -109,3 +142,36 @@ def import_file(store: Store, path: str | Path, ctx: ImportContext | None = None
             conn=conn,
         )
     return written
+
+
+_CHUNK = 65536
+
+
+def _write_recording(store: Store, rec: ImportedRecording, ctx: ImportContext, conn) -> int:
+    rid = store.create_recording(
+        rec.title, athlete_id=ctx.athlete_id, started_at=rec.started_at, notes=rec.notes, conn=conn
+    )
+    for s in rec.streams:
+        sid = store.add_stream(
+            rid,
+            s.name,
+            kind=s.kind,
+            device=s.device,
+            channel_names=s.channel_names,
+            units=s.units,
+            sampling_rate_hz=s.sampling_rate_hz,
+            conn=conn,
+        )
+        values = np.asarray(s.values, dtype=np.float64).reshape(len(s.t_s), -1)
+        dev = (
+            np.full(len(s.t_s), np.nan) if s.device_t_s is None else np.asarray(s.device_t_s, float)
+        )
+        for seq, start in enumerate(range(0, max(len(s.t_s), 1), _CHUNK)):
+            sl = slice(start, start + _CHUNK)
+            store.append_chunk(
+                sid, seq, np.asarray(s.t_s[sl], float), dev[sl], values[sl], conn=conn
+            )
+    for t_s, label, kind in rec.markers:
+        store.add_marker(rid, t_s, label, kind, conn=conn)
+    store.update("recordings", {"recording_id": rid}, {"status": "complete"}, conn=conn)
+    return rid

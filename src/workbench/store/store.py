@@ -137,7 +137,11 @@ class Store:
 
     # ----------------------------------------------------------------- writes
     def _prepare_rows(
-        self, table: sa.Table, rows: pd.DataFrame | Iterable[Mapping[str, Any]]
+        self,
+        table: sa.Table,
+        rows: pd.DataFrame | Iterable[Mapping[str, Any]],
+        *,
+        partial: bool = False,
     ) -> list[dict]:
         records = (
             rows.to_dict("records") if isinstance(rows, pd.DataFrame) else [dict(r) for r in rows]
@@ -165,7 +169,7 @@ class Store:
                 ):
                     value = value.date()
                 row[key] = value
-            for col in table.columns:
+            for col in [] if partial else table.columns:
                 if (
                     not col.nullable
                     and col.name not in row
@@ -213,13 +217,23 @@ class Store:
             result = conn.execute(tbl.insert().values(**prepared))
         return int(result.inserted_primary_key[0])
 
-    def update(self, table: str, key: Mapping[str, Any], values: Mapping[str, Any]) -> int:
+    def update(
+        self,
+        table: str,
+        key: Mapping[str, Any],
+        values: Mapping[str, Any],
+        *,
+        conn: Connection | None = None,
+    ) -> int:
         """Update the rows matching ``key`` (column -> value); returns rows changed."""
         tbl = self._table(table)
-        (prepared,) = self._prepare_rows(tbl, [values]) if values else ({},)
+        (prepared,) = self._prepare_rows(tbl, [values], partial=True)
         cond = sa.and_(*[tbl.c[k] == _to_python(v) for k, v in key.items()])
-        with self.transaction() as conn:
-            return conn.execute(tbl.update().where(cond).values(**prepared)).rowcount
+        stmt = tbl.update().where(cond).values(**prepared)
+        if conn is not None:
+            return conn.execute(stmt).rowcount
+        with self.transaction() as own:
+            return own.execute(stmt).rowcount
 
     def delete(self, table: str, **key: Any) -> int:
         """Delete the rows whose columns equal ``key``; returns rows deleted."""
@@ -355,6 +369,7 @@ class Store:
         athlete_id: str | None = None,
         started_at: dt.datetime | None = None,
         notes: str | None = None,
+        conn: Connection | None = None,
     ) -> int:
         """Start a recording row (status ``recording``) and return its id."""
         return self.insert_one(
@@ -366,6 +381,7 @@ class Store:
                 "status": "recording",
                 "started_at": started_at or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None),
             },
+            conn=conn,
         )
 
     def add_stream(
@@ -378,6 +394,7 @@ class Store:
         channel_names: list[str],
         units: list[str],
         sampling_rate_hz: float | None,
+        conn: Connection | None = None,
     ) -> int:
         """Declare a stream of a recording; returns its ``stream_id``."""
         if len(channel_names) != len(units):
@@ -395,6 +412,7 @@ class Store:
                 "units": json.dumps(list(units)),
                 "sampling_rate_hz": sampling_rate_hz,
             },
+            conn=conn,
         )
 
     def append_chunk(
@@ -431,11 +449,20 @@ class Store:
         else:
             conn.execute(TABLES["recording_chunks"].insert(), [row])
 
-    def add_marker(self, recording_id: int, t_s: float, label: str, kind: str = "marker") -> int:
+    def add_marker(
+        self,
+        recording_id: int,
+        t_s: float,
+        label: str,
+        kind: str = "marker",
+        *,
+        conn: Connection | None = None,
+    ) -> int:
         """Add a marker/lap to a recording at ``t_s`` seconds from its start."""
         return self.insert_one(
             "recording_markers",
             {"recording_id": recording_id, "t_s": float(t_s), "label": label, "kind": kind},
+            conn=conn,
         )
 
     def finish_recording(
