@@ -1,1 +1,22 @@
-"""readiness."""
+"""Readiness analytics: baselines, readiness score, training load, trajectory, warnings.
+
+Public API (stable): :func:`load_inputs`, :class:`ReadinessInputs`, :func:`compute_readiness`,
+:func:`squad_summary`, :func:`recovery_trajectory`, :func:`validate_readiness`,
+:func:`training_load`. Every score comes with its contributors, weights and reasons.
+"""
+
+from workbench.readiness.daily import COLUMNS, WEIGHTS, compute_readiness
+from workbench.readiness.inputs import ReadinessInputs, daily_hrv, daily_wellness, load_inputs
+from workbench.readiness.load import ACWR_METHODS, training_load
+
+__all__ = [
+    "ACWR_METHODS",
+    "COLUMNS",
+    "WEIGHTS",
+    "ReadinessInputs",
+    "compute_readiness",
+    "daily_hrv",
+    "daily_wellness",
+    "load_inputs",
+    "training_load",
+]
