@@ -226,13 +226,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _load_plugins() -> None:
-    """Commands defined by higher layers (reports, dashboards) register themselves on import."""
+    """Sub-commands of higher layers: each module lists ``COMMANDS = [(name, help, configure, run)]``.
+
+    (They cannot import this module: ``cli`` is the top layer.)
+    """
     import importlib
     import importlib.util
 
     for module in ("workbench.reports.cli", "workbench.dashboards.cli"):
         if importlib.util.find_spec(module.rsplit(".", 1)[0]) and importlib.util.find_spec(module):
-            importlib.import_module(module)
+            for name, help_text, configure, run in importlib.import_module(module).COMMANDS:
+                _COMMANDS[name] = (run, configure, help_text)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
