@@ -1,0 +1,805 @@
+"""Heart-rate variability from RR/NN intervals: artefact correction, time, frequency, nonlinear.
+
+All functions are pure (numpy/pandas/scipy, no I/O). Intervals are in milliseconds. Every
+function accepts one series (1-D array-like) or a list of series; the result has one row per
+series. :func:`hrv_time` computes a whole batch at once on padded 2-D blocks (row sums,
+row sorts, prefix sums), which is what makes a squad's season fast.
+
+Column names follow NeuroKit2 (``HRV_MeanNN`` ...) so results can be compared one to one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from workbench.errors import DataFormatError
+
+__all__ = [
+    "RRCleanResult",
+    "rr_clean",
+    "hrv_time",
+    "hrv_frequency",
+    "hrv_nonlinear",
+    "HRV_TIME_COLUMNS",
+    "HRV_FREQUENCY_BANDS_HZ",
+]
+
+RRInput = Sequence[float] | np.ndarray
+RRBatch = RRInput | Sequence[RRInput]
+
+HRV_TIME_COLUMNS: tuple[str, ...] = (
+    "HRV_MeanNN",
+    "HRV_SDNN",
+    "HRV_SDANN1",
+    "HRV_SDNNI1",
+    "HRV_SDANN2",
+    "HRV_SDNNI2",
+    "HRV_SDANN5",
+    "HRV_SDNNI5",
+    "HRV_RMSSD",
+    "HRV_SDSD",
+    "HRV_CVNN",
+    "HRV_CVSD",
+    "HRV_MedianNN",
+    "HRV_MadNN",
+    "HRV_MCVNN",
+    "HRV_IQRNN",
+    "HRV_SDRMSSD",
+    "HRV_Prc20NN",
+    "HRV_Prc80NN",
+    "HRV_pNN50",
+    "HRV_pNN20",
+    "HRV_MinNN",
+    "HRV_MaxNN",
+    "HRV_HTI",
+    "HRV_lnRMSSD",
+)
+
+#: Frequency bands (Hz) as in NeuroKit2 / Task Force 1996.
+HRV_FREQUENCY_BANDS_HZ: dict[str, tuple[float, float]] = {
+    "ULF": (0.0, 0.0033),
+    "VLF": (0.0033, 0.04),
+    "LF": (0.04, 0.15),
+    "HF": (0.15, 0.4),
+    "VHF": (0.4, 0.5),
+}
+
+_HTI_BINSIZE_MS = 1000.0 / 128.0  # NeuroKit2 / Task Force: 1/128 s
+_MAD_CONSTANT = 1.4826
+_BLOCK_ELEMENTS = 4_000_000  # padded block size for batched time-domain work
+
+
+# --------------------------------------------------------------------------- input handling
+def _is_batch(rr: RRBatch) -> bool:
+    if isinstance(rr, np.ndarray):
+        if rr.dtype == object:
+            return True
+        if rr.ndim > 1:
+            raise DataFormatError(
+                f"RR input must be 1-D (one series) or a list of 1-D series, got shape {rr.shape}"
+            )
+        return False
+    if isinstance(rr, pd.Series):
+        return False
+    if isinstance(rr, (list, tuple)):
+        return len(rr) > 0 and all(isinstance(r, (np.ndarray, list, tuple, pd.Series)) for r in rr)
+    return False
+
+
+def _as_series(rr: RRInput, index: int | None = None) -> np.ndarray:
+    where = "" if index is None else f"series {index}: "
+    try:
+        x = np.asarray(rr, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise DataFormatError(f"{where}RR intervals must be numbers in ms ({exc})") from None
+    if x.ndim != 1:
+        raise DataFormatError(f"{where}RR intervals must be a 1-D array, got shape {x.shape}")
+    bad = ~np.isfinite(x) | (x <= 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise DataFormatError(
+            f"{where}RR interval {i} is {x[i]!r}: intervals must be finite and > 0 ms; "
+            "drop gaps or split the recording before analysis"
+        )
+    return x
+
+
+def _as_batch(rr: RRBatch) -> tuple[list[np.ndarray], bool]:
+    if _is_batch(rr):
+        return [_as_series(r, i) for i, r in enumerate(rr)], True  # type: ignore[union-attr]
+    return [_as_series(rr)], False  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- rr_clean
+@dataclass(frozen=True)
+class RRCleanResult:
+    """Outcome of :func:`rr_clean`.
+
+    Attributes
+    ----------
+    nn_ms:
+        Corrected NN intervals (ms).
+    artifact_pct:
+        Corrected beats as a percentage of the input intervals (all passes).
+    n_missed, n_extra, n_ectopic, n_longshort:
+        Number of corrected beats of each kind, summed over all passes.
+    positions:
+        Kind -> indices into the *input* ``rr_ms`` of the intervals flagged in the first
+        pass (the interval that ends at the flagged beat).
+    n_passes:
+        Detection passes run (the correction repeats while the artefact count falls).
+    note:
+        Why nothing was done (series too short), else empty.
+    """
+
+    nn_ms: np.ndarray
+    artifact_pct: float
+    n_missed: int
+    n_extra: int
+    n_ectopic: int
+    n_longshort: int
+    positions: dict[str, np.ndarray] = field(default_factory=dict)
+    n_passes: int = 0
+    note: str = ""
+
+    @property
+    def n_corrected(self) -> int:
+        """Total corrected beats."""
+        return self.n_missed + self.n_extra + self.n_ectopic + self.n_longshort
+
+    @property
+    def quality(self) -> str:
+        """``good`` (<= 2 % corrected), ``fair`` (<= 5 %) or ``unreliable`` (> 5 %)."""
+        if self.artifact_pct <= 2.0:
+            return "good"
+        if self.artifact_pct <= 5.0:
+            return "fair"
+        return "unreliable"
+
+
+def _rolling_threshold(x: np.ndarray, alpha: float, window: int) -> np.ndarray:
+    s = pd.Series(np.abs(x))
+    roll = s.rolling(window, center=True, min_periods=1)
+    q1 = roll.quantile(0.25).to_numpy()
+    q3 = roll.quantile(0.75).to_numpy()
+    return alpha * ((q3 - q1) / 2.0)
+
+
+def _find_artifacts(
+    peaks_s: np.ndarray,
+    *,
+    c1: float,
+    c2: float,
+    alpha: float,
+    window_width: int,
+    medfilt_order: int,
+) -> dict[str, list[int]]:
+    """Lipponen & Tarvainen (2019) beat classification; indices are peak indices."""
+    rr = np.ediff1d(peaks_s, to_begin=0.0)
+    rr[0] = np.mean(rr[1:]) if rr.size > 1 else 1.0
+    drrs = np.ediff1d(rr, to_begin=0.0)
+    drrs[0] = np.mean(drrs[1:]) if drrs.size > 1 else 0.0
+    th1 = _rolling_threshold(drrs, alpha, window_width)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        drrs = np.where(th1 != 0, drrs / np.where(th1 != 0, th1, 1.0), np.nan)
+
+    pad = np.pad(drrs, 2, "reflect")
+    prev1, next1, next2 = pad[1:-3], pad[3:-1], pad[4:]
+    with np.errstate(invalid="ignore"):
+        s12 = np.where(
+            drrs > 0, np.maximum(prev1, next1), np.where(drrs < 0, np.minimum(prev1, next1), 0.0)
+        )
+        s22 = np.where(
+            drrs >= 0, np.minimum(next1, next2), np.where(drrs < 0, np.maximum(next1, next2), 0.0)
+        )
+
+    medrr = pd.Series(rr).rolling(medfilt_order, center=True, min_periods=1).median().to_numpy()
+    mrrs = rr - medrr
+    mrrs[mrrs < 0] *= 2.0
+    th2 = _rolling_threshold(mrrs, alpha, window_width)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mrrs = np.where(th2 != 0, mrrs / np.where(th2 != 0, th2, 1.0), np.nan)
+
+    out: dict[str, list[int]] = {"ectopic": [], "missed": [], "extra": [], "longshort": []}
+    n = rr.size
+    with np.errstate(invalid="ignore"):
+        candidates = np.flatnonzero(~(np.abs(drrs) <= 1.0))
+    ci = 0
+    i = 0
+    while i < n - 2:
+        while ci < candidates.size and candidates[ci] < i:
+            ci += 1
+        if ci >= candidates.size:
+            break
+        i = int(candidates[ci])
+        if i >= n - 2:
+            break
+        d = drrs[i]
+        if (d > 1 and s12[i] < (-c1 * d - c2)) or (d < -1 and s12[i] > (-c1 * d + c2)):
+            out["ectopic"].append(i)
+            i += 1
+            continue
+        if not (abs(d) > 1 or abs(mrrs[i]) > 3):
+            i += 1
+            continue
+        cands = [i]
+        if abs(drrs[i + 1]) < abs(drrs[i + 2]):
+            cands.append(i + 1)
+        for j in cands:
+            eq3 = drrs[j] > 1 and s22[j] < -1
+            eq4 = abs(mrrs[j]) > 3
+            eq5 = drrs[j] < -1 and s22[j] > 1
+            if not (eq3 or eq4 or eq5):
+                i += 1
+                continue
+            eq6 = abs(rr[j] / 2 - medrr[j]) < th2[j]
+            eq7 = abs(rr[j] + rr[j + 1] - medrr[j]) < th2[j]
+            if eq5 and eq7:
+                out["extra"].append(j)
+            elif eq3 and eq6:
+                out["missed"].append(j)
+            else:
+                out["longshort"].append(j)
+            i += 1
+    return out
+
+
+def _shift(source: list[int], update: list[int], step: int) -> list[int]:
+    for s in source:
+        update = [u + step if u > s else u for u in update]
+    return sorted(set(update))
+
+
+def _correct(artifacts: dict[str, list[int]], peaks: np.ndarray) -> np.ndarray:
+    extra, missed = artifacts["extra"], artifacts["missed"]
+    ectopic, longshort = artifacts["ectopic"], artifacts["longshort"]
+    if extra:
+        peaks = np.delete(peaks, extra)
+        missed = _shift(extra, missed, -1)
+        ectopic = _shift(extra, ectopic, -1)
+        longshort = _shift(extra, longshort, -1)
+    if missed:
+        idx = np.asarray(missed)
+        idx = idx[(idx > 1) & (idx < peaks.size)]
+        peaks = np.insert(peaks, idx, (peaks[idx - 1] + peaks[idx]) / 2.0)
+        ectopic = _shift(missed, ectopic, 1)
+        longshort = _shift(missed, longshort, 1)
+    for group in (ectopic, longshort):
+        if group:
+            idx = np.asarray(group)
+            idx = idx[(idx > 1) & (idx < peaks.size - 1)]
+            peaks = peaks.copy()
+            peaks[idx] = (peaks[idx - 1] + peaks[idx + 1]) / 2.0
+            peaks.sort(kind="mergesort")
+    return peaks
+
+
+def _rr_clean_one(
+    rr_ms: np.ndarray,
+    *,
+    iterative: bool,
+    c1: float,
+    c2: float,
+    alpha: float,
+    window_width: int,
+    medfilt_order: int,
+) -> RRCleanResult:
+    kinds = ("missed", "extra", "ectopic", "longshort")
+    if rr_ms.size < 4:
+        return RRCleanResult(
+            nn_ms=rr_ms.copy(),
+            artifact_pct=0.0,
+            n_missed=0,
+            n_extra=0,
+            n_ectopic=0,
+            n_longshort=0,
+            positions={k: np.zeros(0, dtype=np.int64) for k in kinds},
+            n_passes=0,
+            note=f"{rr_ms.size} intervals: at least 4 are needed for artefact detection",
+        )
+    params = dict(c1=c1, c2=c2, alpha=alpha, window_width=window_width, medfilt_order=medfilt_order)
+    peaks = np.concatenate([[0.0], np.cumsum(rr_ms)]) / 1000.0  # beat times, s
+    arts = _find_artifacts(peaks, **params)
+    positions = {k: np.asarray(arts[k], dtype=np.int64) - 1 for k in kinds}
+    counts = {k: len(arts[k]) for k in kinds}
+    peaks = _correct(arts, peaks)
+    n_passes = 1
+    current = sum(counts.values())
+    while iterative and current > 0:
+        new = _find_artifacts(peaks, **params)
+        n_passes += 1
+        n_new = sum(len(v) for v in new.values())
+        if n_new >= current:
+            break
+        for k in kinds:
+            counts[k] += len(new[k])
+        current = n_new
+        peaks = _correct(new, peaks)
+    nn_ms = np.diff(peaks) * 1000.0
+    total = sum(counts.values())
+    return RRCleanResult(
+        nn_ms=nn_ms,
+        artifact_pct=100.0 * total / rr_ms.size,
+        n_missed=counts["missed"],
+        n_extra=counts["extra"],
+        n_ectopic=counts["ectopic"],
+        n_longshort=counts["longshort"],
+        positions=positions,
+        n_passes=n_passes,
+    )
+
+
+def rr_clean(
+    rr_ms: RRBatch,
+    *,
+    iterative: bool = True,
+    c1: float = 0.13,
+    c2: float = 0.17,
+    alpha: float = 5.2,
+    window_width: int = 91,
+    medfilt_order: int = 11,
+) -> RRCleanResult | list[RRCleanResult]:
+    """Detect and correct RR artefacts (Lipponen & Tarvainen 2019, the Kubios method).
+
+    Beats are classified from successive-difference and median-deviation series with
+    time-varying thresholds into missed, extra, ectopic and long/short beats; extra beats are
+    removed, missed beats inserted at the midpoint, ectopic and long/short beats moved to the
+    midpoint of their neighbours. Detection repeats while the number of artefacts falls.
+    The algorithm follows NeuroKit2 ``signal_fixpeaks(method="kubios")`` but works on beat
+    times in floating point (no rounding to samples).
+
+    Parameters
+    ----------
+    rr_ms:
+        RR intervals (ms), or a list of such series.
+    iterative:
+        Repeat detection and correction while the artefact count decreases.
+    c1, c2, alpha, window_width, medfilt_order:
+        Algorithm constants of Lipponen & Tarvainen (2019) (window sizes in beats).
+
+    Returns
+    -------
+    RRCleanResult or list of RRCleanResult
+        Corrected NN series (ms), share (%) and kinds of corrected beats, first-pass positions.
+
+    Raises
+    ------
+    DataFormatError
+        If an interval is non-finite or not positive.
+    """
+    series, batch = _as_batch(rr_ms)
+    out = [
+        _rr_clean_one(
+            s,
+            iterative=iterative,
+            c1=c1,
+            c2=c2,
+            alpha=alpha,
+            window_width=window_width,
+            medfilt_order=medfilt_order,
+        )
+        for s in series
+    ]
+    return out if batch else out[0]
+
+
+# --------------------------------------------------------------------------- hrv_time
+def _percentile_sorted(s: np.ndarray, n: np.ndarray, q: float) -> np.ndarray:
+    """Linear-interpolated percentile (numpy default) of each row's first ``n`` sorted values."""
+    pos = (q / 100.0) * (n - 1)
+    lo = np.floor(pos).astype(np.int64)
+    hi = np.minimum(lo + 1, n - 1)
+    frac = pos - lo
+    rows = np.arange(s.shape[0])
+    a = s[rows, lo]
+    b = s[rows, hi]
+    diff = b - a
+    # numpy's _lerp: a + diff*t, and b - diff*(1-t) when t >= 0.5
+    return np.where(frac >= 0.5, b - diff * (1.0 - frac), a + diff * frac)
+
+
+def _windows_sd(x: np.ndarray, n: np.ndarray, window_min: int) -> tuple[np.ndarray, np.ndarray]:
+    """SDANN and SDNNI (NeuroKit2 definitions) per row for windows of ``window_min`` minutes."""
+    k = x.shape[0]
+    sdann = np.full(k, np.nan)
+    sdnni = np.full(k, np.nan)
+    w_ms = window_min * 60 * 1000
+    x0 = np.where(np.isnan(x), 0.0, x)
+    # NeuroKit2: t = nancumsum(rri / 1000); c = (t - t[0]) * 1000 + rri[0]
+    t = np.cumsum(x0 / 1000.0, axis=1)
+    c = (t - t[:, :1]) * 1000.0 + x0[:, :1]
+    last = c[np.arange(k), n - 1]
+    n_windows = np.round(last / w_ms).astype(np.int64)
+    for r in np.flatnonzero(n_windows >= 3):
+        nr = int(n[r])
+        cr = c[r, :nr]
+        xr = x0[r, :nr]
+        mu = xr.mean()
+        dev = xr - mu
+        p1 = np.concatenate([[0.0], np.cumsum(dev)])
+        p2 = np.concatenate([[0.0], np.cumsum(dev * dev)])
+        edges = np.arange(n_windows[r] + 1) * float(w_ms)
+        start = np.searchsorted(cr, edges[:-1], side="left")
+        end = np.searchsorted(cr, edges[1:], side="left") - 1  # exclusive end, as NeuroKit2
+        m = (end - start).astype(np.float64)
+        s1 = p1[np.maximum(end, start)] - p1[start]
+        s2 = p2[np.maximum(end, start)] - p2[start]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            means = np.where(m > 0, s1 / m, np.nan) + mu
+            var = np.where(m > 1, (s2 - s1 * s1 / np.where(m > 0, m, 1.0)) / (m - 1), np.nan)
+        var = np.maximum(var, 0.0)
+        valid_means = means[np.isfinite(means)]
+        if valid_means.size > 1:
+            sdann[r] = np.std(valid_means, ddof=1)
+        sds = np.sqrt(var[np.isfinite(var)])
+        if sds.size:
+            sdnni[r] = sds.mean()
+    return sdann, sdnni
+
+
+def _hti_sorted(s: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """HRV triangular index from row-sorted values: n / tallest bin of a 1/128-s histogram."""
+    k, width = s.shape
+    mx = s[np.arange(k), n - 1]
+    n_bins = np.ceil((mx + _HTI_BINSIZE_MS) / _HTI_BINSIZE_MS).astype(np.int64) - 1
+    with np.errstate(invalid="ignore"):
+        b = np.floor(s / _HTI_BINSIZE_MS)
+    b = np.minimum(b, (n_bins - 1)[:, None])
+    valid = np.arange(width)[None, :] < n[:, None]
+    # run lengths of equal bin indices along each sorted row
+    new_run = np.ones_like(valid)
+    new_run[:, 1:] = b[:, 1:] != b[:, :-1]
+    new_run &= valid
+    flat_valid = valid.ravel()
+    run_id = np.cumsum(new_run.ravel()) - 1
+    counts = np.bincount(run_id[flat_valid], minlength=int(new_run.sum()))
+    run_rows = np.repeat(np.arange(k), new_run.sum(axis=1))
+    tallest = np.zeros(k)
+    np.maximum.at(tallest, run_rows, counts)
+    return n / tallest
+
+
+def _time_block(block: list[np.ndarray]) -> np.ndarray:
+    k = len(block)
+    n = np.array([b.size for b in block], dtype=np.int64)
+    width = int(n.max())
+    x = np.full((k, width), np.nan)
+    for r, b in enumerate(block):
+        x[r, : b.size] = b
+    valid = np.arange(width)[None, :] < n[:, None]
+    x0 = np.where(valid, x, 0.0)
+    nf = n.astype(np.float64)
+    out = np.full((k, len(HRV_TIME_COLUMNS)), np.nan)
+    col = {name: i for i, name in enumerate(HRV_TIME_COLUMNS)}
+
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = x0.sum(axis=1) / nf
+        dev = np.where(valid, x - mean[:, None], 0.0)
+        sdnn = np.sqrt((dev * dev).sum(axis=1) / (nf - 1))
+        d = np.diff(x, axis=1)  # NaN across padding
+        dvalid = ~np.isnan(d)
+        nd = dvalid.sum(axis=1).astype(np.float64)
+        d0 = np.where(dvalid, d, 0.0)
+        rmssd = np.sqrt((d0 * d0).sum(axis=1) / nd)
+        dmean = d0.sum(axis=1) / nd
+        ddev = np.where(dvalid, d - dmean[:, None], 0.0)
+        sdsd = np.sqrt((ddev * ddev).sum(axis=1) / (nd - 1))
+        ad = np.abs(d0)
+        nn50 = ((ad > 50) & dvalid).sum(axis=1)
+        nn20 = ((ad > 20) & dvalid).sum(axis=1)
+
+        s = np.sort(x, axis=1)  # NaN padding sorts last
+        median = _percentile_sorted(s, n, 50.0)
+        absdev = np.sort(np.abs(x - median[:, None]), axis=1)
+        mad = _percentile_sorted(absdev, n, 50.0) * _MAD_CONSTANT
+        q25 = _percentile_sorted(s, n, 25.0)
+        q75 = _percentile_sorted(s, n, 75.0)
+
+        out[:, col["HRV_MeanNN"]] = mean
+        out[:, col["HRV_SDNN"]] = sdnn
+        for w in (1, 2, 5):
+            sdann, sdnni = _windows_sd(x, n, w)
+            out[:, col[f"HRV_SDANN{w}"]] = sdann
+            out[:, col[f"HRV_SDNNI{w}"]] = sdnni
+        out[:, col["HRV_RMSSD"]] = rmssd
+        out[:, col["HRV_SDSD"]] = sdsd
+        out[:, col["HRV_CVNN"]] = sdnn / mean
+        out[:, col["HRV_CVSD"]] = rmssd / mean
+        out[:, col["HRV_MedianNN"]] = median
+        out[:, col["HRV_MadNN"]] = mad
+        out[:, col["HRV_MCVNN"]] = mad / median
+        out[:, col["HRV_IQRNN"]] = q75 - q25
+        out[:, col["HRV_SDRMSSD"]] = sdnn / rmssd
+        out[:, col["HRV_Prc20NN"]] = _percentile_sorted(s, n, 20.0)
+        out[:, col["HRV_Prc80NN"]] = _percentile_sorted(s, n, 80.0)
+        out[:, col["HRV_pNN50"]] = nn50 / (nd + 1) * 100.0
+        out[:, col["HRV_pNN20"]] = nn20 / (nd + 1) * 100.0
+        out[:, col["HRV_MinNN"]] = s[:, 0]
+        out[:, col["HRV_MaxNN"]] = s[np.arange(k), n - 1]
+        out[:, col["HRV_HTI"]] = _hti_sorted(s, n)
+        out[:, col["HRV_lnRMSSD"]] = np.log(rmssd)
+    return out
+
+
+def hrv_time(rr_ms: RRBatch) -> pd.DataFrame:
+    """Time-domain HRV of one or many NN series (ms), computed as one batch.
+
+    Definitions follow NeuroKit2 ``hrv_time`` exactly (values agree to ~1e-12 relative):
+    sample SD (ddof 1), ``pNNx`` = count(|ΔNN| > x ms) / (number of diffs + 1) × 100,
+    ``MadNN`` = 1.4826 × median absolute deviation, percentiles with linear interpolation,
+    SDANN/SDNNI over 1-, 2- and 5-min windows (NaN with fewer than 3 windows), HTI with
+    1/128-s bins. NeuroKit2's ``HRV_TINN`` (a brute-force triangle search) is not computed.
+
+    Parameters
+    ----------
+    rr_ms:
+        NN intervals (ms) of one reading, or a list of readings (one row each).
+        Use :func:`rr_clean` first; intervals must be finite and > 0.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per series with columns :data:`HRV_TIME_COLUMNS`: ``HRV_MeanNN``,
+        ``HRV_SDNN``, ``HRV_SDANN{1,2,5}``, ``HRV_SDNNI{1,2,5}``, ``HRV_RMSSD``, ``HRV_SDSD``
+        (ms), ``HRV_CVNN``, ``HRV_CVSD`` (ratios), ``HRV_MedianNN``, ``HRV_MadNN`` (ms),
+        ``HRV_MCVNN``, ``HRV_IQRNN`` (ms), ``HRV_SDRMSSD``, ``HRV_Prc20NN``, ``HRV_Prc80NN``
+        (ms), ``HRV_pNN50``, ``HRV_pNN20`` (%), ``HRV_MinNN``, ``HRV_MaxNN`` (ms),
+        ``HRV_HTI`` and ``HRV_lnRMSSD`` (ln of RMSSD in ms). A series with fewer than 2
+        intervals gives a row of NaN.
+
+    Raises
+    ------
+    DataFormatError
+        If an interval is non-finite or not positive.
+    """
+    series, _ = _as_batch(rr_ms)
+    result = np.full((len(series), len(HRV_TIME_COLUMNS)), np.nan)
+    lengths = np.array([s.size for s in series], dtype=np.int64)
+    order = np.argsort(lengths, kind="stable")
+    order = order[lengths[order] >= 2]
+    start = 0
+    while start < order.size:
+        width = int(lengths[order[start]])
+        stop = start + 1
+        # rows of similar length (<= 2x) share a padded block of bounded size
+        while (
+            stop < order.size
+            and lengths[order[stop]] <= 2 * width
+            and (stop - start + 1) * int(lengths[order[stop]]) <= _BLOCK_ELEMENTS
+        ):
+            stop += 1
+        idx = order[start:stop]
+        result[idx] = _time_block([series[i] for i in idx])
+        start = stop
+    return pd.DataFrame(result, columns=list(HRV_TIME_COLUMNS))
+
+
+# --------------------------------------------------------------------------- hrv_frequency
+def _lomb_psd(t_s: np.ndarray, y: np.ndarray, freqs_hz: np.ndarray) -> np.ndarray:
+    """Generalised (floating-mean) Lomb–Scargle periodogram, PSD normalisation (y units² / Hz·…).
+
+    Same definition as astropy ``LombScargle(t, y, normalization="psd")`` with unit errors.
+    """
+    n = t_s.size
+    w = np.full(n, 1.0 / n)
+    y = y - np.dot(w, y)
+    out = np.empty(freqs_hz.size)
+    chunk = max(1, 2_000_000 // max(n, 1))
+    for a in range(0, freqs_hz.size, chunk):
+        omega = 2.0 * np.pi * freqs_hz[a : a + chunk, None]
+        ot = omega * t_s[None, :]
+        s = (w * np.sin(ot)).sum(axis=1)
+        c = (w * np.cos(ot)).sum(axis=1)
+        s2 = 2.0 * (w * np.sin(ot) * np.cos(ot)).sum(axis=1)
+        c2 = 2.0 * (w * np.cos(ot) ** 2).sum(axis=1) - 1.0
+        s2 = s2 - 2.0 * s * c
+        c2 = c2 - (c * c - s * s)
+        tau = 0.5 * np.arctan2(s2, c2) / omega[:, 0]
+        ott = omega * (t_s[None, :] - tau[:, None])
+        cos_t, sin_t = np.cos(ott), np.sin(ott)
+        yc = (w * y * cos_t).sum(axis=1)
+        ys = (w * y * sin_t).sum(axis=1)
+        cc = (w * cos_t * cos_t).sum(axis=1)
+        ss = (w * sin_t * sin_t).sum(axis=1)
+        cm = (w * cos_t).sum(axis=1)
+        sm = (w * sin_t).sum(axis=1)
+        cc = cc - cm * cm
+        ss = ss - sm * sm
+        out[a : a + chunk] = 0.5 * n * (yc * yc / cc + ys * ys / ss)
+    return out
+
+
+def _psd(
+    rr_ms: np.ndarray, method: str, interpolation_rate_hz: float
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Frequencies (Hz), PSD (ms²/Hz for Welch) and the smallest frequency kept."""
+    import scipy.interpolate
+    import scipy.signal
+
+    t = np.cumsum(rr_ms / 1000.0)
+    if method == "welch":
+        fs = interpolation_rate_hz
+        grid = np.arange(t[0], t[-1] + 1 / fs, 1 / fs)
+        kind = "quadratic" if rr_ms.size >= 3 else "linear"
+        f = scipy.interpolate.interp1d(
+            t, rr_ms, kind=kind, bounds_error=False, fill_value=([rr_ms[0]], [rr_ms[-1]])
+        )
+        sig = f(grid)
+        sig = sig - np.mean(sig)
+        n = sig.size
+        fmin = (2 * fs) / (n / 2)
+        nperseg = int((2 / fmin) * fs)
+        if nperseg > n / 2:
+            nperseg = int(n / 2)
+        freqs, power = scipy.signal.welch(
+            sig,
+            fs=fs,
+            scaling="density",
+            detrend=False,
+            nfft=int(nperseg * 2),
+            average="mean",
+            nperseg=nperseg,
+            window="hann",
+        )
+        return freqs, power, fmin
+    sig = rr_ms - np.mean(rr_ms)
+    n = sig.size
+    fmin = (2 * np.median(np.diff(t))) / (n / 2)
+    baseline = t.max() - t.min()
+    df = 1.0 / baseline / 5.0  # 5 samples per peak, as astropy's autofrequency
+    n_f = 1 + int(np.round((0.5 - fmin) / df))
+    freqs = fmin + df * np.arange(n_f)
+    return freqs, _lomb_psd(t, sig, freqs), fmin
+
+
+def _band_power(freqs: np.ndarray, power: np.ndarray, band: tuple[float, float]) -> float:
+    sel = (freqs >= band[0]) & (freqs < band[1])
+    p = float(np.trapezoid(power[sel], freqs[sel])) if sel.sum() > 1 else 0.0
+    return np.nan if p == 0.0 else p
+
+
+def _frequency_one(rr_ms: np.ndarray, method: str, interpolation_rate_hz: float) -> dict:
+    duration_s = float(rr_ms.sum()) / 1000.0
+    row: dict[str, float | str] = {}
+    notes: list[str] = []
+    if rr_ms.size < 4:
+        for name in HRV_FREQUENCY_BANDS_HZ:
+            row[f"HRV_{name}"] = np.nan
+        notes.append(f"{rr_ms.size} intervals: at least 4 are needed for a spectrum")
+    else:
+        freqs, power, fmin = _psd(rr_ms, method, interpolation_rate_hz)
+        keep = (freqs >= fmin) & (freqs <= 0.5)
+        freqs, power = freqs[keep], power[keep]
+        for name, band in HRV_FREQUENCY_BANDS_HZ.items():
+            lowest = band[0] if band[0] > 0 else band[1]
+            need_s = 2.0 / lowest
+            if duration_s < need_s:
+                row[f"HRV_{name}"] = np.nan
+                if name != "ULF":
+                    notes.append(
+                        f"{name}: window {duration_s:.0f} s is shorter than 2 cycles of "
+                        f"{lowest} Hz ({need_s:.0f} s)"
+                    )
+            else:
+                row[f"HRV_{name}"] = _band_power(freqs, power, band)
+    powers = np.array([row[f"HRV_{b}"] for b in HRV_FREQUENCY_BANDS_HZ], dtype=float)
+    tp = float(np.nansum(powers)) if np.isfinite(powers).any() else np.nan
+    lf, hf = float(row["HRV_LF"]), float(row["HRV_HF"])
+    row["HRV_TP"] = tp
+    row["HRV_LFHF"] = lf / hf
+    row["HRV_LFn"] = lf / tp
+    row["HRV_HFn"] = hf / tp
+    row["HRV_LnHF"] = np.log(hf)
+    row["HRV_FrequencyNote"] = "; ".join(notes)
+    return row
+
+
+def hrv_frequency(
+    rr_ms: RRBatch,
+    *,
+    method: Literal["lomb", "welch"] = "welch",
+    interpolation_rate_hz: float = 4.0,
+) -> pd.DataFrame:
+    """Frequency-domain HRV: band powers of the NN series.
+
+    ``welch``: NN interpolated (quadratic, as NeuroKit2) on a uniform grid at
+    ``interpolation_rate_hz``, Hann-windowed Welch periodogram with half-length segments
+    (NeuroKit2's choice), power density in ms²/Hz. ``lomb``: generalised Lomb–Scargle on the
+    unevenly spaced beat times (astropy's ``psd`` normalisation, 5 samples per peak).
+    Band power is the trapezoidal integral over ``[low, high)``. A band whose lowest frequency
+    does not fit twice into the recording is NaN and the reason is given in
+    ``HRV_FrequencyNote``. Agrees with NeuroKit2 ``hrv_frequency(..., normalize=False)`` with
+    the same method (Welch: same interpolation rate; Lomb: ``interpolation_rate=None``).
+
+    Parameters
+    ----------
+    rr_ms:
+        NN intervals (ms) of one reading, or a list of readings.
+    method:
+        ``"welch"`` or ``"lomb"``.
+    interpolation_rate_hz:
+        Resampling rate for Welch (Hz); ignored by Lomb.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per series: ``HRV_ULF``, ``HRV_VLF`` (0.0033–0.04 Hz), ``HRV_LF``
+        (0.04–0.15 Hz), ``HRV_HF`` (0.15–0.4 Hz), ``HRV_VHF`` band powers (ms² for Welch),
+        ``HRV_TP`` (sum of the valid bands), ``HRV_LFHF``, ``HRV_LFn``, ``HRV_HFn``
+        (band / TP), ``HRV_LnHF`` (ln HF) and ``HRV_FrequencyNote`` (why values are NaN).
+    """
+    if method not in ("lomb", "welch"):
+        raise DataFormatError(f"unknown method {method!r}: use 'lomb' or 'welch'")
+    if not interpolation_rate_hz > 0:
+        raise DataFormatError("interpolation_rate_hz must be > 0")
+    series, _ = _as_batch(rr_ms)
+    rows = [_frequency_one(s, method, interpolation_rate_hz) for s in series]
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- hrv_nonlinear
+def _dfa_alpha(x: np.ndarray, scales: np.ndarray) -> float:
+    """DFA exponent (order 1, half-overlapping windows, as NeuroKit2 ``fractal_dfa``)."""
+    y = np.cumsum(x - x.mean())
+    n = y.size
+    fluct = np.empty(scales.size)
+    for i, w in enumerate(scales):
+        starts = np.arange(0, n - w, w // 2)
+        seg = y[starts[:, None] + np.arange(w)[None, :]]
+        t = np.arange(w, dtype=np.float64)
+        tc = t - t.mean()
+        slope = (seg * tc).sum(axis=1) / (tc * tc).sum()
+        intercept = seg.mean(axis=1) - slope * t.mean()
+        resid = seg - (intercept[:, None] + slope[:, None] * t[None, :])
+        fluct[i] = np.sqrt(np.mean(np.mean(resid * resid, axis=1)))
+    return float(np.polyfit(np.log2(scales), np.log2(fluct), 1)[0])
+
+
+def hrv_nonlinear(rr_ms: RRBatch, *, min_beats_dfa: int = 100) -> pd.DataFrame:
+    """Poincaré SD1/SD2 and short-term DFA α1 of one or many NN series.
+
+    Parameters
+    ----------
+    rr_ms:
+        NN intervals (ms) of one reading, or a list of readings.
+    min_beats_dfa:
+        Fewest intervals for DFA α1 (scales 4–11 beats); shorter series give NaN with a note.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per series: ``HRV_SD1``, ``HRV_SD2`` (ms), ``HRV_SD1SD2`` (ratio),
+        ``HRV_DFA_alpha1`` (dimensionless) and ``HRV_NonlinearNote`` (why values are NaN).
+    """
+    series, _ = _as_batch(rr_ms)
+    rows = []
+    scales = np.arange(4, 12)
+    for x in series:
+        notes = []
+        if x.size >= 3:
+            x1 = (x[:-1] - x[1:]) / np.sqrt(2)
+            x2 = (x[:-1] + x[1:]) / np.sqrt(2)
+            sd1, sd2 = float(np.std(x1, ddof=1)), float(np.std(x2, ddof=1))
+        else:
+            sd1 = sd2 = np.nan
+            notes.append(f"{x.size} intervals: at least 3 are needed for SD1/SD2")
+        if x.size >= max(min_beats_dfa, 24):
+            alpha1 = _dfa_alpha(x, scales)
+        else:
+            alpha1 = np.nan
+            notes.append(f"DFA α1: {x.size} intervals, at least {min_beats_dfa} are needed")
+        rows.append(
+            {
+                "HRV_SD1": sd1,
+                "HRV_SD2": sd2,
+                "HRV_SD1SD2": sd1 / sd2 if sd2 else np.nan,
+                "HRV_DFA_alpha1": alpha1,
+                "HRV_NonlinearNote": "; ".join(notes),
+            }
+        )
+    return pd.DataFrame(rows)
