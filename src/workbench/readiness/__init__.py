@@ -8,10 +8,19 @@ Public API (stable): :func:`load_inputs`, :class:`ReadinessInputs`, :func:`compu
 from workbench.readiness.daily import COLUMNS, WEIGHTS, compute_readiness
 from workbench.readiness.inputs import ReadinessInputs, daily_hrv, daily_wellness, load_inputs
 from workbench.readiness.load import ACWR_METHODS, training_load
+from workbench.readiness.summary import SUMMARY_COLUMNS, squad_summary, summarize_day
+from workbench.readiness.trajectory import RecoveryTrajectory, recovery_trajectory
+from workbench.readiness.validation import validate_readiness
 
 __all__ = [
     "ACWR_METHODS",
     "COLUMNS",
+    "SUMMARY_COLUMNS",
+    "RecoveryTrajectory",
+    "recovery_trajectory",
+    "squad_summary",
+    "summarize_day",
+    "validate_readiness",
     "WEIGHTS",
     "ReadinessInputs",
     "compute_readiness",
