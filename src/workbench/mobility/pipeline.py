@@ -1,0 +1,158 @@
+"""The frame pipeline: decode → pose (VIDEO mode) → one-euro smoothing → angles.
+
+Inputs are video files, still images, raw RGB frames or JPEG bytes (from the browser
+camera). :class:`PosePipeline` owns a :class:`~workbench.mobility.pose.PoseEngine`: close it
+(``with PosePipeline() as pipe:``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from workbench.errors import DataFormatError
+
+from .angles import AngleReading, measure_angles
+from .pose import PoseEngine, PoseResult
+from .smoothing import LandmarkSmoother
+
+
+@dataclass(frozen=True)
+class FrameAnalysis:
+    """One analysed frame: raw and smoothed pose, and the angles of the smoothed pose."""
+
+    t_s: float
+    raw: PoseResult
+    smoothed: PoseResult
+    angles: dict[str, AngleReading]
+
+
+def load_image(path: str | os.PathLike[str]) -> np.ndarray:
+    """Read a still image file as RGB uint8 (H×W×3)."""
+    import cv2
+
+    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if bgr is None:
+        raise DataFormatError("cannot read image (missing file or unknown format)", path=path)
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+def decode_jpeg(data: bytes) -> np.ndarray:
+    """Decode JPEG (or PNG) bytes to RGB uint8."""
+    import cv2
+
+    bgr = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
+    if bgr is None:
+        raise DataFormatError(f"cannot decode a {len(data)}-byte image (expected JPEG/PNG)")
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+def iter_video(
+    path: str | os.PathLike[str], *, max_frames: int | None = None
+) -> Iterator[tuple[float, np.ndarray]]:
+    """Yield ``(t_s, rgb)`` for each frame of a video file (time from the frame index and fps)."""
+    import cv2
+
+    if not Path(path).is_file():
+        raise DataFormatError("video file not found", path=path)
+    cap = cv2.VideoCapture(str(path))
+    try:
+        if not cap.isOpened():
+            raise DataFormatError("cannot open video (unknown codec or format)", path=path)
+        fps = cap.get(cv2.CAP_PROP_FPS)
+        if not fps or not np.isfinite(fps) or fps <= 0:
+            raise DataFormatError(f"video reports no frame rate ({fps})", path=path)
+        i = 0
+        while max_frames is None or i < max_frames:
+            ok, bgr = cap.read()
+            if not ok:
+                break
+            yield i / fps, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+            i += 1
+        if i == 0:
+            raise DataFormatError("video has no decodable frame", path=path)
+    finally:
+        cap.release()
+
+
+class PosePipeline:
+    """Pose + smoothing + angles over a stream of frames with increasing timestamps.
+
+    Parameters
+    ----------
+    model_path:
+        Pose ``.task`` file (default: the shipped model or ``WORKBENCH_POSE_MODEL``).
+    min_cutoff_hz, beta:
+        One-euro parameters (see :mod:`workbench.mobility.smoothing`).
+    """
+
+    def __init__(
+        self,
+        *,
+        model_path: str | os.PathLike[str] | None = None,
+        min_cutoff_hz: float = 1.0,
+        beta: float = 10.0,
+    ) -> None:
+        self.engine = PoseEngine("video", model_path=model_path)
+        self.smoother = LandmarkSmoother(min_cutoff_hz=min_cutoff_hz, beta=beta)
+
+    def close(self) -> None:
+        """Release the pose engine."""
+        self.engine.close()
+
+    def __enter__(self) -> PosePipeline:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def process(self, image_rgb: np.ndarray, t_s: float) -> FrameAnalysis | None:
+        """Analyse one frame; ``None`` (and the smoother reset) when no person is found."""
+        raw = self.engine.detect_video(image_rgb, t_s)
+        if raw is None:
+            self.smoother.reset()
+            return None
+        smoothed = self.smoother(raw, t_s)
+        return FrameAnalysis(t_s, raw, smoothed, measure_angles(smoothed))
+
+    def process_jpeg(self, data: bytes, t_s: float) -> FrameAnalysis | None:
+        """Analyse one JPEG-encoded frame (e.g. from the browser camera)."""
+        return self.process(decode_jpeg(data), t_s)
+
+
+def analyse_video(
+    path: str | os.PathLike[str],
+    *,
+    max_frames: int | None = None,
+    model_path: str | os.PathLike[str] | None = None,
+) -> pd.DataFrame:
+    """Angles of every frame of a video.
+
+    Returns
+    -------
+    DataFrame
+        One row per frame: ``t_s``, ``detected`` (bool), and for every angle name ``<name>``
+        (degrees, NaN without a person) and ``<name>_quality`` (good/fair/poor/none), plus
+        ``view_deg``.
+    """
+    rows: list[dict[str, object]] = []
+    with PosePipeline(model_path=model_path) as pipe:
+        for t_s, rgb in iter_video(path, max_frames=max_frames):
+            fa = pipe.process(rgb, t_s)
+            row: dict[str, object] = {"t_s": t_s, "detected": fa is not None}
+            if fa is not None:
+                for name, r in fa.angles.items():
+                    row[name] = r.angle_deg
+                    row[f"{name}_quality"] = r.quality
+                row["view_deg"] = next(iter(fa.angles.values())).view_deg
+            rows.append(row)
+    df = pd.DataFrame(rows)
+    for col in df.columns:
+        if col.endswith("_quality"):
+            df[col] = df[col].fillna("none")
+    return df
