@@ -140,6 +140,7 @@ def _read_moxy_csv(path: Path) -> pd.DataFrame:
     rows: list[tuple[float, float, float, float]] = []
     dropped: list[int] = []
     day0: int | None = None
+    prev_day = year_days = 0
     for ln_no, line in enumerate(lines[header_i + 1 :], start=header_i + 2):
         parts = [p.strip() for p in line.split(",")]
         if len(parts) < len(cols) or not parts[i_time]:
@@ -155,8 +156,11 @@ def _read_moxy_csv(path: Path) -> pd.DataFrame:
             dropped.append(ln_no)  # noise row (repeated header, garbage, truncated line)
             continue
         if day0 is None:
-            day0 = day
-        rows.append(((day - day0) * 86400.0 + t, smo2, thb, lap))
+            day0 = prev_day = day
+        if day < prev_day:  # no year in the file: 31-Dec -> 01-Jan is the next day
+            year_days += 366
+        prev_day = day
+        rows.append(((day + year_days - day0) * 86400.0 + t, smo2, thb, lap))
     if not rows:
         raise DataFormatError("Moxy CSV: no parsable data rows", path=path, line=header_i + 2)
     arr = np.asarray(rows, dtype=float)
@@ -423,7 +427,9 @@ def _read_oxysoft(path: Path, sheet: pd.DataFrame) -> pd.DataFrame:
             else pd.Series([np.nan] * len(ev))
         )
         df["event"] = [
-            "" if pd.isna(e) else (f"{e} {lab}" if not pd.isna(lab) else str(e)).strip()
+            ""
+            if pd.isna(e)
+            else (f"{str(e).strip()} {str(lab).strip()}" if not pd.isna(lab) else str(e)).strip()
             for e, lab in zip(ev, label, strict=False)
         ]
     n_rx = max(counters.values(), default=1)

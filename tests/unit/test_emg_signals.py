@@ -1,0 +1,146 @@
+"""emg_clean / emg_envelope / emg_onsets / emg_fatigue: known answers and real recordings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from workbench.io.emg import read_emg, read_emg_file
+from workbench.signals.emg import (
+    emg_band_hz,
+    emg_clean,
+    emg_envelope,
+    emg_fatigue,
+    emg_onsets,
+)
+
+DATA = Path(__file__).parents[1] / "data" / "emg"
+FS = 2000.0
+
+
+def _band_noise(n, lo, hi, *, fs=FS, seed=0):
+    """Noise with a flat spectrum between lo and hi Hz (median frequency (lo+hi)/2)."""
+    rng = np.random.default_rng(seed)
+    f = np.fft.rfftfreq(n, 1 / fs)
+    spec = np.where((f >= lo) & (f <= hi), 1.0, 0.0) * np.exp(2j * np.pi * rng.random(f.size))
+    x = np.fft.irfft(spec, n)
+    return x / x.std()
+
+
+def _bursts(centres_hz, *, on_s=1.0, off_s=1.0, amp=1.0, fs=FS, seed=0):
+    parts, truth = [], []
+    rest = int(off_s * fs)
+    rng = np.random.default_rng(seed)
+    t = 0
+    for k, c in enumerate(centres_hz):
+        parts.append(0.02 * rng.standard_normal(rest))
+        t += rest
+        on = int(on_s * fs)
+        parts.append(amp * _band_noise(on, c - 30, c + 30, fs=fs, seed=seed + k))
+        truth.append((t / fs, (t + on) / fs))
+        t += on
+    parts.append(0.02 * rng.standard_normal(rest))
+    return np.concatenate(parts), truth
+
+
+def test_band_rules():
+    assert emg_band_hz(sampling_rate_hz=2000) == (20.0, 450.0)
+    assert emg_band_hz(sampling_rate_hz=200) == (20.0, 90.0)
+    with pytest.raises(ValueError):
+        emg_band_hz(sampling_rate_hz=50)
+
+
+def test_clean_removes_adc_baseline_and_out_of_band_power():
+    t = np.arange(int(2 * FS)) / FS
+    raw = 2048 + 100 * np.sin(2 * np.pi * 2 * t) + 10 * np.sin(2 * np.pi * 100 * t)
+    two = np.stack([raw, raw * 0.5], axis=1)
+    y, info = emg_clean(two, sampling_rate_hz=FS)
+    assert info["band_hz"] == (20.0, 450.0)
+    np.testing.assert_allclose(info["baseline"], np.median(two, axis=0))
+    mid = slice(1000, 3000)
+    np.testing.assert_allclose(y[mid, 0], 10 * np.sin(2 * np.pi * 100 * t[mid]), atol=0.5)
+    assert y.shape == (4000, 2)
+
+
+def test_envelope_rms_of_sine_and_window_limits():
+    t = np.arange(int(FS)) / FS
+    env = emg_envelope(np.sin(2 * np.pi * 50 * t), sampling_rate_hz=FS, window_s=0.1)
+    assert env.shape == (2000, 1)
+    assert env[500:1500, 0] == pytest.approx(np.sqrt(0.5), rel=0.01)
+    with pytest.raises(ValueError):
+        emg_envelope(t, sampling_rate_hz=FS, window_s=0.5)
+
+
+def test_onsets_find_known_bursts_per_channel():
+    x, truth = _bursts([100] * 4)
+    two = np.stack([x, np.roll(x, 200)], axis=1)
+    env = emg_envelope(two, sampling_rate_hz=FS, window_s=0.05)
+    on = emg_onsets(env, sampling_rate_hz=FS)
+    ch0 = on[on["channel"] == 0]
+    assert len(ch0) == 4
+    np.testing.assert_allclose(ch0["onset_s"], [a for a, _ in truth], atol=0.05)
+    np.testing.assert_allclose(ch0["offset_s"], [b for _, b in truth], atol=0.05)
+    ch1 = on[on["channel"] == 1]
+    np.testing.assert_allclose(ch1["onset_s"], [a + 0.1 for a, _ in truth], atol=0.05)
+
+
+def test_fatigue_known_median_frequency_and_falling_trend():
+    centres = np.linspace(130, 80, 8)
+    x, _ = _bursts(centres)
+    per, trend = emg_fatigue(x, sampling_rate_hz=FS)
+    assert len(per) == 8
+    np.testing.assert_allclose(per["mdf_hz"], centres, atol=6)
+    np.testing.assert_allclose(per["mnf_hz"], centres, atol=6)
+    tr = trend.iloc[0]
+    assert tr["mdf_slope_hz_per_s"] < 0 and tr["mdf_change_pct"] < -30 and tr["fatigue"]
+
+
+def test_fatigue_flat_spectrum_is_not_fatigue():
+    x, _ = _bursts([100] * 6, seed=5)
+    per, trend = emg_fatigue(x, sampling_rate_hz=FS)
+    np.testing.assert_allclose(per["mdf_hz"], 100, atol=6)
+    assert not trend["fatigue"].iloc[0]
+
+
+def test_fatigue_windows_within_one_sustained_contraction():
+    x = np.concatenate([_band_noise(int(FS), c - 30, c + 30, seed=i)
+                        for i, c in enumerate([120, 110, 100, 90])])  # fmt: skip
+    per, trend = emg_fatigue(x, sampling_rate_hz=FS, window_s=1.0)
+    np.testing.assert_allclose(per["mdf_hz"], [120, 110, 100, 90], atol=6)
+    assert trend["mdf_slope_hz_per_s"].iloc[0] == pytest.approx(-10, abs=2)
+
+
+def test_real_bitalino_emg_end_to_end():
+    x, fs = read_emg(DATA / "biosppy__emg.txt")
+    y, info = emg_clean(x, sampling_rate_hz=fs)
+    assert abs(np.median(y)) < 1 and info["baseline"][0] == pytest.approx(2054, abs=3)
+    env = emg_envelope(y, sampling_rate_hz=fs)
+    on = emg_onsets(env, sampling_rate_hz=fs)
+    assert len(on) >= 3
+    assert (on["peak"] > on["threshold"]).all()
+    per, trend = emg_fatigue(y, sampling_rate_hz=fs, contractions=on)
+    assert per["mdf_hz"].between(20, 450).all()
+    assert trend["n_segments"].iloc[0] == len(per)
+
+
+def test_real_myo_eight_channels_onsets_follow_gesture_labels():
+    f = read_emg_file(DATA / "myo_right_12345-1_7.txt")
+    y, info = emg_clean(f.samples, sampling_rate_hz=f.sampling_rate_hz)
+    assert info["band_hz"] == (20.0, 90.0) and y.shape[1] == 8
+    env = emg_envelope(y, sampling_rate_hz=f.sampling_rate_hz)
+    active = env.mean(axis=1)
+    fist = f.labels == 7
+    assert active[fist].mean() > 2 * active[~fist].mean()  # fist bursts stand out
+    on = emg_onsets(env, sampling_rate_hz=f.sampling_rate_hz)
+    assert set(on["channel"]) == set(range(8))
+    per, trend = emg_fatigue(y, sampling_rate_hz=f.sampling_rate_hz, contractions=on)
+    assert len(trend) == 8 and per["mdf_hz"].between(20, 100).all()
+
+
+def test_keyword_only_rate_and_nan_rejected():
+    with pytest.raises(TypeError):
+        emg_clean(np.zeros(100), 1000.0)  # type: ignore[misc]
+    with pytest.raises(ValueError, match="NaN"):
+        emg_clean(np.array([1.0, np.nan] * 100), sampling_rate_hz=1000.0)
