@@ -1,0 +1,228 @@
+"""Fill a store with the demo squad: :func:`generate_demo` (and :func:`simulate_squad` for tests)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from workbench.demo.mobility import mobility_rows
+from workbench.demo.physiology import AthleteDays, episode_rows, simulate_athlete, spike_days
+from workbench.demo.rr import synthesize_rr
+from workbench.demo.squad import squad_profiles
+from workbench.errors import StoreError
+from workbench.log import get_logger
+from workbench.store import Store
+
+log = get_logger(__name__)
+
+OVERNIGHT_SOURCE = "demo:chest-strap-overnight"
+MORNING_SOURCE = "demo:morning-app"
+OVERNIGHT_DURATION_S = 40 * 60.0
+MORNING_DURATION_S = 180.0
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    """What :func:`generate_demo` wrote.
+
+    ``counts`` maps table name -> rows written; ``spike_week`` is the (first, last) date of the
+    squad's load-spike week or None when the simulation is shorter than 70 days.
+    """
+
+    athletes: int
+    days: int
+    seed: int
+    start_date: dt.date
+    end_date: dt.date
+    spike_week: tuple[dt.date, dt.date] | None
+    counts: dict[str, int] = field(default_factory=dict)
+    elapsed_s: float = 0.0
+
+    def __str__(self) -> str:
+        rows = ", ".join(f"{k} {v}" for k, v in self.counts.items() if v)
+        return (
+            f"demo squad: {self.athletes} athletes x {self.days} days "
+            f"({self.start_date} to {self.end_date}, seed {self.seed}) in {self.elapsed_s:.1f} s: {rows}"
+        )
+
+
+def _validate(athletes: int, days: int) -> None:
+    if not isinstance(athletes, (int, np.integer)) or athletes < 1:
+        raise ValueError(f"athletes must be a positive integer, got {athletes!r}")
+    if not isinstance(days, (int, np.integer)) or days < 14:
+        raise ValueError(f"days must be an integer >= 14, got {days!r}")
+
+
+def simulate_squad(
+    *, athletes: int = 12, days: int = 180, seed: int = 42, end_date: dt.date | None = None
+) -> list[AthleteDays]:
+    """Simulate the squad's daily data without touching a store (RR series excluded).
+
+    Each item has the store-ready frames and ``latent`` (the true recovery state per day),
+    identical to what :func:`generate_demo` writes for the same arguments.
+    """
+    _validate(athletes, days)
+    end = end_date or dt.date.today()
+    start = end - dt.timedelta(days=days - 1)
+    return [
+        simulate_athlete(p, days=days, start_date=start, seed=seed, index=i)
+        for i, p in enumerate(squad_profiles(athletes, seed, end))
+    ]
+
+
+def _hrv_rows(ad: AthleteDays, seed: int, index: int) -> pd.DataFrame:
+    """Overnight (and, for app users, morning) RR readings of one athlete."""
+    rng = np.random.default_rng([seed, index, 2])
+    nights = ad.nights
+    n = len(nights)
+    batch = synthesize_rr(
+        rng,
+        nights["mean_rr_ms"].to_numpy(),
+        nights["rmssd_ms"].to_numpy(),
+        OVERNIGHT_DURATION_S,
+        rng.uniform(0.012, 0.028, n),
+    )
+    frames = [
+        pd.DataFrame(
+            {
+                "athlete_id": ad.profile.athlete_id,
+                "start_time": nights["start_time"],
+                "date": nights["date"],
+                "source": OVERNIGHT_SOURCE,
+                "context": "overnight",
+                "n_beats": batch.n_beats,
+                "rr_ms": batch.series(),
+                "artifact_pct": np.round(batch.artifact_pct, 2),
+                "quality": np.where(batch.artifact_pct < 2.0, "good", "fair"),
+            }
+        )
+    ]
+    if ad.profile.morning_readings:
+        take = rng.random(n) < 0.7
+        mn = nights[take]
+        ln_m = np.log(mn["rmssd_ms"].to_numpy()) - 0.05 + rng.normal(0, 0.08, len(mn))
+        mb = synthesize_rr(
+            rng,
+            60000.0 / (mn["rhr_bpm"].to_numpy() + 5.0),
+            np.exp(ln_m),
+            MORNING_DURATION_S,
+            rng.uniform(0.012, 0.022, len(mn)),
+            lf_weight=0.6,
+        )
+        start = mn["wake_time"] + pd.to_timedelta(rng.integers(3, 15, len(mn)), unit="min")
+        frames.append(
+            pd.DataFrame(
+                {
+                    "athlete_id": ad.profile.athlete_id,
+                    "start_time": start.to_numpy(),
+                    "date": mn["date"].to_numpy(),
+                    "source": MORNING_SOURCE,
+                    "context": "morning",
+                    "n_beats": mb.n_beats,
+                    "rr_ms": mb.series(),
+                    "artifact_pct": np.round(mb.artifact_pct, 2),
+                    "quality": np.where(mb.artifact_pct < 2.0, "good", "fair"),
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def generate_demo(
+    store: Store,
+    *,
+    athletes: int = 12,
+    days: int = 180,
+    seed: int = 42,
+    end_date: dt.date | None = None,
+    recordings: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> DemoSummary:
+    """Fill ``store`` with a deterministic demo squad (same arguments -> identical rows).
+
+    Parameters
+    ----------
+    store:
+        An open store without athletes ``ath01``.. (a fresh database).
+    athletes, days:
+        Squad size (>= 1) and length of the history in days (>= 14), ending ``end_date``.
+    seed:
+        Seed of every random draw.
+    end_date:
+        Last simulated day (default today).
+    recordings:
+        Also write the few live-signal recordings and BFR sessions (fixed number,
+        independent of squad size).
+    progress:
+        Called with a short message after each athlete and stage.
+
+    Returns
+    -------
+    DemoSummary
+        Rows written per table, date range and the spike week.
+
+    Raises
+    ------
+    StoreError
+        When the store already holds one of the demo athletes; nothing is written then.
+    """
+    t0 = time.perf_counter()
+    _validate(athletes, days)
+    end = end_date or dt.date.today()
+    start = end - dt.timedelta(days=days - 1)
+    say = progress or (lambda _msg: None)
+    profiles = squad_profiles(athletes, seed, end)
+    ids = [p.athlete_id for p in profiles]
+    existing = store.read("athletes", athlete_id=ids, columns=["athlete_id"])
+    if not existing.empty:
+        raise StoreError(
+            f"{store.url} already holds demo athletes {sorted(existing['athlete_id'])[:3]}...; "
+            "generate the demo into a fresh database (e.g. delete the file or set WORKBENCH_DB_URL)"
+        )
+    counts: dict[str, int] = {}
+
+    def put(table: str, rows, conn) -> None:  # noqa: ANN001
+        counts[table] = counts.get(table, 0) + store.write(table, rows, conn=conn)
+
+    with store.transaction() as conn:
+        put("athletes", [p.store_row() for p in profiles], conn)
+        for i, p in enumerate(profiles):
+            ad = simulate_athlete(p, days=days, start_date=start, seed=seed, index=i)
+            put("training_sessions", ad.sessions, conn)
+            put("wellness_daily", ad.wellness, conn)
+            put("biomarkers", ad.biomarkers, conn)
+            put("performance_tests", ad.performance, conn)
+            put("episodes", episode_rows(ad, start), conn)
+            put(
+                "mobility_assessments",
+                mobility_rows(p, days=days, start_date=start, seed=seed, index=i),
+                conn,
+            )
+            put("hrv_readings", _hrv_rows(ad, seed, i), conn)
+            say(f"athlete {i + 1}/{athletes} ({p.athlete_id}, {p.sport})")
+    if recordings:
+        from workbench.demo.live import write_live_demo
+
+        for table, n in write_live_demo(store, profiles, end_date=end, seed=seed).items():
+            counts[table] = counts.get(table, 0) + n
+        say("recordings and BFR sessions")
+    sp = spike_days(days)
+    summary = DemoSummary(
+        athletes=athletes,
+        days=days,
+        seed=seed,
+        start_date=start,
+        end_date=end,
+        spike_week=None
+        if sp is None
+        else (start + dt.timedelta(days=sp[0]), start + dt.timedelta(days=sp[1])),
+        counts=counts,
+        elapsed_s=time.perf_counter() - t0,
+    )
+    log.info("%s", summary)
+    return summary
