@@ -169,7 +169,14 @@ class LivePlot:
         self.paused = False
         self._autoscale = True
         self.n_refreshes = 0
+        self.n_skipped = 0
         self.n_samples_in = 0
+        #: updates sent but not yet acknowledged by a browser view before sending pauses
+        self.max_in_flight = 2
+        #: with no acknowledgement (no view attached yet), still send this often (s)
+        self.unacked_resend_s = 1.0
+        self._seq = 0
+        self._last_send_s = -np.inf
         self._task: asyncio.Task | None = None
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
@@ -187,6 +194,13 @@ class LivePlot:
         """Mark a moment (host monotonic seconds; default now) with a label."""
         with self._lock:
             self._markers.append((self.clock() if t_s is None else float(t_s), str(label)))
+
+    def subscribe_to(self, hub: Any, *, sources: Sequence[str] | None = None) -> Any:
+        """Feed the plot from a :class:`~workbench.drivers.hub.DeviceHub` (its thread pushes).
+
+        Returns the hub subscription; ``close()`` it to stop feeding.
+        """
+        return hub.subscribe(lambda _key, block: self.push(block), sources=sources)
 
     async def consume(self, source: Source, *, duration_s: float | None = None) -> int:
         """Start ``source``, push its blocks for ``duration_s`` (forever if None), stop it.
@@ -241,7 +255,7 @@ class LivePlot:
     # ------------------------------------------------------------------ view
     def _build(self, panel_height_px: int, width_px: int) -> None:
         from bokeh.layouts import column
-        from bokeh.models import ColumnDataSource, DataRange1d, Label, Range1d
+        from bokeh.models import ColumnDataSource, CustomJS, DataRange1d, Label, Range1d
         from bokeh.plotting import figure
 
         self._sources: dict[str, ColumnDataSource] = {}
@@ -258,7 +272,7 @@ class LivePlot:
             fig = figure(
                 name=name, height=panel_height_px, width=width_px, x_range=x_range,
                 title=f"{name} ({info.kind}, {unit})", tools="xpan,xwheel_zoom,reset,save",
-                output_backend="webgl", y_range=DataRange1d(only_visible=True),
+                output_backend="canvas", y_range=DataRange1d(only_visible=True),
             )  # fmt: skip
             for i, ch in enumerate(info.channel_names):
                 fig.line(
@@ -290,6 +304,19 @@ class LivePlot:
         self._probe = ColumnDataSource(data={"t_created_ms": [0.0], "seq": [0]}, name="probe")
         probe_renderer = figs[0].add_glyph(self._probe, _invisible_glyph())
         probe_renderer.visible = False
+        # back-pressure: the browser echoes the probe's seq once it has applied an update;
+        # the kernel keeps at most ``max_in_flight`` updates unacknowledged, so a slow or
+        # busy browser gets fewer, fresher frames instead of a growing backlog
+        self._ack = ColumnDataSource(data={"seq": [0]}, name="ack")
+        ack_renderer = figs[0].add_glyph(self._ack, _invisible_glyph())
+        ack_renderer.visible = False
+        self._probe.js_on_change(
+            "data",
+            CustomJS(
+                args={"probe": self._probe, "ack": self._ack},
+                code="ack.data = {seq: [probe.data.seq[0]]};",
+            ),
+        )
         self.layout = column(*figs, name="workbench-live-plot")
         self._range = x_range
 
@@ -353,6 +380,12 @@ class LivePlot:
             return False
         if not pending and self.n_refreshes:
             return False
+        now = time.monotonic()
+        in_flight = self._seq - int(self._ack.data["seq"][0])
+        if in_flight > self.max_in_flight and now - self._last_send_s < self.unacked_resend_s:
+            self.n_skipped += 1
+            return False
+        self._last_send_s = now
         t_now = self._latest_t_s
         t0 = t_now - self.window_s
         doc = self.layout.document
@@ -385,9 +418,9 @@ class LivePlot:
                         "label": [m[1] for m in ms],
                     }  # fmt: skip
             self._status.text = f"{self.n_samples_in} samples"
-            if newest_wall is not None:
-                seq = int(self._probe.data["seq"][0]) + 1
-                self._probe.data = {"t_created_ms": [newest_wall * 1000.0], "seq": [seq]}
+            self._seq += 1
+            t_ms = (newest_wall if newest_wall is not None else t_now + self._wall_offset_s) * 1e3
+            self._probe.data = {"t_created_ms": [t_ms], "seq": [self._seq]}
         finally:
             if doc is not None:
                 doc.unhold()
