@@ -213,6 +213,7 @@ def test_illness_and_overreaching_show_in_markers_within_three_days(demo):
             > base["resting_hr_bpm"].mean() + base["resting_hr_bpm"].std()
         )
         assert early["mood_1_10"].mean() < base["mood_1_10"].mean() - 1
+        assert early["sleep_total_min"].mean() < base["sleep_total_min"].mean() - 20
 
 
 def test_biomarkers_move_with_illness(demo):

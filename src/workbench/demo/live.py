@@ -4,17 +4,16 @@ Recordings (``recordings`` + ``recording_streams`` + ``recording_chunks`` + mark
 
 1. *Rowing erg 4 x 20 s intervals* (first endurance athlete, 180 s): HR at 1 Hz, RR beats
    (irregular, 1/1024-s quantised), Moxy-like SmO2/THb at 2 Hz.
-2. *Leg press 3 x 12 with EMG* (the powerlifter, 150 s): 8-channel surface EMG at 1000 Hz in
-   uV (band-limited 20-450 Hz noise shaped by rep bursts; within each set amplitude rises
-   and power shifts to lower frequencies, i.e. the median frequency falls), HR, SmO2.
+2. *Isometric knee extension 3 x 30 s with EMG* (the powerlifter, 150 s, 50/60/70 % MVC):
+   8-channel surface EMG at 1000 Hz in uV whose median frequency falls during each hold
+   (40 %/min), HR, RR, SmO2.
 3. *Bike 3 x 30 s sprints* (second endurance athlete, 180 s): HR, RR, SmO2.
 
+Signals come from the pure generators of :mod:`workbench.drivers.simulators` (``simulate_rr``
+with a first-order HR response to work, tau 15 s on / 30 s off; ``simulate_smo2`` with
+desaturation tau 8 s, recovery tau 18-30 s; ``simulate_emg``), seeded from the demo seed.
 Markers: ``work_start``/``work_end`` for every work bout or set and a ``lap`` per interval.
 Device clocks differ from host clocks (offset, 20-40 ppm drift, host jitter of a few ms).
-
-SmO2 kinetics: baseline 62-70 %, exponential desaturation towards baseline - depth
-(25-40 points) with tau 8 s during work, recovery with tau 15 s plus a 3-point overshoot.
-HR: first-order response to work (tau 15 s on, 30 s off).
 
 BFR sessions (``bfr_sessions``, ``bfr_events`` and a 100 Hz ``pressure`` stream): for up to three
 athletes, AOP measured three times, 50-60 % AOP, 30 % 1RM, 30-15-15-15 with 30 s rests; the
@@ -31,10 +30,10 @@ import json
 
 import numpy as np
 import pandas as pd
-from scipy.signal import butter, sosfilt
 
 from workbench.demo.rr import quantise_rr
 from workbench.demo.squad import AthleteProfile
+from workbench.drivers.simulators import simulate_emg, simulate_rr, simulate_smo2
 from workbench.store import Store
 
 
@@ -51,63 +50,27 @@ def _first_order(drive: np.ndarray, dt_s: float, tau_on_s: float, tau_off_s: flo
 
 def _work_mask(t_s: np.ndarray, bouts: list[tuple[float, float]]) -> np.ndarray:
     m = np.zeros(t_s.shape, dtype=np.float64)
-    for a, b in bouts:
+    for a, b, *_ in bouts:
         m[(t_s >= a) & (t_s < b)] = 1.0
     return m
 
 
 def _hr_rr(rng: np.random.Generator, duration_s: float, bouts, rest_bpm: float, peak_bpm: float):
-    """HR at 10 Hz and RR beats (beat times and quantised RR in ms) for a work protocol."""
-    t = np.arange(0, duration_s, 0.1)
-    hr = rest_bpm + (peak_bpm - rest_bpm) * _first_order(_work_mask(t, bouts), 0.1, 15.0, 30.0)
-    hr = hr * (1 + 0.03 * np.sin(2 * np.pi * 0.25 * t)) + rng.normal(0, 0.3, t.size)
-    phase = np.cumsum(hr / 60.0 * 0.1)
-    beats = np.interp(np.arange(1, int(phase[-1])), phase, t)
-    rr = quantise_rr(np.diff(beats) * 1000.0)
-    beat_t = beats[0] + np.cumsum(rr) / 1000.0
-    return t, hr, beat_t, rr
-
-
-def _smo2(rng: np.random.Generator, duration_s: float, bouts, depth: float):
-    """Moxy-like SmO2 (%) and THb (g/dL) at 2 Hz."""
-    t = np.arange(0, duration_s, 0.5)
-    work = _work_mask(t, bouts)
-    base = rng.uniform(62, 70)
-    s = np.empty(t.size)
-    y, target = base, base
-    for i, w in enumerate(work):
-        target = base - depth if w else base + 3.0
-        tau = 8.0 if w else 15.0
-        y += (1 - np.exp(-0.5 / tau)) * (target - y)
-        s[i] = y
-    s = np.clip(s + rng.normal(0, 0.7, t.size), 1, 99)
-    thb = 12.4 + 0.3 * _first_order(work, 0.5, 5.0, 20.0) + rng.normal(0, 0.03, t.size)
-    return t, np.round(s, 1), np.round(thb, 2)
-
-
-def _emg(rng: np.random.Generator, duration_s: float, sets, fs: float = 1000.0) -> np.ndarray:
-    """8-channel EMG (uV) with 1-s rep bursts every 2 s and within-set fatigue."""
-    n = int(duration_s * fs)
-    t = np.arange(n) / fs
-    env = np.zeros(n)
-    fatigue = np.zeros(n)
-    for a, b in sets:
-        inside = (t >= a) & (t < b)
-        ph = (t[inside] - a) % 2.0
-        env[inside] = np.where(ph < 1.0, np.clip(np.sin(np.pi * ph), 0, None) ** 1.5, 0.0)
-        fatigue[inside] = (t[inside] - a) / (b - a)
-    sos_hi = butter(4, [80, 450], btype="bandpass", fs=fs, output="sos")
-    sos_lo = butter(4, [20, 150], btype="bandpass", fs=fs, output="sos")
-    noise = rng.standard_normal((2, n, 8))
-    hi = sosfilt(sos_hi, noise[0], axis=0)
-    lo = sosfilt(sos_lo, noise[1], axis=0)
-    hi /= hi.std(axis=0)
-    lo /= lo.std(axis=0)
-    w = 0.25 + 0.6 * fatigue[:, None]
-    burst = np.sqrt(1 - w) * hi + np.sqrt(w) * lo
-    gains = rng.uniform(150, 450, 8)
-    emg = burst * (env * (1 + 0.3 * fatigue))[:, None] * gains + 4.0 * rng.standard_normal((n, 8))
-    return np.round(emg, 2)
+    """RR beats (times s, RR ms quantised to 1/1024 s) and 1 Hz HR for a work protocol."""
+    t10 = np.arange(0, duration_s + 6.0, 0.05)
+    hr10 = rest_bpm + (peak_bpm - rest_bpm) * _first_order(_work_mask(t10, bouts), 0.05, 15.0, 30.0)
+    beat_t, rr = simulate_rr(
+        duration_s,
+        hr_profile_bpm=lambda t: np.interp(t, t10, hr10),
+        rsa_ms=25.0,
+        lf_ms=12.0,
+        seed=int(rng.integers(2**31)),
+    )
+    rr = quantise_rr(rr)
+    beat_t = np.cumsum(rr) / 1000.0
+    t1 = np.arange(1.0, duration_s)
+    hr1 = np.round(np.interp(t1, beat_t, 60000.0 / rr))
+    return t1, hr1, beat_t, rr
 
 
 def _write_stream(
@@ -180,23 +143,22 @@ def _recording(
             },
             conn=conn,
         )
-        t10, hr, beat_t, rr = _hr_rr(rng, duration_s, bouts, profile.rhr_base_bpm + 25, peak_bpm)
-        hr_t = t10[::10]
+        hr_t, hr, beat_t, rr = _hr_rr(rng, duration_s, bouts, profile.rhr_base_bpm + 25, peak_bpm)
         streams = [
-            (
-                "heart_rate",
-                "hr",
-                "demo:chest-strap",
-                ["hr_bpm"],
-                ["bpm"],
-                1.0,
-                hr_t,
-                np.round(hr[::10]),
-                10.0,
-            ),
+            ("heart_rate", "hr", "demo:chest-strap", ["hr_bpm"], ["bpm"], 1.0, hr_t, hr, 10.0),
             ("rr", "rr", "demo:chest-strap", ["rr_ms"], ["ms"], None, beat_t, rr, 10.0),
         ]
-        ts, smo2, thb = _smo2(rng, duration_s, bouts, depth)
+        ts = np.arange(0.0, duration_s, 0.5)
+        smo2, thb = simulate_smo2(
+            ts.size,
+            sampling_rate_hz=2.0,
+            work=[(a, b, rest[0] if rest else 0.8) for a, b, *rest in bouts],
+            baseline_pct=float(rng.uniform(62, 70)),
+            work_drop_pct=depth / 0.8,
+            tau_work_s=8.0,
+            tau_recovery_s=float(rng.uniform(18, 30)),
+            seed=int(rng.integers(2**31)),
+        )
         streams.append(
             (
                 "smo2",
@@ -211,8 +173,16 @@ def _recording(
             )
         )
         if emg_sets is not None:
-            emg = _emg(rng, duration_s, emg_sets)
-            te = np.arange(emg.shape[0]) / 1000.0
+            te = np.arange(0.0, duration_s, 0.001)
+            emg = simulate_emg(
+                te.size,
+                sampling_rate_hz=1000.0,
+                n_channels=8,
+                bursts=None,
+                contractions=emg_sets,
+                fatigue_pct_per_min=40.0,
+                seed=int(rng.integers(2**31)),
+            )
             muscles = ["vl", "vm", "rf", "bf"]
             names = [f"{m}_{s}" for s in ("left", "right") for m in muscles]
             streams.append(("emg", "emg", "demo:emg-8ch", names, ["uV"] * 8, 1000.0, te, emg, 1.0))
@@ -221,7 +191,7 @@ def _recording(
             counts["recording_streams"] += 1
             counts["recording_chunks"] += n
         marks = []
-        for i, (a, b) in enumerate(bouts, 1):
+        for i, (a, b, *_) in enumerate(bouts, 1):
             marks += [
                 (a, f"{markers_label} {i} start", "work_start"),
                 (b, f"{markers_label} {i} end", "work_end"),
@@ -426,12 +396,12 @@ def write_live_demo(
             "interval",
         )
     )
-    sets = [(10.0 + 45 * i, 34.0 + 45 * i) for i in range(3)]
+    sets = [(10.0 + 50 * i, 40.0 + 50 * i, 0.5 + 0.1 * i) for i in range(3)]
     add(
         _recording(
             store,
             lifter,
-            "Leg press 3 x 12 with EMG",
+            "Isometric knee extension 3 x 30 s with EMG",
             at(2, 17, 0),
             150.0,
             sets,

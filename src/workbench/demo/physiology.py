@@ -24,9 +24,9 @@ Episode effect sizes at full intensity (``EFFECTS``; intensity profiles in ``_pr
 ============  ========  =====  ======  =====  ====  =====  =======  ===========================
 kind          lnRMSSD   RHR    sleep   awake  mood  fat.   sleep q  other
 ============  ========  =====  ======  =====  ====  =====  =======  ===========================
-illness       -0.45     +8     -40     +35    -2.5  +3     -2.5     CRP x10, cortisol +35 %,
+illness       -0.45     +8     -60     +40    -2.5  +3     -2.5     CRP x10, cortisol +35 %,
                                                                     sessions skipped, no CMJ
-overreaching  -0.35     +6     -25     +15    -2.5  +2.5   -1.5     after a 10-14 d block at
+overreaching  -0.35     +6     -45     +20    -2.5  +2.5   -1.5     after a 10-14 d block at
                                                                     load x1.7; CK x3, cortisol
                                                                     +25 %, CMJ about -12 %
 sleep_debt    -0.10     +2     -90     0      -1    +1.5   -2       bedtime +75 min
@@ -65,8 +65,8 @@ EFFECTS: dict[str, dict[str, float]] = {
     "illness": dict(
         hrv=0.45,
         rhr=8,
-        sleep=-40,
-        awake=35,
+        sleep=-60,
+        awake=40,
         deep=-15,
         rem=-10,
         bedtime=0,
@@ -81,8 +81,8 @@ EFFECTS: dict[str, dict[str, float]] = {
     "overreaching": dict(
         hrv=0.35,
         rhr=6,
-        sleep=-25,
-        awake=15,
+        sleep=-45,
+        awake=20,
         deep=-10,
         rem=-5,
         bedtime=0,
@@ -324,7 +324,7 @@ def simulate_athlete(
 
     # ---- sleep -------------------------------------------------------------------------
     need = profile.sleep_need_min
-    total = need - 15 + rng.normal(0, 25, days) + 40 * f_load + eff["sleep"]
+    total = need - 15 + rng.normal(0, 20, days) + 40 * f_load + eff["sleep"]
     total = np.clip(total, 180, 720)
     awake = np.clip(25 + rng.normal(0, 8, days) + eff["awake"], 3, 240)
     deep = np.clip(
