@@ -45,6 +45,8 @@ class LslInlet:
         Workbench stream kind (default: LSL type lower-cased, e.g. ``emg``).
     resolve_timeout_s:
         How long ``start()`` looks for the stream before raising ``DeviceError(not_found)``.
+    max_buffer_s:
+        Seconds of data liblsl buffers while nobody reads (older samples are dropped).
     """
 
     def __init__(
@@ -57,6 +59,7 @@ class LslInlet:
         resolve_timeout_s: float = 5.0,
         max_chunk: int = 4096,
         poll_s: float = 0.005,
+        max_buffer_s: int = 360,
     ) -> None:
         props = {k: v for k, v in (("name", name), ("type", type), ("source_id", source_id)) if v}
         if len(props) != 1:
@@ -65,6 +68,7 @@ class LslInlet:
         self._kind = kind
         self._resolve_timeout_s = resolve_timeout_s
         self._max_chunk = max_chunk
+        self._max_buffer_s = int(max_buffer_s)
         self._poll_s = poll_s
         self._inlet: Any = None
         self._info: StreamInfo | None = None
@@ -88,7 +92,7 @@ class LslInlet:
             )
         inlet = lsl.StreamInlet(
             found[0],
-            max_buflen=60,
+            max_buflen=self._max_buffer_s,
             processing_flags=lsl.proc_clocksync | lsl.proc_monotonize,
         )
         info = inlet.info(timeout=self._resolve_timeout_s)
