@@ -756,7 +756,9 @@ def _dfa_alpha(x: np.ndarray, scales: np.ndarray) -> float:
         slope = (seg * tc).sum(axis=1) / (tc * tc).sum()
         intercept = seg.mean(axis=1) - slope * t.mean()
         resid = seg - (intercept[:, None] + slope[:, None] * t[None, :])
-        fluct[i] = np.sqrt(np.mean(np.mean(resid * resid, axis=1)))
+        var = np.var(resid, axis=1)
+        var = var[var > 1e-8]  # perfectly linear windows carry no fluctuation (as NeuroKit2)
+        fluct[i] = np.sqrt(np.mean(var)) if var.size else np.nan
     return float(np.polyfit(np.log2(scales), np.log2(fluct), 1)[0])
 
 

@@ -1,0 +1,98 @@
+"""``workbench import`` for daily wearable exports, biomarker and performance-test CSVs."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from workbench.ingest import ImportContext, Importer, register
+from workbench.ingest.hrv_formats import require_athlete
+from workbench.io.daily import daily_format, read_biomarkers, read_daily, read_performance_tests
+
+# wellness_daily columns a daily export can fill (readiness_score has no column yet)
+_WELLNESS_COLUMNS = (
+    "sleep_total_min",
+    "sleep_deep_min",
+    "sleep_rem_min",
+    "sleep_light_min",
+    "sleep_awake_min",
+    "bedtime",
+    "resting_hr_bpm",
+    "rmssd_ms",
+    "daytime_stress",
+)
+
+
+def _header(path: Path, head: bytes) -> list[str] | None:
+    if path.suffix.lower() not in {".csv", ".txt"}:
+        return None
+    try:
+        first = head.decode("utf-8-sig").splitlines()[0]
+    except (UnicodeDecodeError, IndexError):
+        return None
+    sep = ";" if first.count(";") > first.count(",") else ","
+    return [c.strip().strip('"') for c in first.split(sep)]
+
+
+def _sniff_daily(path: Path, head: bytes) -> bool:
+    cols = _header(path, head)
+    return bool(cols) and daily_format(cols) is not None
+
+
+def _sniff_long(key: str):  # noqa: ANN202
+    def sniff(path: Path, head: bytes) -> bool:
+        cols = _header(path, head)
+        low = {c.lower() for c in cols or []}
+        return {"date", key, "value", "unit"} <= low
+
+    return sniff
+
+
+def _parse_daily(path: Path, ctx: ImportContext) -> dict[str, pd.DataFrame]:
+    athlete = require_athlete(ctx, path)
+    df = read_daily(path)
+    out = pd.DataFrame({"athlete_id": athlete, "date": df["date"]})
+    out["source"] = ctx.source_label or df.attrs["format"]
+    for c in _WELLNESS_COLUMNS:
+        if c in df.columns:
+            out[c] = df[c].astype(object).where(df[c].notna(), None)
+    return {"wellness_daily": out}
+
+
+def _parse_long(reader, table: str):  # noqa: ANN001, ANN202
+    def parse(path: Path, ctx: ImportContext) -> dict[str, pd.DataFrame]:
+        athlete = require_athlete(ctx, path)
+        df = reader(path)
+        df.insert(0, "athlete_id", athlete)
+        df["source"] = (ctx.source_label or re.sub(r"\s+", "_", path.name))[:200]
+        return {table: df}
+
+    return parse
+
+
+register(
+    Importer(
+        name="wearable_daily",
+        description="daily wearable CSV: WHOOP physiological_cycles, Oura daily, HRV4Training",
+        sniff=_sniff_daily,
+        parse=_parse_daily,
+    )
+)
+register(
+    Importer(
+        name="biomarkers_csv",
+        description="biomarker CSV (date, marker, value, unit)",
+        sniff=_sniff_long("marker"),
+        parse=_parse_long(read_biomarkers, "biomarkers"),
+    )
+)
+register(
+    Importer(
+        name="performance_tests_csv",
+        description="performance-test CSV (date, test, value, unit)",
+        sniff=_sniff_long("test"),
+        parse=_parse_long(read_performance_tests, "performance_tests"),
+    )
+)
