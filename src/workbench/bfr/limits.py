@@ -1,0 +1,315 @@
+"""BFR limits: frozen, validated, stricter-only (BFR-SAFETY reqs 1-15).
+
+Every number of BFR-SAFETY.md lives here, once, with its unit in the name. A site may make
+limits stricter through :class:`SiteLimits` (configuration), never looser and never from the
+session UI. Rejecting (a user's AOP or prescription) and clamping (the controller's output)
+are different decisions: this module rejects; :mod:`workbench.bfr.supervisor` clamps.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields, replace
+from typing import Literal
+
+from workbench.errors import SafetyError, SafetyReason
+
+Limb = Literal["arm", "leg"]
+
+#: Absolute training ceilings per limb (req 1), mmHg.
+CEILING_MMHG: dict[str, float] = {"arm": 200.0, "leg": 240.0}
+#: Hard maximum of continuous inflation per limb (req 5), s.
+CONTINUOUS_HARD_MAX_S: dict[str, float] = {"arm": 15 * 60.0, "leg": 20 * 60.0}
+#: Prescription range in percent of AOP (req 1).
+PERCENT_AOP_MIN = 40.0
+PERCENT_AOP_MAX = 80.0
+#: Plausible AOP range; calibration never inflates above 300 mmHg (req 17).
+AOP_MIN_MMHG = 50.0
+AOP_MAX_MMHG = 300.0
+MMHG_PER_KPA = 7.500617
+
+
+class PrescriptionError(SafetyError, ValueError):
+    """An AOP, percentage, limb or setpoint was rejected; the cuff stays vented.
+
+    It is both a :class:`~workbench.errors.SafetyError` (with a machine-readable ``reason``)
+    and a :class:`ValueError`, so either can be caught.
+    """
+
+    def __init__(self, message: str, *, reason: SafetyReason = SafetyReason.SETPOINT_REJECTED):
+        SafetyError.__init__(self, message, reason=reason)
+
+
+def _finite_number(value: object, name: str, reason: SafetyReason) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        and not hasattr(value, "__float__")
+    ):
+        raise PrescriptionError(f"{name} must be a number, got {value!r}", reason=reason)
+    try:
+        out = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError) as exc:
+        raise PrescriptionError(f"{name} must be a number, got {value!r}", reason=reason) from exc
+    if not math.isfinite(out):
+        raise PrescriptionError(
+            f"{name} is {out}: a missing or invalid measurement; measure again", reason=reason
+        )
+    return out
+
+
+def validate_limb(limb: object) -> Limb:
+    """Return ``"arm"`` or ``"leg"``; anything else raises :class:`PrescriptionError`."""
+    if limb not in ("arm", "leg"):
+        raise PrescriptionError(f"limb must be 'arm' or 'leg', got {limb!r}")
+    return limb  # type: ignore[return-value]
+
+
+def validate_aop(aop_mmhg: object) -> float:
+    """Check a confirmed arterial occlusion pressure in mmHg and return it as float.
+
+    Raises
+    ------
+    PrescriptionError
+        NaN/inf/non-numbers, negatives and zero, values that look like kPa (5-40) or Pa,
+        and anything outside 50-300 mmHg (calibration never inflates above 300 mmHg).
+    """
+    aop = _finite_number(aop_mmhg, "AOP", SafetyReason.AOP_INVALID)
+    if aop <= 0:
+        raise PrescriptionError(
+            f"AOP {aop:g} mmHg is not a pressure; calibrate the occlusion pressure first",
+            reason=SafetyReason.AOP_INVALID,
+        )
+    if 5.0 <= aop <= 40.0:
+        raise PrescriptionError(
+            f"AOP {aop:g} looks like kPa ({aop * MMHG_PER_KPA:.0f} mmHg); enter it in mmHg",
+            reason=SafetyReason.AOP_INVALID,
+        )
+    if aop < AOP_MIN_MMHG:
+        raise PrescriptionError(
+            f"AOP {aop:g} mmHg is implausibly low (< {AOP_MIN_MMHG:g}); re-measure",
+            reason=SafetyReason.AOP_INVALID,
+        )
+    if aop > AOP_MAX_MMHG:
+        hint = " (Pa or a typo?)" if aop >= 1000 else ""
+        raise PrescriptionError(
+            f"AOP {aop:g} mmHg is above the {AOP_MAX_MMHG:g} mmHg calibration ceiling{hint}; "
+            "check the unit and re-measure",
+            reason=SafetyReason.AOP_INVALID,
+        )
+    return aop
+
+
+def validate_percent_aop(percent_aop: object) -> float:
+    """Check a prescription in percent of AOP (40-80); fractions like 0.8 are rejected."""
+    pct = _finite_number(percent_aop, "percent AOP", SafetyReason.SETPOINT_REJECTED)
+    if 0.0 < pct <= 1.0:
+        raise PrescriptionError(
+            f"percent AOP {pct:g} looks like a fraction; give percent, e.g. {pct * 100:g} not {pct:g}"
+        )
+    if not PERCENT_AOP_MIN <= pct <= PERCENT_AOP_MAX:
+        raise PrescriptionError(
+            f"percent AOP {pct:g} is outside the BFR range {PERCENT_AOP_MIN:g}-{PERCENT_AOP_MAX:g} %"
+        )
+    return pct
+
+
+@dataclass(frozen=True)
+class SiteLimits:
+    """Site configuration that can only tighten the defaults (checked in ``__post_init__``).
+
+    Attributes are maxima (``None`` keeps the default); e.g. a site that allows at most 70 %
+    AOP and 8 min of continuous inflation sets ``max_fraction_aop=0.70,
+    continuous_max_s=480``.
+    """
+
+    max_fraction_aop: float | None = None
+    arm_ceiling_mmhg: float | None = None
+    leg_ceiling_mmhg: float | None = None
+    continuous_max_s: float | None = None
+    cumulative_max_s: float | None = None
+    slew_up_mmhg_per_s: float | None = None
+
+    def __post_init__(self) -> None:
+        bounds = {
+            "max_fraction_aop": (0.40, PERCENT_AOP_MAX / 100),
+            "arm_ceiling_mmhg": (0.0, CEILING_MMHG["arm"]),
+            "leg_ceiling_mmhg": (0.0, CEILING_MMHG["leg"]),
+            "continuous_max_s": (0.0, 600.0),
+            "cumulative_max_s": (0.0, 1800.0),
+            "slew_up_mmhg_per_s": (0.0, 50.0),
+        }
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if v is None:
+                continue
+            lo, hi = bounds[f.name]
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+                raise PrescriptionError(f"site limit {f.name} must be a finite number, got {v!r}")
+            if not lo < v <= hi:
+                raise PrescriptionError(
+                    f"site limit {f.name}={v:g} would loosen or void the default (allowed {lo:g} < x <= {hi:g})"
+                )
+
+
+@dataclass(frozen=True)
+class CuffLimits:
+    """All limits of one session (one cuff, limb, posture and confirmed AOP); frozen.
+
+    Build it with :meth:`for_session`, which validates the AOP. Times are in seconds,
+    pressures in mmHg, rates in mmHg/s.
+    """
+
+    aop_mmhg: float
+    limb: Limb
+    max_fraction_aop: float = 0.80
+    ceiling_mmhg: float = 240.0
+    # req 3
+    sustained_margin_mmhg: float = 15.0
+    sustained_s: float = 1.0
+    mean_window_s: float = 1.0
+    # req 4
+    instant_margin_mmhg: float = 40.0
+    instant_s: float = 0.2
+    absolute_max_mmhg: float = 300.0
+    absolute_count: int = 2
+    # req 5
+    inflated_mmhg: float = 20.0
+    continuous_max_s: float = 600.0
+    continuous_hard_max_s: float = 1200.0
+    reperfusion_s: float = 180.0
+    cumulative_max_s: float = 1800.0
+    # req 6
+    slew_up_mmhg_per_s: float = 50.0
+    # req 9
+    stale_s: float = 0.1
+    frozen_s: float = 0.2
+    min_plausible_mmhg: float = -10.0
+    max_plausible_mmhg: float = 350.0
+    max_rate_mmhg_per_s: float = 2000.0
+    sensor_disagree_mmhg: float = 10.0
+    sensor_disagree_s: float = 0.1
+    # req 10, 11
+    overrun_s: float = 0.1
+    heartbeat_period_s: float = 0.05
+    firmware_watchdog_s: float = 0.25
+    operator_heartbeat_s: float = 3.0
+    # req 12
+    monitor_stale_s: float = 1.0
+    smo2_floor_pct: float = 5.0
+    emg_collapse_fraction: float = 0.2
+    arterial_signature_s: float = 20.0
+    # req 15
+    deviation_mmhg: float = 15.0
+    deviation_s: float = 1.0
+    leak_s: float = 7.0
+    reach_setpoint_s: float = 30.0
+    # the regulator may not run the pump when the 1 s mean is this far above SP
+    pump_cutoff_above_sp_mmhg: float = 5.0
+
+    def __post_init__(self) -> None:
+        validate_aop(self.aop_mmhg)
+        validate_limb(self.limb)
+        if not 0.40 <= self.max_fraction_aop <= PERCENT_AOP_MAX / 100:
+            raise PrescriptionError(f"max_fraction_aop {self.max_fraction_aop} outside 0.40-0.80")
+        if not 0 < self.ceiling_mmhg <= CEILING_MMHG[self.limb]:
+            raise PrescriptionError(
+                f"ceiling {self.ceiling_mmhg} mmHg above the {self.limb} maximum {CEILING_MMHG[self.limb]}"
+            )
+        if (
+            not 0
+            < self.continuous_max_s
+            <= self.continuous_hard_max_s
+            <= CONTINUOUS_HARD_MAX_S[self.limb]
+        ):
+            raise PrescriptionError("continuous inflation limits exceed the hard maximum")
+        if not 0 < self.slew_up_mmhg_per_s <= 50.0:
+            raise PrescriptionError("upward slew limit must be in (0, 50] mmHg/s")
+
+    @classmethod
+    def for_session(cls, aop_mmhg: float, limb: Limb, site: SiteLimits | None = None) -> CuffLimits:
+        """Limits for a confirmed ``aop_mmhg`` on ``limb`` ("arm" or "leg").
+
+        Raises :class:`PrescriptionError` (a ``ValueError``) for an invalid AOP or limb.
+        """
+        limb = validate_limb(limb)
+        aop = validate_aop(aop_mmhg)
+        out = cls(
+            aop_mmhg=aop,
+            limb=limb,
+            ceiling_mmhg=CEILING_MMHG[limb],
+            continuous_hard_max_s=CONTINUOUS_HARD_MAX_S[limb],
+        )
+        if site is None:
+            return out
+        changes: dict[str, float] = {}
+        if site.max_fraction_aop is not None:
+            changes["max_fraction_aop"] = site.max_fraction_aop
+        ceiling = site.arm_ceiling_mmhg if limb == "arm" else site.leg_ceiling_mmhg
+        if ceiling is not None:
+            changes["ceiling_mmhg"] = ceiling
+        if site.continuous_max_s is not None:
+            changes["continuous_max_s"] = site.continuous_max_s
+        if site.cumulative_max_s is not None:
+            changes["cumulative_max_s"] = site.cumulative_max_s
+        if site.slew_up_mmhg_per_s is not None:
+            changes["slew_up_mmhg_per_s"] = site.slew_up_mmhg_per_s
+        return replace(out, **changes)
+
+    @property
+    def max_setpoint_mmhg(self) -> float:
+        """Highest SP ever allowed: min(0.80 x AOP, limb ceiling), mmHg (req 1)."""
+        return min(self.max_fraction_aop * self.aop_mmhg, self.ceiling_mmhg)
+
+    @property
+    def min_prescription_mmhg(self) -> float:
+        """Lowest prescribed SP: 40 % of AOP, mmHg."""
+        return PERCENT_AOP_MIN / 100 * self.aop_mmhg
+
+    @property
+    def sustained_trip_mmhg(self) -> float:
+        """P-bar above this for > ``sustained_s`` vents (req 3)."""
+        return self.max_setpoint_mmhg + self.sustained_margin_mmhg
+
+    @property
+    def instant_trip_mmhg(self) -> float:
+        """P above this for > ``instant_s`` vents: min(AOP, limit + 40) (req 4)."""
+        return min(self.aop_mmhg, self.max_setpoint_mmhg + self.instant_margin_mmhg)
+
+    def validate_setpoint(self, setpoint_mmhg: object) -> float:
+        """Reject (never clamp) a user setpoint outside [40 %, max] of this session."""
+        sp = _finite_number(setpoint_mmhg, "setpoint", SafetyReason.SETPOINT_REJECTED)
+        if sp < 0:
+            raise PrescriptionError(f"setpoint {sp:g} mmHg is negative")
+        if sp > self.max_setpoint_mmhg + 1e-9:
+            raise PrescriptionError(
+                f"setpoint {sp:g} mmHg is above the limit {self.max_setpoint_mmhg:.1f} mmHg "
+                f"(min(80 % of AOP {self.aop_mmhg:g}, {self.limb} ceiling {self.ceiling_mmhg:g}))"
+            )
+        if sp < self.min_prescription_mmhg - 1e-9:
+            raise PrescriptionError(
+                f"setpoint {sp:g} mmHg is below 40 % of AOP ({self.min_prescription_mmhg:.1f} mmHg)"
+            )
+        return sp
+
+
+def validate_prescription(
+    aop_mmhg: float, percent_aop: float, limb: Limb, site: SiteLimits | None = None
+) -> float:
+    """Setpoint in mmHg for ``percent_aop`` (40-80) of a confirmed ``aop_mmhg`` on ``limb``.
+
+    Raises
+    ------
+    PrescriptionError
+        (a ``ValueError``) with a clear message for NaN, negatives, fractions (0.8 instead of
+        80), kPa values, percentages outside 40-80 and setpoints above the limb ceiling.
+    """
+    limits = CuffLimits.for_session(aop_mmhg, limb, site)
+    pct = validate_percent_aop(percent_aop)
+    sp = limits.aop_mmhg * pct / 100.0
+    if sp > limits.max_setpoint_mmhg + 1e-9:
+        raise PrescriptionError(
+            f"{pct:g} % of AOP {limits.aop_mmhg:g} mmHg = {sp:.1f} mmHg exceeds the "
+            f"{limb} limit {limits.max_setpoint_mmhg:.1f} mmHg; lower the percentage"
+        )
+    return sp

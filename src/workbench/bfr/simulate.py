@@ -1,0 +1,331 @@
+"""Whole BFR sessions on simulated time, with fault injection (the safety test bench).
+
+:func:`simulate_session` drives the real :class:`~workbench.bfr.control.ControlCore`
+(supervisor + regulator) at 100 Hz against :class:`~workbench.bfr.simulator.CuffSimulator`
+stepped at 1 kHz, and checks the result with an independent referee that knows the true
+cuff pressure. A 4-set session (30-15-15-15) takes a few seconds of wall time.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from workbench.bfr.control import ControlCore
+from workbench.bfr.limits import CuffLimits, Limb, validate_prescription
+from workbench.bfr.protocol import CuffCommand, FirmwareState
+from workbench.bfr.simulator import SIM_FAULTS, CuffParams, CuffSimulator
+from workbench.bfr.supervisor import Event, Supervisor, Trip
+
+#: Faults of the host side (loop, clock, operator), name -> description.
+HOST_FAULTS: dict[str, str] = {
+    "loop_exception": "an exception is raised inside a control tick",
+    "gc_pause_200ms": "the interpreter stalls for 200 ms (no ticks)",
+    "keyboard_interrupt": "KeyboardInterrupt inside a control tick (the loop ends)",
+    "kernel_death": "the process dies: no more ticks, no finally (firmware watchdog vents)",
+    "thread_death": "the control thread stops without its finally (firmware watchdog vents)",
+    "browser_tab_closed": "the operator's browser heartbeat stops",
+    "clock_jump_forward": "the loop clock jumps 5 s forward",
+    "clock_jump_backward": "the loop clock jumps 5 s backward",
+}
+FAULTS: dict[str, str] = {**SIM_FAULTS, **HOST_FAULTS}
+
+#: Time from vent command to < 20 mmHg allowed per fault (default 0.5 s, req 8).
+_VENT_TIME_S = {"dump_valve_stuck": 6.0}
+_FIRMWARE_FAULTS = {"kernel_death", "thread_death"}
+
+
+@dataclass
+class SessionResult:
+    """Outcome of one simulated session.
+
+    ``vented_ok`` is True when the cuff ended below 20 mmHg, every trip was vented within
+    50 ms of its condition, every vent reached < 20 mmHg in time (0.5 s; 6 s with a stuck
+    dump valve) and watchdog vents came within 250 ms + 10 ms of the last heartbeat.
+    ``limit_violations`` counts ticks whose command broke reqs 1, 4, 5 or 6, judged by an
+    independent referee from the true pressure. Traces are sampled at 100 Hz.
+    """
+
+    vented_ok: bool
+    max_pressure_mmhg: float
+    limit_violations: int
+    trip_to_vent_ms: list[float]
+    trips: list[Trip]
+    firmware_vents: list[tuple[float, str]]
+    vent_to_safe_s: list[float]
+    final_pressure_mmhg: float
+    pct_exercise_in_band: float
+    pct_rest_in_band: float
+    duration_s: float
+    setpoint_mmhg: float
+    faults: tuple[str, ...]
+    events: list[Event] = field(default_factory=list)
+    violations: list[str] = field(default_factory=list)
+    trace: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One phase of the simulated session."""
+
+    kind: str  # settle | set | rest | reperfusion
+    start_s: float
+    end_s: float
+
+
+def session_plan(
+    scheme: Sequence[int] = (30, 15, 15, 15),
+    *,
+    rest_s: float = 30.0,
+    cadence_hz: float = 0.5,
+    settle_s: float = 10.0,
+    reperfusion_s: float = 5.0,
+) -> list[Phase]:
+    """Phases of a session: settle, then sets (reps / cadence) with rests, then reperfusion."""
+    if not scheme or any(int(r) <= 0 for r in scheme):
+        raise ValueError(f"scheme must be positive rep counts, got {scheme!r}")
+    t, out = 0.0, [Phase("settle", 0.0, settle_s)]
+    t = settle_s
+    for i, reps in enumerate(scheme):
+        d = reps / cadence_hz
+        out.append(Phase("set", t, t + d))
+        t += d
+        if i < len(scheme) - 1:
+            out.append(Phase("rest", t, t + rest_s))
+            t += rest_s
+    out.append(Phase("reperfusion", t, t + reperfusion_s))
+    return out
+
+
+def _trailing_mean(x: np.ndarray, n: int) -> np.ndarray:
+    c = np.cumsum(np.insert(x, 0, 0.0))
+    idx = np.arange(1, len(x) + 1)
+    lo = np.maximum(0, idx - n)
+    return (c[idx] - c[lo]) / (idx - lo)
+
+
+def simulate_session(
+    faults: Iterable[str] = (),
+    seed: int = 0,
+    *,
+    aop_mmhg: float = 200.0,
+    limb: Limb = "leg",
+    percent_aop: float = 80.0,
+    scheme: Sequence[int] = (30, 15, 15, 15),
+    rest_s: float = 30.0,
+    fault_at_s: float = 20.0,
+    params: CuffParams | None = None,
+    monitors: Iterable[str] = ("nirs", "emg"),
+    require_operator: bool = True,
+    stop_after_trip_s: float = 3.0,
+    setpoint_schedule: Callable[[float, float], float] | None = None,
+    keep_trace: bool = True,
+) -> SessionResult:
+    """Run a whole simulated BFR session (1 kHz physics, 100 Hz control) and referee it.
+
+    Parameters
+    ----------
+    faults:
+        Names from :data:`FAULTS` injected at ``fault_at_s``; unknown names raise ValueError.
+    seed:
+        Seed of sensor noise and contraction variability.
+    aop_mmhg, limb, percent_aop:
+        Prescription, validated by :func:`validate_prescription` (raises ValueError).
+    stop_after_trip_s:
+        After the first trip the run continues this long (to watch the vent), then ends.
+    setpoint_schedule:
+        Optional ``f(t_s, prescribed_mmhg) -> requested_mmhg`` (e.g. adaptive modulation or a
+        hostile input); the supervisor clamps whatever it returns.
+    """
+    faults = tuple(faults)
+    for f in faults:
+        if f not in FAULTS:
+            raise ValueError(f"unknown fault {f!r}; known faults: {sorted(FAULTS)}")
+    sp_presc = validate_prescription(aop_mmhg, percent_aop, limb)
+    limits = CuffLimits.for_session(aop_mmhg, limb)
+    sim = CuffSimulator(params, aop_mmhg=aop_mmhg, seed=seed)
+    for f in faults:
+        if f in SIM_FAULTS:
+            sim.inject(f, fault_at_s)
+    events: list[Event] = []
+    sup = Supervisor(
+        limits, monitors=monitors, require_operator=require_operator, on_event=events.append
+    )
+    clock_offset = [0.0]
+
+    def clock() -> float:
+        return sim.t_s + clock_offset[0]
+
+    fired: set[str] = set()
+
+    def hook(now: float) -> None:
+        if sim.t_s < fault_at_s:
+            return
+        if "loop_exception" in faults and "loop_exception" not in fired:
+            fired.add("loop_exception")
+            raise RuntimeError("injected loop exception")
+        if "keyboard_interrupt" in faults and "keyboard_interrupt" not in fired:
+            fired.add("keyboard_interrupt")
+            raise KeyboardInterrupt
+
+    core = ControlCore(sim, sup, clock=clock, fault_hook=hook)
+    plan = session_plan(scheme, rest_s=rest_s)
+    end_s = plan[-1].end_s
+    dt = 0.01
+    n_ticks = int(round(end_s / dt))
+    sim.advance_to(0.01)
+    core.arm(clock())
+    loop_alive = True
+    first_trip_t: float | None = None
+    violations: list[str] = []
+    prev_sp, prev_tick_t = 0.0, 0.0
+    tr_t, tr_p, tr_m, tr_sp, tr_pump, tr_phase = [], [], [], [], [], []
+    phase_i = 0
+    inflated_since: float | None = None
+    ended_vent_t: float | None = None
+    last_hb = 0.0
+    for k in range(n_ticks + 1):
+        t = k * dt
+        sim.advance_to(t)
+        while phase_i < len(plan) - 1 and t >= plan[phase_i].end_s:
+            phase_i += 1
+            kind = plan[phase_i].kind
+            sim.set_activity("reps" if kind == "set" else "rest")
+            sup.set_phase("set" if kind == "set" else "rest", clock())
+            if kind == "reperfusion" and ended_vent_t is None:
+                sup.disarm(clock())
+                ended_vent_t = t
+        phase = plan[phase_i].kind
+        if t >= fault_at_s:
+            if "clock_jump_forward" in faults and "cjf" not in fired:
+                fired.add("cjf")
+                clock_offset[0] += 5.0
+            if "clock_jump_backward" in faults and "cjb" not in fired:
+                fired.add("cjb")
+                clock_offset[0] -= 5.0
+            if ("kernel_death" in faults or "thread_death" in faults) and loop_alive:
+                loop_alive = False  # dies without finally: only the firmware can vent
+        gc_pause = "gc_pause_200ms" in faults and fault_at_s <= t < fault_at_s + 0.2
+        now = clock()
+        if not ("browser_tab_closed" in faults and t >= fault_at_s) and t - last_hb >= 0.5:
+            sup.operator_heartbeat(now)
+            last_hb = t
+        if sim.nirs is not None and sim.nirs.t_s > t - dt:
+            n = sim.nirs
+            sup.monitor_sample("nirs", now, thb_um=n.thb_um, o2hb_um=n.o2hb_um, smo2_pct=n.smo2_pct)
+            sup.monitor_sample("emg", now, rms_uv=sim.emg_rms_uv)
+        cmd: CuffCommand | None = None
+        if loop_alive and not gc_pause:
+            if phase in ("set", "rest", "settle") and t >= 0.5:
+                req = sp_presc if setpoint_schedule is None else setpoint_schedule(t, sp_presc)
+                core.request_setpoint(req)
+            try:
+                cmd = core.safe_tick(now)
+            except KeyboardInterrupt:
+                loop_alive = False  # the loop ended (after venting in safe_tick)
+            # ---- referee (independent of the supervisor)
+            if cmd is not None:
+                sp = cmd.setpoint_mmhg
+                tick_dt = t - prev_tick_t
+                if not (0.0 <= sp <= limits.max_setpoint_mmhg + 1e-9):
+                    violations.append(f"t={t:.2f}: SP {sp} outside [0, {limits.max_setpoint_mmhg}]")
+                if sp - prev_sp > limits.slew_up_mmhg_per_s * tick_dt + 1e-6:
+                    violations.append(f"t={t:.2f}: SP slew {sp - prev_sp:.2f} in {tick_dt:.3f} s")
+                if cmd.pump_duty > 0 and (sup.latched or cmd.vent):
+                    violations.append(f"t={t:.2f}: pump on with a latched trip")
+                if cmd.pump_duty > 0 and sim.pressure_mmhg > limits.instant_trip_mmhg + 5:
+                    violations.append(f"t={t:.2f}: pump on at {sim.pressure_mmhg:.1f} mmHg")
+                prev_sp, prev_tick_t = sp, t
+        if sim.pressure_mmhg > limits.inflated_mmhg:
+            inflated_since = t if inflated_since is None else inflated_since
+            if t - inflated_since > limits.continuous_max_s + 0.06:
+                violations.append(f"t={t:.2f}: inflated for {t - inflated_since:.1f} s")
+        else:
+            inflated_since = None
+        if keep_trace:
+            rd = sim.read_pressure()
+            tr_t.append(t)
+            tr_p.append(sim.pressure_mmhg)
+            tr_m.append(rd.pressure_mmhg if rd else math.nan)
+            tr_sp.append(sup.setpoint_mmhg)
+            tr_pump.append(cmd.pump_duty if cmd else 0.0)
+            tr_phase.append(phase)
+        if first_trip_t is None and (sup.trips or sim.vent_times_s):
+            first_trip_t = t
+        if first_trip_t is not None and t - first_trip_t >= stop_after_trip_s:
+            break
+    duration = sim.t_s
+    # ---- vent outcome
+    trip_ms = [tv.latency_ms for tv in core.trip_vents]
+    vent_cmds = [tv.vent_t_s - clock_offset[0] for tv in core.trip_vents]
+    vent_cmds += [tv for tv, _ in sim.vent_times_s]
+    if ended_vent_t is not None:
+        vent_cmds.append(ended_vent_t)
+    t_arr = np.asarray(tr_t)
+    p_arr = np.asarray(tr_p)
+    vent_to_safe: list[float] = []
+    ok = sim.pressure_mmhg < limits.inflated_mmhg
+    allowed = max([_VENT_TIME_S.get(f, 0.5) for f in faults] + [0.5])
+    for tv in sorted(set(round(v, 3) for v in vent_cmds)):
+        after = (t_arr >= tv) & (p_arr < limits.inflated_mmhg)
+        if not after.any():
+            ok = False
+            continue
+        d = float(t_arr[np.argmax(after)] - tv)
+        vent_to_safe.append(d)
+        ok &= d <= allowed + 0.01
+    latency_limit = 50.0
+    ok &= all(ms <= latency_limit for ms in trip_ms)
+    if any(f in _FIRMWARE_FAULTS for f in faults):
+        wd = [t for t, why in sim.vent_times_s if why is FirmwareState.VENTED_WATCHDOG]
+        ok &= bool(wd) and wd[0] - fault_at_s <= sim.p.watchdog_s + 0.02
+    # ---- regulation quality (1-s mean of measured pressure vs SP)
+    ex_in = rest_in = math.nan
+    if keep_trace and len(t_arr):
+        m = np.asarray(tr_m)
+        pbar = _trailing_mean(np.nan_to_num(m), 100)
+        sp_arr = np.asarray(tr_sp)
+        ph = np.asarray(tr_phase)
+        valid = sp_arr > 0
+        ex = (ph == "set") & valid
+        rs = (ph == "rest") & valid
+        if ex.any():
+            ex_in = float(np.mean(np.abs(pbar[ex] - sp_arr[ex]) <= 0.10 * sp_arr[ex]) * 100)
+        if rs.any():
+            rest_in = float(np.mean(np.abs(pbar[rs] - sp_arr[rs]) <= 0.05 * sp_arr[rs]) * 100)
+    trace = (
+        {
+            "t_s": t_arr,
+            "pressure_true_mmhg": p_arr,
+            "pressure_mmhg": np.asarray(tr_m),
+            "setpoint_mmhg": np.asarray(tr_sp),
+            "pump_duty": np.asarray(tr_pump),
+            "phase": np.asarray(tr_phase),
+        }
+        if keep_trace
+        else {}
+    )
+    return SessionResult(
+        vented_ok=bool(ok),
+        max_pressure_mmhg=float(p_arr.max()) if len(p_arr) else float(sim.pressure_mmhg),
+        limit_violations=len(violations),
+        trip_to_vent_ms=trip_ms,
+        trips=list(sup.trips),
+        firmware_vents=[(t, why.name) for t, why in sim.vent_times_s],
+        vent_to_safe_s=vent_to_safe,
+        final_pressure_mmhg=float(sim.pressure_mmhg),
+        pct_exercise_in_band=ex_in,
+        pct_rest_in_band=rest_in,
+        duration_s=duration,
+        setpoint_mmhg=sp_presc,
+        faults=faults,
+        events=events,
+        violations=violations,
+        trace=trace,
+    )
+
+
+__all__ = ["FAULTS", "HOST_FAULTS", "Phase", "SessionResult", "session_plan", "simulate_session"]

@@ -1,0 +1,368 @@
+"""A steppable physical cuff simulator with firmware watchdog, faults, NIRS and EMG.
+
+Physics (isothermal, pressures in mmHg gauge, air amounts ``m`` in mL at atmospheric
+pressure): the cuff volume is ``V = V0 + C*P - dV_limb`` (a compliant bladder on a compliant
+limb whose volume swells with contractions and pulsates with the heart beat) and
+``(P + P_atm) * V = P_atm * m``. Flows: pump ``Q = duty * Q_max * (1 - P/P_stall)``;
+orifices (bleed, dump valve, leaks) ``Q = k * sqrt(P * (P + P_atm))``. The sensor adds a
+first-order lag, offset, noise and 0.1 mmHg quantisation.
+
+The firmware (normally-open dump valve) vents when heartbeats stop for 250 ms, when its
+own over-pressure switch sees > 330 mmHg for 20 ms, or when asked for a setpoint above the
+armed maximum. Time is simulated: :meth:`CuffSimulator.advance_to` steps at ``physics_hz``.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+
+from workbench.bfr.protocol import CuffStatus, FirmwareState, PressureReading
+
+P_ATM_MMHG = 760.0
+
+#: Faults the simulator can inject (name -> description).
+SIM_FAULTS: dict[str, str] = {
+    "sensor_freeze": "pressure value stays bit-identical while samples keep arriving",
+    "sensor_dropout": "no new pressure samples at all",
+    "sensor_offset_plus_20": "sensor reads 20 mmHg high",
+    "sensor_offset_minus_20": "sensor reads 20 mmHg low (cuff really 20 mmHg above reading)",
+    "sensor_spikes": "isolated +90 mmHg single-sample spikes",
+    "nan_reading": "sensor reports invalid (NaN) samples",
+    "pump_stuck_on": "pump runs at full power whatever it is told",
+    "dump_valve_stuck": "dump valve stays closed; only the bleed valve can vent",
+    "leak_0_1mm": "0.1 mm leak in the bladder",
+    "leak_0_5mm": "0.5 mm leak in the bladder",
+    "leak_1mm": "1 mm leak in the bladder",
+    "hose_off": "hose disconnects: cuff deflates, sensor reads ambient",
+    "cuff_slip": "cuff slides down the limb: bladder volume +25 % over 5 s",
+    "contraction_spikes_x2": "contraction pressure swings twice as large",
+    "isometric_plateau": "a sustained isometric contraction for 15 s",
+    "nirs_desaturation": "NIRS falls to complete desaturation",
+    "emg_collapse": "EMG amplitude collapses to 5 %",
+    "monitor_loss": "NIRS and EMG streams stop",
+}
+
+
+@dataclass(frozen=True)
+class CuffParams:
+    """Physical parameters; the defaults meet BFR-SAFETY req 8 (250 -> < 20 mmHg in 0.5 s)."""
+
+    v0_ml: float = 150.0
+    compliance_ml_per_mmhg: float = 1.2
+    pump_max_flow_ml_s: float = 350.0
+    pump_stall_mmhg: float = 420.0
+    bleed_k: float = 0.35
+    dump_k: float = 7.0
+    leak_k_per_mm2: float = 0.35
+    contraction_ml: float = 31.0
+    cadence_hz: float = 0.5
+    swell_ml: float = 8.0
+    pulse_ml: float = 1.0
+    heart_rate_hz: float = 1.2
+    sensor_tau_s: float = 0.005
+    sensor_noise_mmhg: float = 0.3
+    sensor_offset_mmhg: float = 0.0
+    watchdog_s: float = 0.25
+    hw_overpressure_mmhg: float = 330.0
+    physics_hz: float = 1000.0
+
+
+@dataclass
+class _Physio:
+    thb_um: float = 60.0
+    smo2_pct: float = 70.0
+    emg_uv: float = 5.0
+    fatigue: float = 1.0
+
+
+@dataclass
+class NirsSample:
+    """One NIRS sample: O2Hb, HHb, tHb in µM, SmO2 in %, PPG pulse amplitude (0-1)."""
+
+    t_s: float
+    o2hb_um: float
+    hhb_um: float
+    thb_um: float
+    smo2_pct: float
+    ppg_amplitude: float
+
+
+@dataclass
+class _Faults:
+    active: dict[str, float] = field(default_factory=dict)  # name -> start time
+
+    def on(self, name: str, t: float) -> bool:
+        s = self.active.get(name)
+        return s is not None and t >= s
+
+
+class CuffSimulator:
+    """Simulated cuff + limb + firmware; implements :class:`~workbench.bfr.protocol.CuffController`.
+
+    Parameters
+    ----------
+    params:
+        Physical parameters.
+    aop_mmhg:
+        The limb's true arterial occlusion pressure (for NIRS/PPG), mmHg.
+    seed:
+        Random seed of noise and contraction jitter.
+    """
+
+    def __init__(
+        self, params: CuffParams | None = None, *, aop_mmhg: float = 200.0, seed: int = 0
+    ) -> None:
+        self.p = params or CuffParams()
+        self.aop_mmhg = float(aop_mmhg)
+        self.rng = random.Random(seed)
+        self.dt_s = 1.0 / self.p.physics_hz
+        self.t_s = 0.0
+        self.m_ml = self.p.v0_ml  # air at 0 mmHg gauge
+        self.pressure_mmhg = 0.0  # true gauge pressure
+        self._sensor_lag = 0.0
+        self._sample = 0.0
+        self._sample2 = 0.0
+        self._sample_seq = 0
+        self._frozen_value: float | None = None
+        self._spike_next = 0
+        # firmware
+        self.state = FirmwareState.IDLE
+        self.max_setpoint_mmhg = 0.0
+        self.setpoint_mmhg = 0.0
+        self.pump_duty = 0.0
+        self.bleed_duty = 0.0
+        self.last_heartbeat_s = -math.inf
+        self._hw_over_since: float | None = None
+        self.vent_times_s: list[tuple[float, FirmwareState]] = []
+        # limb
+        self.activity = "rest"
+        self._activity_t0 = 0.0
+        self._rep_amp = 1.0
+        self._rep_index = -1
+        self._swell = 0.0
+        self.faults = _Faults()
+        self._physio = _Physio()
+        self._physio_next = 0.0
+        self.nirs: NirsSample | None = None
+        self.emg_t_s = -math.inf
+        self.emg_rms_uv = 5.0
+
+    # ----------------------------------------------------------------- set-up
+    def inject(self, name: str, at_s: float | None = None) -> None:
+        """Activate fault ``name`` (see :data:`SIM_FAULTS`) from ``at_s`` (default now)."""
+        if name not in SIM_FAULTS:
+            raise ValueError(f"unknown simulator fault {name!r}; known: {sorted(SIM_FAULTS)}")
+        self.faults.active[name] = self.t_s if at_s is None else float(at_s)
+
+    def set_activity(self, activity: str) -> None:
+        """``"rest"``, ``"reps"`` (dynamic contractions at ``cadence_hz``) or ``"isometric"``."""
+        if activity not in ("rest", "reps", "isometric"):
+            raise ValueError(f"activity must be rest, reps or isometric, got {activity!r}")
+        self.activity = activity
+        self._activity_t0 = self.t_s
+        self._rep_index = -1
+
+    # ----------------------------------------------------------------- physics
+    def _limb_ml(self, t: float) -> float:
+        p = self.p
+        scale = 2.0 if self.faults.on("contraction_spikes_x2", t) else 1.0
+        vol = p.pulse_ml * math.sin(2 * math.pi * p.heart_rate_hz * t)
+        if self.faults.on("isometric_plateau", t):
+            since = t - self.faults.active["isometric_plateau"]
+            if since < 15.0:
+                return vol + 0.6 * p.contraction_ml * min(1.0, since) + self._swell
+        if self.activity == "reps":
+            phase = (t - self._activity_t0) * p.cadence_hz
+            rep = int(phase)
+            if rep != self._rep_index:
+                self._rep_index = rep
+                self._rep_amp = self.rng.uniform(0.8, 1.2)
+            vol += scale * self._rep_amp * p.contraction_ml * math.sin(2 * math.pi * phase)
+        elif self.activity == "isometric":
+            vol += 0.6 * p.contraction_ml * min(1.0, t - self._activity_t0)
+        return vol + self._swell
+
+    def _pressure_for(self, m_ml: float, dv_ml: float) -> float:
+        p = self.p
+        if self.faults.on("cuff_slip", self.t_s):
+            grow = min(1.0, (self.t_s - self.faults.active["cuff_slip"]) / 5.0)
+            v0 = p.v0_ml * (1 + 0.25 * grow)
+        else:
+            v0 = p.v0_ml
+        v0 -= dv_ml
+        c = p.compliance_ml_per_mmhg
+        # c P^2 + (v0 + c Patm) P + Patm (v0 - m) = 0
+        b = v0 + c * P_ATM_MMHG
+        cc = P_ATM_MMHG * (v0 - m_ml)
+        disc = b * b - 4 * c * cc
+        return max(0.0, (-b + math.sqrt(disc)) / (2 * c))
+
+    def _vented(self) -> bool:
+        return self.state is not FirmwareState.ARMED
+
+    def step(self) -> None:
+        """Advance one physics step (``1/physics_hz`` s)."""
+        p, t, dt = self.p, self.t_s, self.dt_s
+        # firmware watchdog and hardware over-pressure
+        if self.state is FirmwareState.ARMED and t - self.last_heartbeat_s > p.watchdog_s:
+            self._fw_vent(FirmwareState.VENTED_WATCHDOG)
+        if self.pressure_mmhg > p.hw_overpressure_mmhg:
+            if self._hw_over_since is None:
+                self._hw_over_since = t
+            elif t - self._hw_over_since >= 0.02 and self.state is FirmwareState.ARMED:
+                self._fw_vent(FirmwareState.VENTED_OVERPRESSURE)
+        else:
+            self._hw_over_since = None
+        vented = self._vented()
+        pump = 0.0 if vented else self.pump_duty
+        if self.faults.on("pump_stuck_on", t):
+            pump = 1.0
+        bleed = 1.0 if vented else self.bleed_duty
+        dump = vented and not self.faults.on("dump_valve_stuck", t)
+        k = bleed * p.bleed_k + (p.dump_k if dump else 0.0)
+        for name, d_mm in (("leak_0_1mm", 0.1), ("leak_0_5mm", 0.5), ("leak_1mm", 1.0)):
+            if self.faults.on(name, t):
+                k += p.leak_k_per_mm2 * d_mm * d_mm
+        if self.faults.on("hose_off", t):
+            k += p.dump_k
+        pg = self.pressure_mmhg
+        q_in = pump * p.pump_max_flow_ml_s * max(0.0, 1.0 - pg / p.pump_stall_mmhg)
+        q_out = k * math.sqrt(pg * (pg + P_ATM_MMHG))
+        self.m_ml = max(1.0, self.m_ml + (q_in - q_out) * dt)
+        # slow swelling of an exercising limb
+        target = p.swell_ml if self.activity != "rest" else 0.0
+        self._swell += (target - self._swell) * dt / 20.0
+        self.t_s = t + dt
+        self.pressure_mmhg = self._pressure_for(self.m_ml, self._limb_ml(self.t_s))
+        self._sense()
+        if self.t_s >= self._physio_next:
+            self._physio_next = self.t_s + 0.1
+            self._physio_step(0.1)
+
+    def _sense(self) -> None:
+        p, t = self.p, self.t_s
+        a = self.dt_s / (p.sensor_tau_s + self.dt_s)
+        self._sensor_lag += a * (self.pressure_mmhg - self._sensor_lag)
+        if self.faults.on("sensor_dropout", t):
+            return
+        self._sample_seq = (self._sample_seq + 1) & 0xFFFF
+        if self.faults.on("hose_off", t):
+            value = 0.0
+        else:
+            value = self._sensor_lag + p.sensor_offset_mmhg
+        # second, independent sensor (faults below affect the primary sensor only)
+        self._sample2 = round((value + self.rng.gauss(0.0, p.sensor_noise_mmhg)) * 10) / 10
+        if self.faults.on("sensor_offset_plus_20", t):
+            value += 20.0
+        if self.faults.on("sensor_offset_minus_20", t):
+            value -= 20.0
+        value += self.rng.gauss(0.0, p.sensor_noise_mmhg)
+        if self.faults.on("sensor_spikes", t):
+            self._spike_next -= 1
+            if self._spike_next <= 0:
+                self._spike_next = self.rng.randint(200, 400)
+                value += 90.0
+        value = round(value * 10) / 10
+        if self.faults.on("sensor_freeze", t):
+            if self._frozen_value is None:
+                self._frozen_value = self._sample
+            value = self._frozen_value
+        if self.faults.on("nan_reading", t):
+            value = math.nan
+        self._sample = value
+
+    def _physio_step(self, dt: float) -> None:
+        """NIRS and EMG at 10 Hz from the true cuff pressure and the activity."""
+        ph, t, aop = self._physio, self.t_s, self.aop_mmhg
+        pres = self.pressure_mmhg
+        pv = 40.0
+        arterial = math.sqrt(max(0.0, min(1.0, (aop - pres) / (aop - pv)))) if pres > pv else 1.0
+        venous = max(0.0, min(1.0, 1.0 - pres / (1.5 * pv)))
+        ph.thb_um += (arterial * (1 - venous) * 15.0 - (ph.thb_um - 60.0) * venous) * dt / 15.0
+        exercising = self.activity != "rest" or self.faults.on("isometric_plateau", t)
+        vo2 = 1.0 + (4.0 if exercising else 0.0)
+        ph.smo2_pct += (0.3 * arterial * (75.0 - ph.smo2_pct) - vo2 * 0.3) * dt * 3.0
+        if self.faults.on("nirs_desaturation", t):
+            ph.smo2_pct -= 60.0 * dt
+        ph.smo2_pct = min(100.0, max(0.0, ph.smo2_pct + self.rng.gauss(0, 0.05)))
+        if exercising:
+            ph.fatigue = min(1.5, ph.fatigue + 0.004 * dt * (1 + pres / 100.0))
+            act = abs(math.sin(math.pi * (t - self._activity_t0) * self.p.cadence_hz))
+            emg = 40.0 + 160.0 * ph.fatigue * act
+        else:
+            ph.fatigue = max(1.0, ph.fatigue - 0.01 * dt)
+            emg = 5.0
+        if self.faults.on("emg_collapse", t):
+            emg *= 0.05
+        lost = self.faults.on("monitor_loss", t)
+        if not lost:
+            self.emg_rms_uv = emg * self.rng.uniform(0.9, 1.1)
+            self.emg_t_s = t
+            pulse = 0.3 * arterial * math.sin(2 * math.pi * self.p.heart_rate_hz * t)
+            thb = ph.thb_um + pulse + self.rng.gauss(0, 0.05)
+            o2 = thb * ph.smo2_pct / 100.0
+            ppg = max(0.0, min(1.0, (aop - pres) / (0.3 * aop))) + self.rng.gauss(0, 0.02)
+            self.nirs = NirsSample(t, o2, thb - o2, thb, ph.smo2_pct, max(0.0, ppg))
+
+    def advance_to(self, t_s: float) -> None:
+        """Step the physics until simulated time reaches ``t_s``."""
+        end = t_s - 0.5 * self.dt_s
+        while self.t_s < end:
+            self.step()
+
+    # ----------------------------------------------------------------- firmware
+    def _fw_vent(self, why: FirmwareState) -> None:
+        if self.state is FirmwareState.ARMED:
+            self.vent_times_s.append((self.t_s, why))
+        self.state = why
+        self.pump_duty = 0.0
+        self.bleed_duty = 1.0
+        self.setpoint_mmhg = 0.0
+
+    def arm(self, max_setpoint_mmhg: float) -> None:
+        if not math.isfinite(max_setpoint_mmhg) or not 0 < max_setpoint_mmhg <= 240.0:
+            self._fw_vent(FirmwareState.VENTED_HOST)
+            return
+        self.max_setpoint_mmhg = max_setpoint_mmhg
+        self.last_heartbeat_s = self.t_s
+        self.pump_duty = self.bleed_duty = 0.0
+        self.state = FirmwareState.ARMED
+
+    def heartbeat(self) -> None:
+        self.last_heartbeat_s = self.t_s
+
+    def read_pressure(self) -> PressureReading | None:
+        if self._sample_seq == 0:
+            return None
+        return PressureReading(self._sample, self._sample_seq, self.t_s, self.t_s, self._sample2)
+
+    def set_target(self, setpoint_mmhg: float, *, pump_duty: float, bleed_duty: float) -> None:
+        if self.state is not FirmwareState.ARMED:
+            return
+        ok = (
+            math.isfinite(setpoint_mmhg)
+            and 0 <= setpoint_mmhg <= self.max_setpoint_mmhg + 0.05
+            and 0.0 <= pump_duty <= 1.0
+            and 0.0 <= bleed_duty <= 1.0
+        )
+        if not ok:
+            self._fw_vent(FirmwareState.VENTED_HOST)
+            return
+        self.setpoint_mmhg = setpoint_mmhg
+        self.pump_duty = pump_duty
+        self.bleed_duty = bleed_duty
+
+    def vent(self) -> None:
+        self._fw_vent(FirmwareState.VENTED_HOST)
+
+    def status(self) -> CuffStatus:
+        vented = self._vented()
+        return CuffStatus(
+            self.state,
+            pump_on=(self.pump_duty > 0 and not vented)
+            or self.faults.on("pump_stuck_on", self.t_s),
+            dump_open=vented and not self.faults.on("dump_valve_stuck", self.t_s),
+            max_setpoint_mmhg=self.max_setpoint_mmhg,
+        )

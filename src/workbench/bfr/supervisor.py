@@ -1,0 +1,588 @@
+"""The safety supervisor: owns the limits and the vent decision, trusts nothing above it.
+
+It is independent of the regulator: it sees the raw readings, the clock, the monitors and
+the proposed command, and returns the command actually sent (clamped setpoint, pump
+forbidden where unsafe, or VENT). Every trip vents and latches; a latch clears only with
+the cuff vented (< 20 mmHg) and a named acknowledgement (req 23).
+
+Implements BFR-SAFETY reqs 1, 3-13, 15, 21 and 23 (2 via :class:`CuffLimits`, which can
+only be built from a validated AOP; 20 in :mod:`workbench.bfr.session`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from workbench.bfr.ledger import TimeLedger
+from workbench.bfr.limits import CuffLimits
+from workbench.bfr.protocol import VENT, CuffCommand, PressureReading
+from workbench.errors import SafetyError, SafetyReason
+
+HIGH = "high"
+MEDIUM = "medium"
+LOW = "low"
+
+_PRIORITY = {
+    SafetyReason.DEVIATION: MEDIUM,
+    SafetyReason.LEAK: MEDIUM,
+    SafetyReason.NOT_AT_SETPOINT: MEDIUM,
+    SafetyReason.MONITOR: MEDIUM,
+    SafetyReason.OPERATOR_VENT: LOW,
+}
+
+
+@dataclass(frozen=True)
+class Trip:
+    """A safety trip: why, when the condition became true and when it was detected (s)."""
+
+    reason: SafetyReason
+    message: str
+    priority: str
+    condition_t_s: float
+    detected_t_s: float
+
+
+@dataclass(frozen=True)
+class Event:
+    """An audit event (kind: setpoint | trip | alarm | ack | operator | state)."""
+
+    t_s: float
+    kind: str
+    code: str
+    priority: str | None = None
+    value: float | None = None
+    message: str | None = None
+
+
+class Supervisor:
+    """Safety supervisor of one session.
+
+    Parameters
+    ----------
+    limits:
+        The session's frozen limits.
+    ledger, ledger_key:
+        Persisted cumulative time and reperfusion lock-out (in-memory ledger if None).
+    require_operator:
+        Vent when the browser heartbeat stops for > 3 s (req 11).
+    monitors:
+        Names of the monitors the session relies on (``"nirs"``, ``"emg"``) (req 12).
+    on_event:
+        Receives every :class:`Event` (the audit log).
+    """
+
+    def __init__(
+        self,
+        limits: CuffLimits,
+        *,
+        ledger: TimeLedger | None = None,
+        ledger_key: str = "session",
+        require_operator: bool = False,
+        monitors: Iterable[str] = (),
+        on_event: Callable[[Event], None] | None = None,
+    ) -> None:
+        if not isinstance(limits, CuffLimits):
+            raise TypeError("Supervisor needs CuffLimits built by CuffLimits.for_session")
+        self.limits = limits
+        self.ledger = ledger or TimeLedger(None)
+        self.key = ledger_key
+        self.require_operator = require_operator
+        self.monitors = frozenset(monitors)
+        unknown = self.monitors - {"nirs", "emg"}
+        if unknown:
+            raise ValueError(f"unknown monitors {sorted(unknown)}; known: nirs, emg")
+        self.on_event = on_event or (lambda e: None)
+        self.armed = False
+        self.latched: list[Trip] = []
+        self.trips: list[Trip] = []
+        self.phase = "rest"  # "set" while the athlete exercises
+        self._last_now: float | None = None
+        self._sp = 0.0
+        self._last_cmd: CuffCommand = VENT
+        self._last_seq: int | None = None
+        self._last_new_t: float | None = None
+        self._last_value: float | None = None
+        self._last_dev_t: float | None = None
+        self._same_since: float | None = None
+        self._mean: deque[tuple[float, float]] = deque()
+        self._mean_sum = 0.0
+        self._last_p = math.nan
+        self._sustained_since: float | None = None
+        self._instant_since: float | None = None
+        self._abs_count = 0
+        self._inflated_since: float | None = None
+        self._deviation_since: float | None = None
+        self._pump_since: float | None = None
+        self._inflate_start: float | None = None
+        self._reached = False
+        self._operator_t: float | None = None
+        self._mon_t: dict[str, float] = {}
+        self._nirs: deque[tuple[float, float, float, float]] = deque()  # t, thb, o2hb, smo2
+        self._emg: deque[tuple[float, float]] = deque()
+        self._sp_requested = 0.0
+        self._disagree_since: float | None = None
+        self._prev_sup_t: float | None = None
+        self._emitted_sp = 0.0
+        self._ledger_t = 0.0
+
+    # ---------------------------------------------------------------- state
+    @property
+    def p_mean_mmhg(self) -> float:
+        """P-bar: mean of the plausible readings of the last 1 s (NaN if none)."""
+        return self._mean_sum / len(self._mean) if self._mean else math.nan
+
+    @property
+    def vent_required(self) -> bool:
+        """True when not armed or a trip is latched."""
+        return not self.armed or bool(self.latched)
+
+    @property
+    def setpoint_mmhg(self) -> float:
+        """The last supervised setpoint sent to the cuff."""
+        return self._sp
+
+    def _emit(self, kind: str, code: str, priority=None, value=None, message=None, t=None) -> None:
+        self.on_event(
+            Event(self._last_now if t is None else t, kind, code, priority, value, message)
+        )
+
+    def trip(
+        self,
+        reason: SafetyReason,
+        message: str,
+        now: float,
+        *,
+        condition_t_s: float | None = None,
+        priority: str | None = None,
+    ) -> Trip:
+        """Latch a trip (vent is required until acknowledged while vented)."""
+        t = Trip(
+            reason,
+            message,
+            priority or _PRIORITY.get(reason, HIGH),
+            now if condition_t_s is None else min(condition_t_s, now),
+            now,
+        )
+        self.trips.append(t)
+        self.latched.append(t)
+        self._sp = 0.0
+        self._emit("trip", reason.value, t.priority, None, message, t=now)
+        if reason is SafetyReason.TIME_LIMIT:
+            self.ledger.start_lockout(self.key, self.limits.reperfusion_s)
+        return t
+
+    # ---------------------------------------------------------------- inputs
+    def arm(self, now: float, reading: PressureReading | None) -> None:
+        """Arm for inflation; refuses (and latches) if the cuff is already inflated (req 21).
+
+        Raises
+        ------
+        SafetyError
+            Pressure at start, reperfusion lock-out, cumulative time used up, latched trips.
+        """
+        self._last_now = now
+        if self.latched:
+            raise SafetyError(
+                f"{len(self.latched)} latched trip(s); vent and acknowledge first",
+                reason=self.latched[0].reason,
+            )
+        p = math.nan if reading is None else reading.pressure_mmhg
+        if not math.isfinite(p) or p > self.limits.inflated_mmhg:
+            self.trip(
+                SafetyReason.PRESSURE_AT_START,
+                f"cuff reads {p:.1f} mmHg before arming (> {self.limits.inflated_mmhg:g} or invalid)",
+                now,
+            )
+            raise SafetyError(
+                "cuff not vented at start; vented and latched",
+                reason=SafetyReason.PRESSURE_AT_START,
+            )
+        lock = self.ledger.lockout_remaining_s(self.key)
+        if lock > 0:
+            raise SafetyError(
+                f"reperfusion lock-out: {lock:.0f} s left", reason=SafetyReason.REPERFUSION_LOCKOUT
+            )
+        used = self.ledger.cumulative_s(self.key)
+        if used >= self.limits.cumulative_max_s:
+            raise SafetyError(
+                f"cumulative inflation {used:.0f} s reached {self.limits.cumulative_max_s:.0f} s",
+                reason=SafetyReason.TIME_LIMIT,
+            )
+        self.armed = True
+        self._sp = 0.0
+        self._last_seq = None if reading is None else reading.seq
+        self._last_new_t = now
+        self._last_value = p
+        self._last_dev_t = None if reading is None else reading.device_t_s
+        self._same_since = None
+        self._operator_t = now
+        self._mon_t = {m: now for m in self.monitors}
+        self._inflate_start = None
+        self._reached = False
+        self._emit("state", "armed", value=self.limits.max_setpoint_mmhg)
+
+    def acknowledge(self, now: float, reading: PressureReading | None, who: str) -> bool:
+        """Clear the latched trips if the cuff is vented (< 20 mmHg); returns success."""
+        p = math.nan if reading is None else reading.pressure_mmhg
+        if not who or not who.strip():
+            raise ValueError("an acknowledgement needs the operator's name")
+        if not (math.isfinite(p) and p < self.limits.inflated_mmhg):
+            self._emit("ack", "refused_not_vented", value=p, message=who, t=now)
+            return False
+        n = len(self.latched)
+        self.latched.clear()
+        self.armed = False
+        self._emit("ack", "acknowledged", value=float(n), message=who, t=now)
+        return True
+
+    def disarm(self, now: float) -> None:
+        """End of control (the cuff must be vented by the caller)."""
+        self.armed = False
+        self._sp = 0.0
+        if self._inflated_since is not None:
+            # the dump valve empties the cuff within 0.5 s (req 8): charge it, conservatively
+            self.ledger.add_inflated(self.key, max(0.0, now - self._ledger_t) + 0.5)
+            self._inflated_since = None
+        self.ledger.set_deflated(self.key)
+        self._emit("state", "disarmed", t=now)
+
+    def operator_heartbeat(self, now: float) -> None:
+        """The operator's browser is alive."""
+        self._operator_t = now
+
+    def monitor_sample(self, name: str, now: float, **values: float) -> None:
+        """A monitor sample: ``nirs`` (thb_um, o2hb_um, smo2_pct) or ``emg`` (rms_uv)."""
+        if name == "nirs":
+            self._nirs.append((now, values["thb_um"], values["o2hb_um"], values["smo2_pct"]))
+            while self._nirs and now - self._nirs[0][0] > self.limits.arterial_signature_s + 2:
+                self._nirs.popleft()
+        elif name == "emg":
+            self._emg.append((now, values["rms_uv"]))
+            while self._emg and now - self._emg[0][0] > 10.0:
+                self._emg.popleft()
+        else:
+            raise ValueError(f"unknown monitor {name!r}")
+        self._mon_t[name] = now
+
+    def set_phase(self, phase: str, now: float) -> None:
+        """``"set"`` while exercising, ``"rest"`` otherwise (EMG collapse applies in sets)."""
+        if phase not in ("set", "rest"):
+            raise ValueError(f"phase must be set or rest, got {phase!r}")
+        self.phase = phase
+        if phase == "set":
+            self._emg.clear()
+
+    # ---------------------------------------------------------------- checks
+    def check(self, now: float, reading: PressureReading | None) -> list[Trip]:
+        """Evaluate every trip condition at ``now``; returns the trips newly latched."""
+        lim = self.limits
+        new: list[Trip] = []
+
+        def fire(reason: SafetyReason, msg: str, cond_t: float | None = None) -> None:
+            if any(t.reason is reason for t in self.latched):
+                return
+            new.append(self.trip(reason, msg, now, condition_t_s=cond_t))
+
+        prev = self._last_now
+        self._last_now = now
+        if not math.isfinite(now):
+            fire(SafetyReason.LOOP_OVERRUN, f"clock returned {now}")
+            return new
+        if prev is not None:
+            if now < prev:
+                fire(SafetyReason.LOOP_OVERRUN, f"clock went backwards by {prev - now:.3f} s")
+            elif now - prev > lim.overrun_s:
+                # detectable only when the late iteration runs; during the stall the
+                # firmware watchdog (250 ms) is the only protection (ADR 0004)
+                fire(
+                    SafetyReason.LOOP_OVERRUN,
+                    f"control loop overrun: {1000 * (now - prev):.0f} ms since the last tick",
+                )
+        if new:
+            return new  # a broken clock makes every other judgement void
+        if not self.armed:
+            return new
+        # --- data freshness and plausibility (req 9)
+        fresh = reading is not None and reading.seq != self._last_seq
+        if fresh:
+            assert reading is not None
+            p = reading.pressure_mmhg
+            self._last_seq = reading.seq
+            last_t = self._last_new_t
+            self._last_new_t = now
+            if not math.isfinite(p) or p < lim.min_plausible_mmhg or p > lim.max_plausible_mmhg:
+                fire(SafetyReason.IMPLAUSIBLE_DATA, f"implausible pressure reading {p}")
+            else:
+                last_v, last_dev = self._last_value, self._last_dev_t
+                if last_v is not None and math.isfinite(last_v):
+                    dt = reading.device_t_s - last_dev if last_dev is not None else math.nan
+                    if not (math.isfinite(dt) and dt > 0):
+                        dt = now - last_t if last_t is not None else math.nan
+                    if (
+                        math.isfinite(dt)
+                        and dt > 0
+                        and abs(p - last_v) / dt > lim.max_rate_mmhg_per_s
+                    ):
+                        fire(
+                            SafetyReason.IMPLAUSIBLE_DATA,
+                            f"pressure changed {p - last_v:+.1f} mmHg in {1000 * dt:.0f} ms",
+                        )
+                p2 = reading.pressure2_mmhg
+                if math.isfinite(p2) and abs(p - p2) > lim.sensor_disagree_mmhg:
+                    if self._disagree_since is None:
+                        self._disagree_since = now
+                    elif now - self._disagree_since > lim.sensor_disagree_s:
+                        fire(
+                            SafetyReason.IMPLAUSIBLE_DATA,
+                            f"pressure sensors disagree: {p:.1f} vs {p2:.1f} mmHg",
+                            self._disagree_since + lim.sensor_disagree_s,
+                        )
+                else:
+                    self._disagree_since = None
+                active = self._last_cmd.pump_duty > 0 or self._last_cmd.bleed_duty > 0
+                if last_v is not None and p == last_v and active:
+                    if self._same_since is None:
+                        self._same_since = last_t if last_t is not None else now
+                    elif now - self._same_since > lim.frozen_s:
+                        fire(
+                            SafetyReason.FROZEN_DATA,
+                            f"pressure bit-identical ({p}) for {1000 * (now - self._same_since):.0f} ms",
+                            self._same_since + lim.frozen_s,
+                        )
+                else:
+                    self._same_since = None
+                self._accept(now, p)
+            self._last_value = p
+            self._last_dev_t = reading.device_t_s
+        elif self._last_new_t is not None and now - self._last_new_t > lim.stale_s:
+            fire(
+                SafetyReason.STALE_DATA,
+                f"no new pressure sample for {1000 * (now - self._last_new_t):.0f} ms",
+                self._last_new_t + lim.stale_s,
+            )
+        self._time_accounting(now, fire)
+        if self.latched:
+            return new  # vent already commanded; further judgements add nothing
+        self._pressure_checks(now, fire)
+        # --- operator (req 11) and monitors (req 12)
+        if self.require_operator and self._operator_t is not None:
+            if now - self._operator_t > lim.operator_heartbeat_s:
+                fire(
+                    SafetyReason.OPERATOR_HEARTBEAT_LOST,
+                    f"no operator heartbeat for {now - self._operator_t:.1f} s",
+                    self._operator_t + lim.operator_heartbeat_s,
+                )
+        for name in self.monitors:
+            t_m = self._mon_t.get(name, now)
+            if now - t_m > lim.monitor_stale_s:
+                fire(
+                    SafetyReason.MONITOR,
+                    f"{name} monitor silent for {now - t_m:.1f} s",
+                    t_m + lim.monitor_stale_s,
+                )
+        self._monitor_checks(now, fire)
+        return new
+
+    def _accept(self, now: float, p: float) -> None:
+        self._last_p = p
+        self._mean.append((now, p))
+        self._mean_sum += p
+        while self._mean and now - self._mean[0][0] >= self.limits.mean_window_s:
+            self._mean_sum -= self._mean.popleft()[1]
+
+    def _time_accounting(self, now: float, fire) -> None:
+        """Continuous and cumulative inflation time (req 5), also while vented."""
+        lim = self.limits
+        p, pbar = self._last_p, self.p_mean_mmhg
+        if not math.isfinite(p):
+            return
+        # req 5
+        if p > lim.inflated_mmhg:
+            if self._inflated_since is None:
+                self._inflated_since = now
+                self._ledger_t = now
+            total = self.ledger.add_inflated(self.key, now - self._ledger_t)
+            self._ledger_t = now
+            cont = now - self._inflated_since
+            if cont > lim.continuous_max_s:
+                fire(
+                    SafetyReason.TIME_LIMIT,
+                    f"continuous inflation {cont:.0f} s > {lim.continuous_max_s:.0f} s",
+                    self._inflated_since + lim.continuous_max_s,
+                )
+            if total > lim.cumulative_max_s:
+                fire(
+                    SafetyReason.TIME_LIMIT,
+                    f"cumulative inflation {total:.0f} s > {lim.cumulative_max_s:.0f} s",
+                )
+        elif self._inflated_since is not None and pbar < lim.inflated_mmhg:
+            self._inflated_since = None
+            self.ledger.set_deflated(self.key)
+
+    def _pressure_checks(self, now: float, fire) -> None:
+        lim = self.limits
+        p, pbar = self._last_p, self.p_mean_mmhg
+        if not math.isfinite(p):
+            return
+        # req 3
+        if pbar > lim.sustained_trip_mmhg:
+            self._sustained_since = (
+                self._sustained_since if self._sustained_since is not None else now
+            )
+            if now - self._sustained_since > lim.sustained_s:
+                fire(
+                    SafetyReason.OVER_PRESSURE_SUSTAINED,
+                    f"1-s mean {pbar:.1f} mmHg > {lim.sustained_trip_mmhg:.1f} for > {lim.sustained_s:g} s",
+                    self._sustained_since + lim.sustained_s,
+                )
+        else:
+            self._sustained_since = None
+        # req 4
+        if p > lim.instant_trip_mmhg:
+            self._instant_since = self._instant_since if self._instant_since is not None else now
+            if now - self._instant_since > lim.instant_s:
+                fire(
+                    SafetyReason.OVER_PRESSURE_INSTANT,
+                    f"pressure {p:.1f} mmHg > {lim.instant_trip_mmhg:.1f} for > {1000 * lim.instant_s:.0f} ms",
+                    self._instant_since + lim.instant_s,
+                )
+        else:
+            self._instant_since = None
+        self._abs_count = self._abs_count + 1 if p > lim.absolute_max_mmhg else 0
+        if self._abs_count >= lim.absolute_count:
+            fire(
+                SafetyReason.OVER_PRESSURE_INSTANT,
+                f"pressure {p:.1f} mmHg > {lim.absolute_max_mmhg:g} on 2 samples",
+            )
+        # req 15
+        sp = self._sp
+        if sp > 0 and self._inflate_start is None:
+            self._inflate_start = now
+        if self._inflate_start is not None and math.isfinite(pbar):
+            if not self._reached and self._ramped() and pbar >= sp - lim.pump_cutoff_above_sp_mmhg:
+                self._reached = True
+            if not self._reached and now - self._inflate_start > lim.reach_setpoint_s:
+                fire(
+                    SafetyReason.NOT_AT_SETPOINT,
+                    f"not at setpoint {sp:.0f} mmHg within {lim.reach_setpoint_s:g} s",
+                    self._inflate_start + lim.reach_setpoint_s,
+                )
+            if self._reached and abs(pbar - sp) > lim.deviation_mmhg:
+                self._deviation_since = (
+                    self._deviation_since if self._deviation_since is not None else now
+                )
+                if now - self._deviation_since > lim.deviation_s:
+                    fire(
+                        SafetyReason.DEVIATION,
+                        f"1-s mean {pbar:.1f} mmHg deviates from SP {sp:.1f} by > {lim.deviation_mmhg:g}",
+                        self._deviation_since + lim.deviation_s,
+                    )
+            else:
+                self._deviation_since = None
+        if self._last_cmd.pump_duty > 0.05 and not self._last_cmd.vent and self._reached:
+            self._pump_since = self._pump_since if self._pump_since is not None else now
+            if now - self._pump_since > lim.leak_s:
+                fire(
+                    SafetyReason.LEAK,
+                    f"pump compensating continuously for > {lim.leak_s:g} s (leak?)",
+                    self._pump_since + lim.leak_s,
+                )
+        else:
+            self._pump_since = None
+
+    def _ramped(self) -> bool:
+        """True when the supervised SP has caught up with a positive requested SP."""
+        return self._sp_requested > 0 and self._sp >= self._sp_requested - 1e-6
+
+    def _monitor_checks(self, now: float, fire) -> None:
+        lim = self.limits
+        if "nirs" in self.monitors and self._nirs:
+            _, thb, o2, smo2 = self._nirs[-1]
+            if smo2 < lim.smo2_floor_pct:
+                fire(SafetyReason.MONITOR, f"NIRS complete desaturation: SmO2 {smo2:.1f} %")
+            t0 = self._nirs[0][0]
+            if self.phase == "rest" and now - t0 >= lim.arterial_signature_s:
+                start = [r for r in self._nirs if r[0] - t0 < 2.0]
+                end = [r for r in self._nirs if now - r[0] < 2.0]
+                d_thb = sum(r[1] for r in end) / len(end) - sum(r[1] for r in start) / len(start)
+                d_o2 = sum(r[2] for r in end) / len(end) - sum(r[2] for r in start) / len(start)
+                if abs(d_thb) < 1.0 and d_o2 < -3.0:
+                    fire(
+                        SafetyReason.MONITOR,
+                        f"arterial occlusion signature: tHb flat ({d_thb:+.1f} µM) while O2Hb fell {d_o2:.1f} µM in 20 s",
+                    )
+        if "emg" in self.monitors and self.phase == "set" and len(self._emg) > 20:
+            t_last = self._emg[-1][0]
+            recent = [v for t, v in self._emg if t_last - t < 1.0]
+            older = [v for t, v in self._emg if t_last - t >= 1.0]
+            if len(older) >= 20:
+                ref = sum(older) / len(older)
+                cur = sum(recent) / len(recent)
+                if ref > 20.0 and cur < lim.emg_collapse_fraction * ref:
+                    fire(
+                        SafetyReason.MONITOR,
+                        f"EMG amplitude collapsed to {100 * cur / ref:.0f} % of its level",
+                    )
+
+    # ---------------------------------------------------------------- command
+    def supervise(
+        self, now: float, proposed: CuffCommand, requested_mmhg: float | None = None
+    ) -> CuffCommand:
+        """Return the command actually sent: VENT, or ``proposed`` clamped to the limits.
+
+        ``requested_mmhg`` is the session's target (the regulator proposes a ramp toward
+        it); it only tells the supervisor when the ramp is over (for req 15).
+        """
+        lim = self.limits
+        dt = now - self._prev_sup_t if self._prev_sup_t is not None else 0.0
+        dt = min(max(dt, 0.0), lim.overrun_s) if math.isfinite(dt) else 0.0
+        self._prev_sup_t = now
+        if self.vent_required:
+            self._sp = self._emitted_sp = 0.0
+            self._last_cmd = VENT
+            return VENT
+        sp_req = proposed.setpoint_mmhg
+        if not isinstance(sp_req, (int, float)) or not math.isfinite(sp_req):
+            self.trip(
+                SafetyReason.SETPOINT_REJECTED,
+                f"non-finite setpoint {sp_req!r} from the regulator",
+                now,
+            )
+            self._last_cmd = VENT
+            return VENT
+        if proposed.vent:
+            self._sp = 0.0
+            self._last_cmd = VENT
+            return VENT
+        sp = min(
+            max(float(sp_req), 0.0), lim.max_setpoint_mmhg, self._sp + lim.slew_up_mmhg_per_s * dt
+        )
+        target = sp_req if requested_mmhg is None else requested_mmhg
+        self._sp_requested = (
+            min(float(target), lim.max_setpoint_mmhg) if math.isfinite(target) else 0.0
+        )
+        if abs(sp - self._emitted_sp) >= 1.0 or (sp != self._emitted_sp and sp == float(sp_req)):
+            self._emitted_sp = sp
+            self._emit("setpoint", "setpoint", value=sp, t=now)
+        self._sp = sp
+        pump = proposed.pump_duty if math.isfinite(proposed.pump_duty) else 0.0
+        bleed = proposed.bleed_duty if math.isfinite(proposed.bleed_duty) else 1.0
+        pump = min(max(pump, 0.0), 1.0)
+        bleed = min(max(bleed, 0.0), 1.0)
+        pbar, p = self.p_mean_mmhg, self._last_p
+        if (
+            sp <= 0.0
+            or not math.isfinite(pbar)
+            or pbar >= sp + lim.pump_cutoff_above_sp_mmhg
+            or not math.isfinite(p)
+            or p >= lim.instant_trip_mmhg
+        ):
+            pump = 0.0
+        if sp <= 0.0:
+            bleed = 1.0
+        cmd = CuffCommand(sp, pump, bleed, False)
+        self._last_cmd = cmd
+        return cmd
