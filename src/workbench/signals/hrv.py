@@ -403,19 +403,20 @@ def _percentile_sorted(s: np.ndarray, n: np.ndarray, q: float) -> np.ndarray:
     return np.where(frac >= 0.5, b - diff * (1.0 - frac), a + diff * frac)
 
 
-def _windows_sd(x: np.ndarray, n: np.ndarray, window_min: int) -> tuple[np.ndarray, np.ndarray]:
-    """SDANN and SDNNI (NeuroKit2 definitions) per row for windows of ``window_min`` minutes."""
+def _windows_sd(
+    x: np.ndarray, n: np.ndarray, windows_min: tuple[int, ...]
+) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """SDANN and SDNNI (NeuroKit2 definitions) per row, for each window length in minutes."""
     k = x.shape[0]
-    sdann = np.full(k, np.nan)
-    sdnni = np.full(k, np.nan)
-    w_ms = window_min * 60 * 1000
+    out = {w: (np.full(k, np.nan), np.full(k, np.nan)) for w in windows_min}
     x0 = np.where(np.isnan(x), 0.0, x)
     # NeuroKit2: t = nancumsum(rri / 1000); c = (t - t[0]) * 1000 + rri[0]
     t = np.cumsum(x0 / 1000.0, axis=1)
     c = (t - t[:, :1]) * 1000.0 + x0[:, :1]
     last = c[np.arange(k), n - 1]
-    n_windows = np.round(last / w_ms).astype(np.int64)
-    for r in np.flatnonzero(n_windows >= 3):
+    n_win = {w: np.round(last / (w * 60000)).astype(np.int64) for w in windows_min}
+    rows = np.flatnonzero(np.any([n_win[w] >= 3 for w in windows_min], axis=0))
+    for r in rows:
         nr = int(n[r])
         cr = c[r, :nr]
         xr = x0[r, :nr]
@@ -423,23 +424,27 @@ def _windows_sd(x: np.ndarray, n: np.ndarray, window_min: int) -> tuple[np.ndarr
         dev = xr - mu
         p1 = np.concatenate([[0.0], np.cumsum(dev)])
         p2 = np.concatenate([[0.0], np.cumsum(dev * dev)])
-        edges = np.arange(n_windows[r] + 1) * float(w_ms)
-        start = np.searchsorted(cr, edges[:-1], side="left")
-        end = np.searchsorted(cr, edges[1:], side="left") - 1  # exclusive end, as NeuroKit2
-        m = (end - start).astype(np.float64)
-        s1 = p1[np.maximum(end, start)] - p1[start]
-        s2 = p2[np.maximum(end, start)] - p2[start]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            means = np.where(m > 0, s1 / m, np.nan) + mu
-            var = np.where(m > 1, (s2 - s1 * s1 / np.where(m > 0, m, 1.0)) / (m - 1), np.nan)
-        var = np.maximum(var, 0.0)
-        valid_means = means[np.isfinite(means)]
-        if valid_means.size > 1:
-            sdann[r] = np.std(valid_means, ddof=1)
-        sds = np.sqrt(var[np.isfinite(var)])
-        if sds.size:
-            sdnni[r] = sds.mean()
-    return sdann, sdnni
+        for w in windows_min:
+            if n_win[w][r] < 3:
+                continue
+            edges = np.arange(n_win[w][r] + 1) * float(w * 60000)
+            start = np.searchsorted(cr, edges[:-1], side="left")
+            end = np.searchsorted(cr, edges[1:], side="left") - 1  # exclusive, as NeuroKit2
+            end = np.maximum(end, start)
+            m = (end - start).astype(np.float64)
+            s1 = p1[end] - p1[start]
+            s2 = p2[end] - p2[start]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                means = np.where(m > 0, s1 / np.where(m > 0, m, 1.0), np.nan) + mu
+                var = np.where(m > 1, (s2 - s1 * s1 / np.where(m > 0, m, 1.0)) / (m - 1), np.nan)
+            var = np.maximum(var, 0.0)
+            valid_means = means[np.isfinite(means)]
+            if valid_means.size > 1:
+                out[w][0][r] = np.std(valid_means, ddof=1)
+            sds = np.sqrt(var[np.isfinite(var)])
+            if sds.size:
+                out[w][1][r] = sds.mean()
+    return out
 
 
 def _hti_sorted(s: np.ndarray, n: np.ndarray) -> np.ndarray:
@@ -502,8 +507,7 @@ def _time_block(block: list[np.ndarray]) -> np.ndarray:
 
         out[:, col["HRV_MeanNN"]] = mean
         out[:, col["HRV_SDNN"]] = sdnn
-        for w in (1, 2, 5):
-            sdann, sdnni = _windows_sd(x, n, w)
+        for w, (sdann, sdnni) in _windows_sd(x, n, (1, 2, 5)).items():
             out[:, col[f"HRV_SDANN{w}"]] = sdann
             out[:, col[f"HRV_SDNNI{w}"]] = sdnni
         out[:, col["HRV_RMSSD"]] = rmssd
