@@ -32,7 +32,11 @@ DAILY_TABLES = [
 def demo(tmp_path_factory):
     path = tmp_path_factory.mktemp("demo") / "demo.db"
     store = open_store(f"sqlite:///{path}")
-    summary = generate_demo(store, athletes=ATHLETES, days=DAYS, seed=SEED, end_date=END)
+    messages: list[str] = []
+    summary = generate_demo(
+        store, athletes=ATHLETES, days=DAYS, seed=SEED, end_date=END, progress=messages.append
+    )
+    assert len(messages) == ATHLETES + 1 and messages[0].startswith("athlete 1/")
     yield store, summary
     store.close()
 
@@ -260,3 +264,41 @@ def test_designed_hip_asymmetry_of_the_deadlifter(demo):
         "hip_extension_thomas",
         "thoracic_rotation",
     }
+
+
+def _multi_marker_flags(wellness: pd.DataFrame) -> pd.DataFrame:
+    """A plain multi-marker detector: 7-day lnRMSSD below the normal range of the 60 days
+    before, 3-day resting HR z >= 1 vs the 28 days before, sleep and mood 3-day means below
+    their 28-day mean - 0.5 SD."""
+    w = wellness.set_index(pd.to_datetime(wellness["date"])).asfreq("D")
+    ln = np.log(w["rmssd_ms"])
+    base = ln.shift(7).rolling(60, min_periods=30)
+    out = {"hrv": ln.rolling(7, min_periods=3).mean() < base.mean() - 0.5 * base.std()}
+    for col, sign, thr in [
+        ("resting_hr_bpm", 1, 1.0),
+        ("sleep_total_min", -1, 0.5),
+        ("mood_1_10", -1, 0.5),
+    ]:
+        x = w[col]
+        b = x.shift(1).rolling(28, min_periods=14)
+        z = (x.rolling(3, min_periods=1).mean() - b.mean()) / b.std()
+        out[col] = sign * z >= thr
+    return pd.DataFrame(out)
+
+
+@pytest.mark.parametrize("athletes,days,seed", [(ATHLETES, DAYS, SEED), (12, 180, 42)])
+def test_multi_marker_pattern_flags_episodes_early_and_nothing_else(athletes, days, seed):
+    found, false_runs = 0, []
+    for ad in simulate_squad(athletes=athletes, days=days, seed=seed, end_date=END):
+        flags = _multi_marker_flags(ad.wellness).all(axis=1)
+        start = pd.Timestamp(ad.latent["date"].iloc[0])
+        for ep in ad.episodes:
+            if ep.kind in ("illness", "overreaching"):
+                s0 = start + pd.Timedelta(days=ep.start)
+                assert flags.loc[s0 : s0 + pd.Timedelta(days=2)].any(), (ad.profile.athlete_id, ep)
+                found += 1
+        if not ad.episodes:  # spike week included: never 3 flagged days in a row
+            runs = flags.astype(int).rolling(3).sum()
+            false_runs.append(int((runs >= 3).sum()))
+    assert found >= 2
+    assert false_runs and max(false_runs) == 0
