@@ -1,6 +1,8 @@
 """Readers of real file formats (pure: path in, arrays/DataFrames out; no database)."""
 
 from workbench.io.daily import daily_format, read_biomarkers, read_daily, read_performance_tests
+from workbench.io.emg import read_emg
+from workbench.io.nirs import read_nirs
 from workbench.io.rr import RRRecording, read_rr, read_rr_recording
 
 __all__ = [
@@ -8,10 +10,9 @@ __all__ = [
     "daily_format",
     "read_biomarkers",
     "read_daily",
+    "read_emg",
+    "read_nirs",
     "read_performance_tests",
     "read_rr",
     "read_rr_recording",
 ]
-
-from workbench.io.emg import read_emg as read_emg  # noqa: E402
-from workbench.io.nirs import read_nirs as read_nirs  # noqa: E402
