@@ -1,0 +1,244 @@
+"""A live (real-time) BFR session: cuff + supervisor + 100 Hz control thread + audit log.
+
+:class:`RealtimeSimCuff` runs the simulator's physics and firmware in its own thread (as an
+independent microcontroller would), so its watchdog vents even when the control thread
+is dead. :class:`LiveSession` wires everything for the panel and notebooks.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from workbench.bfr.audit import AuditLog
+from workbench.bfr.control import ControlCore, ControlThread
+from workbench.bfr.ledger import TimeLedger
+from workbench.bfr.limits import CuffLimits
+from workbench.bfr.protocol import CuffController, CuffStatus, PressureReading
+from workbench.bfr.simulator import CuffSimulator
+from workbench.bfr.supervisor import Event, Supervisor
+from workbench.errors import SafetyReason
+from workbench.store import Store
+
+
+class RealtimeSimCuff:
+    """Thread-safe :class:`CuffSimulator` advanced in real time by its own firmware thread.
+
+    ``speed`` > 1 runs the physics faster than real time (demos); the host clock passed to
+    the control loop must then be :meth:`sim_clock`.
+    """
+
+    def __init__(
+        self,
+        sim: CuffSimulator | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        speed: float = 1.0,
+    ) -> None:
+        self.sim = sim or CuffSimulator()
+        self._clock = clock
+        self._t0 = clock()
+        self.speed = float(speed)
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="cuff-firmware", daemon=True)
+        self._thread.start()
+
+    def sim_clock(self) -> float:
+        """Simulated seconds since start (the clock the control loop should use)."""
+        return (self._clock() - self._t0) * self.speed
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.002):
+            with self._lock:
+                self.sim.advance_to(self.sim_clock())
+
+    def close(self) -> None:
+        """Stop the firmware thread (vents first)."""
+        with self._lock:
+            self.sim.vent()
+        self._stop.set()
+        self._thread.join(1.0)
+
+    def _call(self, fn, *a, **kw):
+        with self._lock:
+            self.sim.advance_to(self.sim_clock())
+            return fn(*a, **kw)
+
+    def arm(self, max_setpoint_mmhg: float) -> None:
+        self._call(self.sim.arm, max_setpoint_mmhg)
+
+    def heartbeat(self) -> None:
+        self._call(self.sim.heartbeat)
+
+    def read_pressure(self) -> PressureReading | None:
+        return self._call(self.sim.read_pressure)
+
+    def set_target(self, setpoint_mmhg: float, *, pump_duty: float, bleed_duty: float) -> None:
+        self._call(self.sim.set_target, setpoint_mmhg, pump_duty=pump_duty, bleed_duty=bleed_duty)
+
+    def vent(self) -> None:
+        self._call(self.sim.vent)
+
+    def status(self) -> CuffStatus:
+        return self._call(self.sim.status)
+
+    def set_activity(self, activity: str) -> None:
+        self._call(self.sim.set_activity, activity)
+
+    @property
+    def true_pressure_mmhg(self) -> float:
+        return self.sim.pressure_mmhg
+
+
+@dataclass
+class Snapshot:
+    """What a UI shows, read without locks from the control loop's last tick."""
+
+    t_s: float
+    pressure_mmhg: float
+    setpoint_mmhg: float
+    pump_duty: float
+    vented: bool
+    latched: list[str]
+    max_setpoint_mmhg: float
+    sustained_trip_mmhg: float
+    instant_trip_mmhg: float
+
+
+class LiveSession:
+    """One supervised session on a cuff, with the audit log when a store is given.
+
+    Parameters
+    ----------
+    cuff:
+        A :class:`CuffController` (e.g. :class:`RealtimeSimCuff`).
+    limits:
+        Frozen limits from a confirmed AOP.
+    store:
+        Where the audit log goes (None: events kept in memory only).
+    clock:
+        The control loop's clock (``cuff.sim_clock`` for an accelerated simulator).
+    require_operator:
+        Vent when :meth:`operator_heartbeat` is not called for 3 s (the panel does).
+    """
+
+    def __init__(
+        self,
+        cuff: CuffController,
+        limits: CuffLimits,
+        *,
+        athlete_id: str = "ath01",
+        side: str = "right",
+        cuff_id: str = "sim-cuff",
+        store: Store | None = None,
+        ledger: TimeLedger | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        require_operator: bool = True,
+        monitors: tuple[str, ...] = (),
+        flush_s: float = 0.5,
+        session_fields: dict | None = None,
+    ) -> None:
+        self.cuff = cuff
+        self.limits = limits
+        self.clock = clock
+        self.events: list[Event] = []
+        self.ledger = ledger or TimeLedger(None)
+        t0 = clock()
+        self.audit: AuditLog | None = None
+        if store is not None:
+            self.audit = AuditLog.start(
+                store,
+                athlete_id=athlete_id,
+                limb=limits.limb,
+                side=side,
+                cuff_id=cuff_id,
+                t0_s=t0,
+                flush_s=flush_s,
+                ledger=self.ledger,
+                clock=clock,
+                aop_mmhg=limits.aop_mmhg,
+                **(session_fields or {}),
+            )
+
+        def on_event(e: Event) -> None:
+            self.events.append(e)
+            if self.audit is not None:
+                self.audit.event(e)
+
+        self.supervisor = Supervisor(
+            limits,
+            ledger=self.ledger,
+            ledger_key=f"{athlete_id}:{limits.limb}:{side}:{time.strftime('%Y-%m-%d')}",
+            require_operator=require_operator,
+            monitors=monitors,
+            on_event=on_event,
+        )
+        self.core = ControlCore(
+            cuff, self.supervisor, clock=clock, on_tick=self.audit.sample if self.audit else None
+        )
+        self.thread: ControlThread | None = None
+        self.t0_s = t0
+
+    # ------------------------------------------------------------ control
+    def start(self) -> None:
+        """Arm (refused if the cuff is not vented) and start the 100 Hz loop."""
+        self.core.arm(self.clock())
+        self.thread = ControlThread(self.core, clock=self.clock).start()
+
+    def request_setpoint(self, setpoint_mmhg: float, who: str = "operator") -> float:
+        """Validate (reject, never clamp) and request a setpoint; logged as operator action."""
+        sp = self.limits.validate_setpoint(setpoint_mmhg) if setpoint_mmhg > 0 else 0.0
+        self.core.request_setpoint(sp)
+        self._operator("request_setpoint", who, sp)
+        return sp
+
+    def vent(self, who: str = "operator") -> None:
+        """Operator vent: latch, vent now (from the calling thread too)."""
+        self.supervisor.trip(SafetyReason.OPERATOR_VENT, f"vent pressed by {who}", self.clock())
+        self.cuff.vent()
+        self._operator("vent", who)
+
+    def operator_heartbeat(self) -> None:
+        """The operator's browser is alive (call at least every second)."""
+        self.supervisor.operator_heartbeat(self.clock())
+
+    def acknowledge(self, who: str) -> bool:
+        """Clear latched alarms if the cuff is vented; returns success."""
+        return self.supervisor.acknowledge(self.clock(), self.cuff.read_pressure(), who)
+
+    def stop(self, status: str = "complete") -> None:
+        """Stop the loop (it vents in ``finally``) and close the audit log."""
+        if self.thread is not None:
+            self.thread.stop()
+        self.cuff.vent()
+        if self.audit is not None:
+            self.audit.close(status, setpoint_mmhg=self.supervisor.setpoint_mmhg or None)
+        self.ledger.save()
+
+    def _operator(self, code: str, who: str, value: float | None = None) -> None:
+        e = Event(self.clock(), "operator", code, None, value, who)
+        self.events.append(e)
+        if self.audit is not None:
+            self.audit.event(e)
+
+    def snapshot(self) -> Snapshot:
+        """Current pressure, setpoint, alarms and limit bands."""
+        r = self.core.last_reading
+        cmd = self.core.last_command
+        lim = self.limits
+        return Snapshot(
+            t_s=self.clock() - self.t0_s,
+            pressure_mmhg=float("nan") if r is None else r.pressure_mmhg,
+            setpoint_mmhg=cmd.setpoint_mmhg,
+            pump_duty=cmd.pump_duty,
+            vented=cmd.vent,
+            latched=[
+                f"{t.priority}: {t.reason.value}: {t.message}" for t in self.supervisor.latched
+            ],
+            max_setpoint_mmhg=lim.max_setpoint_mmhg,
+            sustained_trip_mmhg=lim.sustained_trip_mmhg,
+            instant_trip_mmhg=lim.instant_trip_mmhg,
+        )

@@ -1,0 +1,128 @@
+"""The real 100 Hz control thread: stop, thread death and process kill end vented."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+
+from workbench.bfr.limits import CuffLimits
+from workbench.bfr.live import LiveSession, RealtimeSimCuff
+from workbench.bfr.protocol import FirmwareState
+from workbench.store import open_store
+
+
+def _wait(pred, timeout_s):
+    end = time.monotonic() + timeout_s
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(0.005)
+    return pred()
+
+
+def test_thread_regulates_and_vents_on_stop(tmp_path):
+    store = open_store(f"sqlite:///{tmp_path / 'wb.db'}")
+    store.write(
+        "athletes",
+        [
+            {
+                "athlete_id": "ath01",
+                "name": "A",
+                "sex": "F",
+                "birth_date": datetime.date(1990, 1, 1),
+                "sport": "run",
+            }
+        ],
+    )
+    cuff = RealtimeSimCuff()
+    s = LiveSession(cuff, CuffLimits.for_session(200, "leg"), store=store, require_operator=False)
+    s.start()
+    s.request_setpoint(100)
+    assert _wait(lambda: cuff.true_pressure_mmhg > 60, 3.0)
+    s.stop()
+    assert _wait(lambda: cuff.true_pressure_mmhg < 20, 0.5)
+    cuff.close()
+    ev = store.bfr_events(s.audit.session_id)
+    assert {"armed", "setpoint", "request_setpoint", "disarmed"} <= set(ev["code"])
+    host, _, vals = store.read_stream(s.audit.stream_id)
+    assert len(host) > 50 and np.nanmax(vals[:, 0]) > 60
+    assert float(np.median(np.diff(host))) == pytest.approx(0.01, abs=0.003)
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_thread_death_is_caught_by_the_firmware_watchdog():
+    """An exception in the tick AND in the loop's finally: only the firmware can vent."""
+    cuff = RealtimeSimCuff()
+    s = LiveSession(cuff, CuffLimits.for_session(200, "leg"), require_operator=False)
+    s.start()
+    s.request_setpoint(120)
+    assert _wait(lambda: cuff.true_pressure_mmhg > 60, 3.0)
+
+    def broken_vent():
+        raise OSError("serial port gone")
+
+    def boom(now):
+        raise RuntimeError("injected")
+
+    cuff.vent = broken_vent  # type: ignore[method-assign]
+    t_kill = time.monotonic()
+    s.core.fault_hook = boom
+    assert _wait(lambda: not s.thread.alive, 1.0)
+    assert _wait(lambda: cuff.sim.state is FirmwareState.VENTED_WATCHDOG, 0.5)
+    assert _wait(lambda: cuff.true_pressure_mmhg < 20, 1.0)
+    assert time.monotonic() - t_kill < 1.5
+    cuff.close()
+
+
+CHILD = textwrap.dedent(
+    """
+    import datetime, sys, time
+    from workbench.bfr.limits import CuffLimits
+    from workbench.bfr.live import LiveSession, RealtimeSimCuff
+    from workbench.store import open_store
+    store = open_store(sys.argv[1])
+    store.write("athletes", [{"athlete_id": "ath01", "name": "A", "sex": "F",
+                              "birth_date": datetime.date(1990, 1, 1), "sport": "run"}])
+    cuff = RealtimeSimCuff()
+    s = LiveSession(cuff, CuffLimits.for_session(200, "leg"), store=store, require_operator=False,
+                    clock=time.monotonic)
+    s.start()
+    s.request_setpoint(100)
+    print("T0", s.t0_s, s.audit.session_id, s.audit.stream_id, flush=True)
+    time.sleep(60)
+    """
+)
+
+
+def test_killed_kernel_loses_at_most_one_second(tmp_path):
+    url = f"sqlite:///{tmp_path / 'wb.db'}"
+    open_store(url).close()  # migrate first
+    proc = subprocess.Popen([sys.executable, "-c", CHILD, url], stdout=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline().split()
+        assert line and line[0] == "T0", line
+        t0, session_id, stream_id = float(line[1]), int(line[2]), int(line[3])
+        time.sleep(2.5)
+        t_kill = time.monotonic()
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(5)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    store = open_store(url)
+    assert store.integrity_check() == "ok"
+    host, _, vals = store.read_stream(stream_id)
+    assert len(host) > 100
+    lost_s = (t_kill - t0) - host[-1]
+    assert lost_s <= 1.0, f"lost {lost_s:.2f} s of pressure"
+    ev = store.bfr_events(session_id)
+    assert {"armed", "request_setpoint", "setpoint"} <= set(ev["code"])
+    assert store.bfr_sessions().iloc[0]["status"] == "running"  # honest: it never closed
