@@ -151,6 +151,8 @@ def main() -> None:
             proc.wait(15)
     sim = _simulators_cpu(5.0)
     wall = w1 - w0
+    load = os.getloadavg()
+    print(f"machine: {os.cpu_count()} cores, load average {load[0]:.1f} / {load[1]:.1f} (1/5 min)")
     print(f"page ready (Voila + kernel + first EMG data): {t_ready:.1f} s")
     print("streams: EMG 8 ch x 2000 Hz, SmO2 2 Hz, HR; window 10 s, 400 columns,"
           f" refresh {args.refresh_hz:g} Hz")  # fmt: skip
