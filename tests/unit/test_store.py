@@ -237,10 +237,38 @@ def test_open_store_migrates_and_uses_wal(sqlite_url):
     with store.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar_one() == "wal"
         version = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar_one()
-    assert version == "0001"
+    assert version == _head_revision()
     assert set(store.counts()) == set(TABLES)
     store.close()
     open_store(sqlite_url).close()  # migrating twice is a no-op
+
+
+def _head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    from workbench.store import MIGRATIONS_DIR
+
+    return ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
+
+
+def test_upgrade_from_the_first_revision_keeps_data(sqlite_url):
+    from alembic import command
+
+    from workbench.store import Store, _alembic_config, migrate
+    from workbench.store.store import _engine_for
+
+    store = Store(_engine_for(sqlite_url))
+    cfg = _alembic_config(sqlite_url)
+    with store.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO athletes (athlete_id, name, sex, birth_date, sport) VALUES ('a', 'A', 'F', '2000-01-01', 'x')"
+        )
+    migrate(store)
+    assert store.athletes()["athlete_id"].tolist() == ["a"]
+    assert "readiness_device_0_100" in store.wellness().columns
 
 
 def test_env_url_is_honoured(tmp_path, monkeypatch):

@@ -11,7 +11,7 @@ from workbench.ingest import ImportContext, Importer, register
 from workbench.ingest.hrv_formats import require_athlete
 from workbench.io.daily import daily_format, read_biomarkers, read_daily, read_performance_tests
 
-# wellness_daily columns a daily export can fill (readiness_score has no column yet)
+# wellness_daily columns a daily export can fill
 _WELLNESS_COLUMNS = (
     "sleep_total_min",
     "sleep_deep_min",
@@ -22,6 +22,7 @@ _WELLNESS_COLUMNS = (
     "resting_hr_bpm",
     "rmssd_ms",
     "daytime_stress",
+    "readiness_device_0_100",
 )
 
 
@@ -55,6 +56,8 @@ def _parse_daily(path: Path, ctx: ImportContext) -> dict[str, pd.DataFrame]:
     df = read_daily(path)
     out = pd.DataFrame({"athlete_id": athlete, "date": df["date"]})
     out["source"] = ctx.source_label or df.attrs["format"]
+    if "readiness_score" in df.columns:
+        df = df.rename(columns={"readiness_score": "readiness_device_0_100"})
     for c in _WELLNESS_COLUMNS:
         if c in df.columns:
             out[c] = df[c].astype(object).where(df[c].notna(), None)

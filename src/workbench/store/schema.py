@@ -63,6 +63,9 @@ wellness_daily = Table(
     Column("stress_1_10", Float),
     Column("sleep_quality_1_10", Float),
     Column("readiness_self_1_10", Float),
+    Column(
+        "readiness_device_0_100", Float
+    ),  # the wearable's own score (WHOOP recovery, Oura readiness)
 )
 
 biomarkers = Table(
