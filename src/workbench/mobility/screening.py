@@ -18,6 +18,8 @@ from typing import Literal
 
 import numpy as np
 
+from workbench.errors import DataFormatError
+
 from .angles import held_end_range, worst_quality
 
 Speed = Literal["slow", "fast"]
@@ -245,6 +247,9 @@ class ScreeningSession:
         t, a = np.asarray(self._t), np.asarray(self._a, dtype=float)
         hold = self.plateau_s if plateau else min(self.plateau_s, 0.2)
         value, t0 = held_end_range(t, a, hold_s=hold) if t.size >= 2 else (np.nan, np.nan)
+        if plateau:  # held within plateau_tol_deg: its median is the end-range angle
+            in_win = t >= t[-1] - self.plateau_s
+            value, t0 = float(np.median(a[in_win])), float(t[in_win][0])
         if np.isnan(value):
             finite = np.isfinite(a)
             if not finite.any():
@@ -265,7 +270,8 @@ class ScreeningSession:
         if np.isnan(win).any():
             return False
         start = a[np.isfinite(a)][0]
-        peak = np.nanmax(a)
+        peak, _ = held_end_range(t, a, hold_s=min(0.2, self.plateau_s))  # spike-proof peak
+        peak = win.mean() if np.isnan(peak) else peak
         return bool(
             win.max() - win.min() <= self.plateau_tol_deg
             and win.mean() >= start + self.min_rise_deg
@@ -285,6 +291,8 @@ class ScreeningSession:
         """
         if self._phase_t0 is None:
             self._phase_t0 = t_s
+        if self._t and t_s <= self._t[-1]:
+            raise DataFormatError(f"timestamps must increase: {t_s} s after {self._t[-1]} s")
         if self.phase is Phase.INSTRUCT and self._left(t_s, self.instruct_s) <= 0:
             self._enter(Phase.COUNTDOWN, t_s)
         if self.phase is Phase.COUNTDOWN and self._left(t_s, self.countdown_s) <= 0:

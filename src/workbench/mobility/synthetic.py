@@ -71,9 +71,9 @@ def synthetic_pose(
         )
         elbow = sh + UPPER_ARM_M * arm
         wrist = elbow + FOREARM_M * arm
-        foot_fwd = np.cross(up0, shank) if abs(shank @ lat0) < 0.99 else fwd0
-        foot_fwd = foot_fwd if foot_fwd @ fwd0 >= 0 else -foot_fwd
-        foot_fwd = foot_fwd / np.linalg.norm(foot_fwd)
+        foot_fwd = fwd0 - (fwd0 @ shank) * shank  # foot ⟂ shank, pointing forward
+        norm = np.linalg.norm(foot_fwd)
+        foot_fwd = foot_fwd / norm if norm > 1e-6 else up0
         p[f"{side}_hip"], p[f"{side}_knee"], p[f"{side}_ankle"] = hip, knee, ankle
         p[f"{side}_shoulder"], p[f"{side}_elbow"], p[f"{side}_wrist"] = sh, elbow, wrist
         p[f"{side}_heel"] = ankle - 0.05 * foot_fwd + 0.04 * shank
