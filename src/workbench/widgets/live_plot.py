@@ -295,7 +295,7 @@ class LivePlot:
             self._figs[name] = fig
             figs.append(fig)
         self._status = Label(
-            x=width_px - 260, y=panel_height_px - 75, x_units="screen", y_units="screen",
+            x=width_px - 200, y=2, x_units="screen", y_units="screen",
             text="waiting for data", text_font_size="8pt", text_color="#666666",
         )  # fmt: skip
         figs[0].add_layout(self._status)
