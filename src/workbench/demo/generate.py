@@ -1,4 +1,31 @@
-"""Fill a store with the demo squad: :func:`generate_demo` (and :func:`simulate_squad` for tests)."""
+"""Fill a store with the demo squad: :func:`generate_demo` (and :func:`simulate_squad` for tests).
+
+What is written (``source`` values in brackets):
+
+* ``athletes``: ``ath01``.. with sport, group (endurance/team/strength), sex, birth date, goal,
+  height, mass, arm/thigh circumference, sleep need.
+* ``training_sessions`` (demo): one row per training day, ``status`` done/skipped with
+  duration, sRPE and ``load_au`` = sRPE x minutes, planned duration/load (NULL for unplanned
+  extra sessions of an overreaching block); plus next week's plan (status planned) after
+  ``end_date``.
+* ``wellness_daily`` (demo): sleep stages, bedtime, resting HR, device RMSSD (the night's
+  artefact-free value), daytime stress, 1-10 items; ~4 % of questionnaires and ~2 % of nights
+  missing (never within a week before or 4 days after an episode start).
+* ``hrv_readings``: ``overnight`` (demo:chest-strap-overnight) 40 min from the last slow-wave
+  period, 1600-2800 beats, dated the morning the night ends; ``morning``
+  (demo:morning-app) 3-min supine readings for every other athlete on ~70 % of mornings.
+  RR on the 1/1024-s grid; ``artifact_pct`` = injected share (1-3 %), ``quality`` good
+  (< 2 %) or fair.
+* ``biomarkers`` (demo:lab): cortisol nmol/L, creatine_kinase U/L, crp mg/L, lactate_rest
+  mmol/L every 28-42 days plus a draw on day 3 of an illness and day 5 of overreaching.
+* ``performance_tests`` (demo): ``cmj_height`` in cm, daily except illness days (~6 % missing).
+* ``mobility_assessments`` (demo): see :mod:`workbench.demo.mobility`.
+* ``episodes``: ground truth with effect sizes in ``notes`` (:mod:`workbench.demo.physiology`).
+* recordings and BFR sessions: see :mod:`workbench.demo.live`.
+
+The daily tables are written in one transaction; recordings and BFR sessions in one
+transaction each afterwards.
+"""
 
 from __future__ import annotations
 

@@ -1,9 +1,9 @@
 """Beat-by-beat RR interval synthesis, vectorised over many recordings at once.
 
 Each series is ``mean_rr + scale * (RSA + LF + VLF + white)``: respiratory sinus arrhythmia
-at 0.20-0.30 Hz (weight 1.0), a Mayer-wave LF component at 0.07-0.12 Hz (weight 0.8 overnight)
-with slow amplitude modulation, VLF drift (three 0.005-0.035 Hz waves, 0.5) and white noise
-(0.3). ``scale`` is solved per series so that the artefact-free RMSSD equals the target exactly.
+at 0.20-0.30 Hz with a wandering phase (weight 1.0), a Mayer-wave LF component at 0.07-0.12 Hz
+(weight 0.8 overnight, x0.7-1.3 per series), VLF drift (AR(1) over beats with a 25-beat
+memory, 0.5) and white noise (0.3). ``scale`` is solved per series so that the artefact-free RMSSD equals the target exactly.
 
 Artefacts then replace ``artifact_frac`` of the RR values (as chest straps produce them):
 
@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.signal import lfilter
 
 BLE_MS = 1000.0 / 1024.0
 _VALUES_PER_EVENT = 0.3 * 1 + 0.3 * 2 + 0.4 * 2
@@ -94,19 +95,14 @@ def synthesize_rr(
     t = k * mean_rr[night] / 1000.0
 
     two_pi = 2 * np.pi
-    f_r = rng.uniform(0.20, 0.30, m)[night]
-    rsa = np.sin(
-        two_pi * f_r * t + rng.uniform(0, two_pi, m)[night] + np.cumsum(rng.normal(0, 0.08, total))
-    )
-    f_lf = rng.uniform(0.07, 0.12, m)[night]
-    am = 1 + 0.3 * np.sin(two_pi * 0.004 * t + rng.uniform(0, two_pi, m)[night])
-    lf = am * np.sin(two_pi * f_lf * t + rng.uniform(0, two_pi, m)[night])
-    vlf = np.zeros(total)
-    for _ in range(3):
-        vlf += np.sin(
-            two_pi * rng.uniform(0.005, 0.035, m)[night] * t + rng.uniform(0, two_pi, m)[night]
-        )
-    fluct = rsa + lf_weight * lf + 0.5 * vlf / np.sqrt(3) + 0.3 * rng.standard_normal(total)
+    phase_r = two_pi * rng.uniform(0.20, 0.30, m)[night] * t + rng.uniform(0, two_pi, m)[night]
+    rsa = np.sin(phase_r + np.cumsum(rng.normal(0, 0.08, total)))
+    lf_amp = lf_weight * rng.uniform(0.7, 1.3, m)
+    phase_l = two_pi * rng.uniform(0.07, 0.12, m)[night] * t + rng.uniform(0, two_pi, m)[night]
+    lf = lf_amp[night] * np.sin(phase_l)
+    a = np.exp(-1.0 / 25.0)  # VLF drift: AR(1) over beats, ~25-beat memory
+    vlf = lfilter([np.sqrt(1 - a * a)], [1.0, -a], rng.standard_normal(total))
+    fluct = rsa + lf + 0.5 * vlf + 0.3 * rng.standard_normal(total)
 
     same = night[1:] == night[:-1]
     d2 = np.diff(fluct) ** 2
