@@ -1,0 +1,56 @@
+"""Frames per second of the mobility pipeline on 640×480 video, and its overhead over inference.
+
+Prints, for the shipped clip (tests/data/pose/sports2d__demo_640x480.mp4, or --video):
+  raw inference   : pose in VIDEO mode on pre-decoded frames only
+  whole pipeline  : decode → pose (VIDEO mode) → one-euro smoothing → angles
+  overhead        : (pipeline time − inference time) / inference time
+Goals on a 2-core machine: ≥ 30 fps in VIDEO mode, overhead < 15 %. No assertions.
+
+    python bench/pose_bench.py [--video PATH] [--frames N] [--repeat R]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+from workbench.mobility import PoseEngine, PosePipeline, iter_video
+
+CLIP = (
+    Path(__file__).resolve().parents[1] / "tests" / "data" / "pose" / "sports2d__demo_640x480.mp4"
+)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--video", type=Path, default=CLIP)
+    parser.add_argument("--frames", type=int, default=230)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+
+    frames = list(iter_video(args.video, max_frames=args.frames))
+    h, w = frames[0][1].shape[:2]
+    n = len(frames)
+    best_raw = best_pipe = float("inf")
+    for _ in range(args.repeat):
+        with PoseEngine("video") as engine:
+            t0 = time.perf_counter()
+            for t_s, rgb in frames:
+                engine.detect_video(rgb, t_s)
+            best_raw = min(best_raw, time.perf_counter() - t0)
+        with PosePipeline() as pipe:
+            t0 = time.perf_counter()
+            for t_s, rgb in iter_video(args.video, max_frames=args.frames):
+                pipe.process(rgb, t_s)
+            best_pipe = min(best_pipe, time.perf_counter() - t0)
+    print(f"load average   : {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (shared machine)")
+    print(f"video          : {args.video.name} ({w}×{h}, {n} frames), best of {args.repeat}")
+    print(f"raw inference  : {n / best_raw:6.1f} fps ({best_raw / n * 1000:5.1f} ms/frame)")
+    print(f"whole pipeline : {n / best_pipe:6.1f} fps ({best_pipe / n * 1000:5.1f} ms/frame)")
+    print(f"overhead       : {(best_pipe - best_raw) / best_raw * 100:6.1f} % over raw inference")
+
+
+if __name__ == "__main__":
+    main()
