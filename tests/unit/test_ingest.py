@@ -105,3 +105,17 @@ def test_unknown_and_empty_files_are_named(store, tmp_path):
     empty.write_bytes(b"")
     with pytest.raises(DataFormatError, match="empty.csv.*empty"):
         ingest.import_file(store, empty)
+
+
+def test_specific_formats_win_over_generic_rr_text():
+    from pathlib import Path
+
+    order = [imp.name for imp in ingest.importers()]
+    assert order.index("emg") < order.index("rr_text") and order.index("nirs") < order.index(
+        "rr_text"
+    )
+    data = Path(__file__).parents[1] / "data"
+    emg_files = sorted(data.glob("emg/**/*.txt"))
+    assert emg_files, "EMG fixtures missing"
+    for path in emg_files:
+        assert ingest.detect(path).name == "emg", path

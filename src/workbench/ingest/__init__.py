@@ -65,13 +65,16 @@ class Importer:
 
     ``sniff(path, head)`` says whether the file looks like this format (``head`` holds its
     first 64 KiB); ``parse(path, ctx)`` returns ``{table: DataFrame}`` or raises
-    :class:`DataFormatError` naming the file, line/field and reason.
+    :class:`DataFormatError` naming the file, line/field and reason. Detection asks importers
+    in order of ``priority`` (high first, then name): specific formats (EMG, NIRS) rank above
+    generic ones (plain RR text), so detection never depends on module order.
     """
 
     name: str
     description: str
     sniff: Callable[[Path, bytes], bool]
     parse: Callable[[Path, ImportContext], Mapping[str, pd.DataFrame | list[ImportedRecording]]]
+    priority: int = 0
 
 
 _REGISTRY: dict[str, Importer] = {}
@@ -92,7 +95,7 @@ def importers() -> list[Importer]:
             if mod.name.endswith("_formats"):
                 importlib.import_module(f"{__name__}.{mod.name}")
         _LOADED = True
-    return list(_REGISTRY.values())
+    return sorted(_REGISTRY.values(), key=lambda imp: (-imp.priority, imp.name))
 
 
 def detect(path: Path) -> Importer:

@@ -49,5 +49,6 @@ register(
         description="EMG: OpenSignals/BITalino text, Myo text (ch1..ch8,label), CSV with time",
         sniff=lambda path, head: sniff_emg(path, head) is not None,
         parse=_parse,
+        priority=10,
     )
 )

@@ -103,5 +103,6 @@ register(
         description="RR text/CSV: one RR per line (ms or s), Polar 'timestamp;RR', 'time rr'",
         sniff=_sniff_text,
         parse=_parse,
+        priority=-10,
     )
 )

@@ -72,5 +72,6 @@ register(
         "Oxysoft xlsx, FIT with SmO2 fields",
         sniff=_sniff,
         parse=_parse,
+        priority=10,
     )
 )
