@@ -95,6 +95,7 @@ def notebook_to_html(nb) -> str:  # noqa: ANN001
         exclude_input=True,
         exclude_input_prompt=True,
         exclude_output_prompt=True,
+        exclude_markdown=True,
     )
     body, _ = exporter.from_notebook_node(nb)
     return body

@@ -52,7 +52,8 @@ class WeeklyReport:
         Per movement and side: ``movement, side, date, angle_deg, previous_date,
         previous_deg, change_deg`` (latest assessment up to the week's end vs the one before).
     bfr:
-        BFR sessions of the week with ``n_alarms`` and ``alarms`` (codes).
+        BFR sessions of the week with ``n_alarms`` and ``alarms`` (codes of alarm/trip
+        events and of high-priority operator events such as an abort).
     plan:
         Next week's :class:`~workbench.reports.plan.WeeklyPlan`.
     sessions_history:
@@ -181,7 +182,7 @@ def _bfr_week(store: Store, athlete_id: str, week: IsoWeek) -> pd.DataFrame:
     n, codes = [], []
     for sid in bfr["session_id"]:
         ev = store.bfr_events(int(sid))
-        al = ev[ev["kind"].isin(ALARM_KINDS)] if not ev.empty else ev
+        al = ev[ev["kind"].isin(ALARM_KINDS) | (ev["priority"] == "high")] if not ev.empty else ev
         n.append(len(al))
         codes.append(", ".join(sorted(set(al["code"]))) if len(al) else "")
     return bfr.assign(n_alarms=n, alarms=codes)
@@ -243,6 +244,8 @@ def load_weekly(store: Store, athlete_id: str | None, iso_week: str | None) -> W
         notes["load"] = "No training sessions recorded or planned this week."
 
     recs = store.recordings(athlete_id=athlete_id)
+    bfr_recs = store.bfr_sessions(athlete_id=athlete_id)["recording_id"].dropna().astype(int)
+    recs = recs[~recs["recording_id"].isin(set(bfr_recs))]  # pressure traces: BFR section
     if not recs.empty:
         recs = recs[
             (recs["started_at"] >= pd.Timestamp(week.start))

@@ -1,0 +1,198 @@
+"""Viewing page for recorded live sessions (SmO₂, EMG, HR) and BFR sessions from the store.
+
+:class:`SessionBrowser` lists recordings and BFR sessions; selecting one plots its streams
+(Bokeh) and, for BFR, shows pressures, time under pressure and the alarm/audit events.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+
+import numpy as np
+import pandas as pd
+
+from workbench.store import open_store
+from workbench.widgets import weekly as wk
+
+#: Points per stream sent to the browser (min/max decimated beyond this).
+MAX_POINTS = 4000
+
+
+def decimate(
+    t_s: np.ndarray, x: np.ndarray, max_points: int = MAX_POINTS
+) -> tuple[np.ndarray, np.ndarray]:
+    """Min/max decimation to at most ``max_points`` points (keeps peaks and troughs)."""
+    n = len(t_s)
+    if n <= max_points:
+        return t_s, x
+    k = int(math.ceil(n / (max_points // 2)))
+    m = n // k * k
+    tb = t_s[:m].reshape(-1, k)
+    xb = x[:m].reshape(-1, k)
+    lo, hi = (
+        np.nanargmin(np.where(np.isfinite(xb), xb, np.inf), axis=1),
+        np.nanargmax(np.where(np.isfinite(xb), xb, -np.inf), axis=1),
+    )
+    rows = np.arange(len(tb))
+    first = np.minimum(lo, hi)
+    second = np.maximum(lo, hi)
+    t = np.column_stack([tb[rows, first], tb[rows, second]]).ravel()
+    v = np.column_stack([xb[rows, first], xb[rows, second]]).ravel()
+    return t, v
+
+
+class SessionBrowser:
+    """Recorded live and BFR sessions of the store (ipywidgets; show :attr:`widget`).
+
+    Parameters
+    ----------
+    db_url:
+        Database URL (``None``: ``WORKBENCH_DB_URL`` or the default database).
+    """
+
+    def __init__(self, db_url: str | None = None) -> None:
+        import ipywidgets as w
+
+        self.db_url = db_url
+        with open_store(db_url) as store:
+            self.recordings = store.recordings()
+            self.bfr = store.bfr_sessions()
+            names = store.athletes().set_index("athlete_id")["name"].to_dict()
+        bfr_recs = (
+            set(self.bfr["recording_id"].dropna().astype(int)) if not self.bfr.empty else set()
+        )
+        options: list[tuple[str, tuple[str, int]]] = []
+        for r in self.recordings.sort_values("started_at", ascending=False).itertuples():
+            if int(r.recording_id) in bfr_recs:
+                continue
+            who = names.get(r.athlete_id, r.athlete_id or "no athlete")
+            options.append(
+                (f"{r.started_at:%Y-%m-%d %H:%M} · {who} · {r.title}", ("rec", int(r.recording_id)))
+            )
+        for b in (
+            self.bfr.sort_values("started_at", ascending=False).itertuples()
+            if not self.bfr.empty
+            else []
+        ):
+            who = names.get(b.athlete_id, b.athlete_id)
+            options.append(
+                (
+                    f"{b.started_at:%Y-%m-%d %H:%M} · {who} · BFR {b.limb} {b.side} ({b.status})",
+                    ("bfr", int(b.session_id)),
+                )
+            )
+        self.header = w.HTML(wk.TABLE_CSS + "<h2>Recorded sessions</h2>")
+        self.view = w.VBox()
+        if not options:
+            self.picker = None
+            self.header.value += (
+                "<p class='wb-note'>No recorded live or BFR sessions in this database yet: "
+                "record one in notebooks/live_signals.ipynb or notebooks/bfr_session.ipynb.</p>"
+            )
+            self.widget = w.VBox([self.header])
+            return
+        self.picker = w.Dropdown(
+            options=options, description="Session", layout=w.Layout(width="90%")
+        )
+        self.picker.observe(lambda ch: self.show(*ch["new"]), names="value")
+        self.widget = w.VBox([self.header, self.picker, self.view])
+        self.show(*options[0][1])
+
+    def show(self, kind: str, ident: int) -> None:
+        """Show a recording (``kind="rec"``) or a BFR session (``kind="bfr"``)."""
+        import ipywidgets as w
+
+        parts: list = []
+        with open_store(self.db_url) as store:
+            if kind == "bfr":
+                b = self.bfr.set_index("session_id").loc[ident]
+                ev = store.bfr_events(ident)
+                tup = b["time_under_pressure_s"]
+                parts.append(
+                    w.HTML(
+                        f"<p>AOP {b['aop_mmhg']:.0f} mmHg · {b['percent_aop']:.0f} % AOP · setpoint "
+                        f"{b['setpoint_mmhg']:.0f} mmHg · max {b['max_pressure_mmhg']:.0f} mmHg · "
+                        f"under pressure {0 if pd.isna(tup) else tup / 60:.1f} min · "
+                        f"{html.escape(str(b['exercise']))} · status {html.escape(str(b['status']))}</p>"
+                    )
+                )
+                rec_id = b["recording_id"]
+                if pd.notna(rec_id):
+                    parts += self._plots(store, int(rec_id))
+                if not ev.empty:
+                    parts.append(
+                        w.HTML(
+                            "<h3>Events</h3>"
+                            + wk.html_table(
+                                ev,
+                                {
+                                    "t_s": "t (s)",
+                                    "kind": "kind",
+                                    "code": "code",
+                                    "priority": "priority",
+                                    "value": "value",
+                                    "message": "message",
+                                },
+                            )
+                        )
+                    )
+            else:
+                parts += self._plots(store, ident)
+        self.view.children = parts
+
+    def _plots(self, store, recording_id: int) -> list:  # noqa: ANN001
+        import ipywidgets as w
+        from bokeh.plotting import figure
+        from jupyter_bokeh import BokehModel
+
+        streams = store.streams(recording_id)
+        markers = store.markers(recording_id)
+        out: list = []
+        if streams.empty:
+            return [w.HTML("<p class='wb-note'>This recording has no streams.</p>")]
+        x_range = None
+        for st in streams.itertuples():
+            host, _, values = store.read_stream(int(st.stream_id))
+            if values.size == 0:
+                continue
+            f = (
+                figure(
+                    title=f"{st.name} ({st.kind}, {st.device})",
+                    height=200,
+                    width=900,
+                    tools="pan,xwheel_zoom,reset",
+                    x_range=x_range,
+                )
+                if x_range
+                else figure(
+                    title=f"{st.name} ({st.kind}, {st.device})",
+                    height=200,
+                    width=900,
+                    tools="pan,xwheel_zoom,reset",
+                )
+            )
+            x_range = f.x_range
+            for c, name in enumerate(st.channel_names[:4]):
+                t, v = decimate(host, values[:, c])
+                f.line(
+                    t,
+                    v,
+                    legend_label=f"{name} ({st.units[c]})",
+                    color=("#1565c0", "#c62828", "#2e7d32", "#6a1b9a")[c],
+                )
+            for m in markers.itertuples():
+                from bokeh.models import Span
+
+                f.add_layout(
+                    Span(
+                        location=float(m.t_s),
+                        dimension="height",
+                        line_dash="dotted",
+                        line_color="#757575",
+                    )
+                )
+            f.xaxis.axis_label = "t (s)"
+            f.legend.label_text_font_size = "8pt"
+            out.append(BokehModel(f))
+        return out or [w.HTML("<p class='wb-note'>This recording has no samples.</p>")]
