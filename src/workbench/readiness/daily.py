@@ -255,7 +255,7 @@ def compute_readiness(
 
     bio = biomarkers_elevated_wide(inputs.biomarkers, dates, ids)
     perf = performance_down_wide(inputs.performance_tests, dates, ids)
-    marks = warning_markers_wide(ln, base, rhr_z, sleep, wellness_z, bio, perf)
+    marks = warning_markers_wide(ln, base, rhr_z, sleep, wellness_z, bio, perf, lm["acwr_ewma"])
 
     def frame(a: np.ndarray) -> pd.DataFrame:
         return pd.DataFrame(a, index=dates, columns=first.index)

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import pandas as pd
 
+from workbench.readiness._grid import to_wide
+from workbench.readiness.load import LOAD_SPIKE_ACWR
+
 #: Consecutive-ish days the pattern must hold: >= 5 of the last 6 days, today included.
 OVERTRAINING_MIN_DAYS = 5
 OVERTRAINING_WINDOW_DAYS = 6
@@ -50,21 +53,25 @@ def biomarkers_elevated_wide(
 def performance_down_wide(
     tests: pd.DataFrame, dates: pd.DatetimeIndex, ids: list[str], test: str = "cmj_height"
 ) -> pd.DataFrame:
-    """True for 7 days after a ``test`` result >= 1 SD below the athlete's earlier results."""
+    """True while the mean of the last 3 ``test`` results is >= 1 SD below earlier results.
+
+    Each result is scored against the athlete's earlier results (>= 4 needed); the state is
+    held for ``PERFORMANCE_HOLD_DAYS`` after a result, so weekly testing still counts.
+    """
     out = pd.DataFrame(False, index=dates, columns=pd.Index(ids, name="athlete_id"))
     if tests is None or tests.empty:
         return out
-    t = tests[(tests["test"] == test) & tests["athlete_id"].isin(ids)].sort_values("date")
+    t = tests[(tests["test"] == test) & tests["athlete_id"].isin(ids)]
+    t = t.groupby(["athlete_id", "date"], as_index=False)["value"].mean().sort_values("date")
     if t.empty:
         return out
     grp = t.groupby("athlete_id")["value"]
     mean = grp.transform(lambda v: v.shift(1).expanding(min_periods=4).mean())
     sd = grp.transform(lambda v: v.shift(1).expanding(min_periods=4).std())
-    hit = t[t["value"] <= mean - sd]
-    for aid, day in zip(hit["athlete_id"], hit["date"], strict=True):
-        span = (dates >= day) & (dates < day + pd.Timedelta(days=PERFORMANCE_HOLD_DAYS))
-        out.loc[span, aid] = True
-    return out
+    t = t.assign(z=(t["value"] - mean) / sd)
+    t["z3"] = t.groupby("athlete_id")["z"].transform(lambda z: z.rolling(3, min_periods=2).mean())
+    state = to_wide(t, "z3", dates, ids).ffill(limit=PERFORMANCE_HOLD_DAYS - 1)
+    return state <= -1.0
 
 
 def warning_markers_wide(
@@ -75,6 +82,7 @@ def warning_markers_wide(
     wellness_z: pd.DataFrame,
     bio: pd.DataFrame,
     perf_down: pd.DataFrame,
+    acwr: pd.DataFrame,
 ) -> dict[str, pd.DataFrame]:
     """Daily boolean markers and the two flags.
 
@@ -105,7 +113,12 @@ def warning_markers_wide(
         + m_bio.astype(int)
         + perf_down.astype(int)
     )
-    pattern = m_low & m_trend & (others >= 2)
+    # the lagging 7-day mean alone is not enough: this morning must be low too (or missing)
+    today_low = (lnrmssd < base["normal_low"]) | lnrmssd.isna()
+    # within 3 days of a load spike the pattern is the expected acute response to that spike
+    # (reported by the load-spike and incomplete-recovery flags), not a sustained one
+    spike = (acwr >= LOAD_SPIKE_ACWR).astype(float).rolling(4, min_periods=1).max() > 0
+    pattern = m_low & today_low & m_trend & (others >= 2) & ~spike
     sustained = pattern.astype(int).rolling(OVERTRAINING_WINDOW_DAYS, min_periods=1).sum()
     warning = pattern & (sustained >= OVERTRAINING_MIN_DAYS)
 
