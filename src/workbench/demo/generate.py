@@ -41,7 +41,7 @@ from workbench.demo.mobility import mobility_rows
 from workbench.demo.physiology import AthleteDays, episode_rows, simulate_athlete, spike_days
 from workbench.demo.rr import synthesize_rr
 from workbench.demo.squad import squad_profiles
-from workbench.errors import StoreError
+from workbench.errors import DataFormatError, StoreError
 from workbench.log import get_logger
 from workbench.store import Store
 
@@ -80,9 +80,15 @@ class DemoSummary:
 
 def _validate(athletes: int, days: int) -> None:
     if not isinstance(athletes, (int, np.integer)) or athletes < 1:
-        raise ValueError(f"athletes must be a positive integer, got {athletes!r}")
+        raise DataFormatError(
+            f"the demo needs a positive number of athletes, got {athletes!r}", field="athletes"
+        )
     if not isinstance(days, (int, np.integer)) or days < 14:
-        raise ValueError(f"days must be an integer >= 14, got {days!r}")
+        raise DataFormatError(
+            f"the demo needs at least 14 days (episodes from day 61, spike week from 70 days), "
+            f"got {days!r}",
+            field="days",
+        )
 
 
 def simulate_squad(
@@ -195,6 +201,8 @@ def generate_demo(
 
     Raises
     ------
+    DataFormatError
+        For fewer than 1 athlete or 14 days (a ``ValueError`` too).
     StoreError
         When the store already holds one of the demo athletes; nothing is written then.
     """
