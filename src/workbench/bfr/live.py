@@ -38,6 +38,7 @@ class RealtimeSimCuff:
         speed: float = 1.0,
     ) -> None:
         self.sim = sim or CuffSimulator()
+        self.sim.step()  # the firmware has a first sample before anyone asks
         self._clock = clock
         self._t0 = clock()
         self.speed = float(speed)

@@ -124,6 +124,7 @@ class Supervisor:
         self._emg: deque[tuple[float, float]] = deque()
         self._sp_requested = 0.0
         self._disagree_since: float | None = None
+        self._onset_t = 0.0
         self._prev_sup_t: float | None = None
         self._emitted_sp = 0.0
         self._ledger_t = 0.0
@@ -312,7 +313,8 @@ class Supervisor:
             p = reading.pressure_mmhg
             self._last_seq = reading.seq
             last_t = self._last_new_t
-            self._last_new_t = now
+            # the sample may be up to one tick old: time staleness from the previous tick
+            self._last_new_t = prev if prev is not None and prev <= now else now
             if not math.isfinite(p) or p < lim.min_plausible_mmhg or p > lim.max_plausible_mmhg:
                 fire(SafetyReason.IMPLAUSIBLE_DATA, f"implausible pressure reading {p}")
             else:
@@ -333,7 +335,7 @@ class Supervisor:
                 p2 = reading.pressure2_mmhg
                 if math.isfinite(p2) and abs(p - p2) > lim.sensor_disagree_mmhg:
                     if self._disagree_since is None:
-                        self._disagree_since = now
+                        self._disagree_since = last_t if last_t is not None else now
                     elif now - self._disagree_since > lim.sensor_disagree_s:
                         fire(
                             SafetyReason.IMPLAUSIBLE_DATA,
@@ -387,6 +389,9 @@ class Supervisor:
         return new
 
     def _accept(self, now: float, p: float) -> None:
+        # a condition seen now may have begun right after the previous sample: timing
+        # durations from there trips up to one sample early, never late
+        self._onset_t = self._mean[-1][0] if self._mean else now
         self._last_p = p
         self._mean.append((now, p))
         self._mean_sum += p
@@ -430,7 +435,7 @@ class Supervisor:
         # req 3
         if pbar > lim.sustained_trip_mmhg:
             self._sustained_since = (
-                self._sustained_since if self._sustained_since is not None else now
+                self._sustained_since if self._sustained_since is not None else self._onset_t
             )
             if now - self._sustained_since > lim.sustained_s:
                 fire(
@@ -442,7 +447,9 @@ class Supervisor:
             self._sustained_since = None
         # req 4
         if p > lim.instant_trip_mmhg:
-            self._instant_since = self._instant_since if self._instant_since is not None else now
+            self._instant_since = (
+                self._instant_since if self._instant_since is not None else self._onset_t
+            )
             if now - self._instant_since > lim.instant_s:
                 fire(
                     SafetyReason.OVER_PRESSURE_INSTANT,
