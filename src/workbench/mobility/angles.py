@@ -22,7 +22,7 @@ hip_flexion                shoulder, hip, knee        sagittal    thigh in line 
 hip_extension              shoulder, hip, knee        sagittal    = −hip_flexion (thigh behind trunk  lateral
                                                                   line; Thomas test: below table)
 knee_flexion               hip, knee, ankle           sagittal    straight knee (shank behind thigh)  lateral
-knee_extension_90_90       hip, knee, ankle           sagittal    knee at 90° flexion (90 = straight) lateral
+knee_extension_90_90       hip, knee, ankle           sagittal    knee angle: 180 straight (90 start) lateral
 ankle_dorsiflexion         knee, ankle                sagittal    vertical tibia (knee forward of     lateral
                                                                   ankle; knee-to-wall lunge, squat)
 shoulder_flexion           hip, shoulder, elbow       sagittal    arm along trunk (arm forward/up;    lateral
@@ -189,7 +189,7 @@ def _raw_angles(world: np.ndarray, frame: BodyFrame) -> dict[str, float]:
         out[f"{side}_hip_flexion"] = hip_flex
         out[f"{side}_hip_extension"] = -_wrap(th_thigh - th_trunk_down, -180.0)
         out[f"{side}_knee_flexion"] = knee_flex
-        out[f"{side}_knee_extension_90_90"] = 90.0 - knee_flex
+        out[f"{side}_knee_extension_90_90"] = 180.0 - knee_flex
         tibia = knee - ankle
         out[f"{side}_ankle_dorsiflexion"] = float(
             np.degrees(np.arctan2(tibia @ frame.forward, tibia @ frame.up))

@@ -10,8 +10,8 @@ hip_internal_rotation    35–45           mission (seated, knee 90°)
 shoulder_flexion         165–180         mission
 ankle_dorsiflexion       35–45           mission (knee-to-wall lunge, tibia to vertical)
 thoracic_rotation        40–50           mission (seated)
-knee_extension_90_90     70–90           90/90 test: within 20° of a straight knee
-                                         (0 = knee still at 90°, 90 = straight)
+knee_extension_90_90     160–180         90/90 test: knee angle within 20° of straight
+                                         (90 = start position, 180 = straight knee)
 hip_extension_thomas     0–15            Thomas test: thigh at or below the table
 =======================  ==============  =====================================================
 
@@ -48,7 +48,7 @@ OPTIMAL_RANGES: dict[str, tuple[float, float]] = {
     "shoulder_flexion": (165.0, 180.0),
     "ankle_dorsiflexion": (35.0, 45.0),
     "thoracic_rotation": (40.0, 50.0),
-    "knee_extension_90_90": (70.0, 90.0),
+    "knee_extension_90_90": (160.0, 180.0),
     "hip_extension_thomas": (0.0, 15.0),
 }
 MOVEMENT_LABELS: dict[str, str] = {
@@ -190,6 +190,9 @@ SPORT_ALIASES = {
     "volleyball": "throwing",
     "handball": "throwing",
     "endurance": "running",
+    "sprint": "running",
+    "sprinting": "running",
+    "basketball": "football",
     "triathlon": "running",
 }
 #: Multiplier of the asymmetry term by goal (injury prevention weighs asymmetry most).
@@ -244,7 +247,8 @@ def priorities(
         left, right = float(rec.get("left_deg", np.nan)), float(rec.get("right_deg", np.nan))
         sided = np.isfinite(left) and np.isfinite(right)
         worse = min(left, right) if sided else np.nanmin([left, right, rec.get("both_deg", np.nan)])
-        lsi = lsi_pct(left, right) if sided and max(left, right) > 0 else np.nan
+        # LSI is a ratio: meaningless when the target range starts at 0° (Thomas test)
+        lsi = lsi_pct(left, right) if sided and lo > 0 and min(left, right) > 0 else np.nan
         deficit = max(0.0, lo - worse)
         deficit_pct = deficit / lo * 100.0 if lo > 0 else deficit
         asym = max(0.0, 90.0 - lsi) if np.isfinite(lsi) else 0.0
@@ -520,6 +524,8 @@ def results_table(
     if assessments.empty:
         raise DataFormatError("no mobility assessments to summarise")
     a = assessments[assessments["movement"].isin(list(OPTIMAL_RANGES))].copy()
+    if "speed" in a:  # slow (controlled) attempts define the range; fast ones the limitation
+        a = a[a["speed"].fillna("slow") == "slow"]
     a["date"] = pd.to_datetime(a["date"])
     latest = a[a["date"] == a.groupby("movement")["date"].transform("max")]
     wide = latest.pivot_table(index="movement", columns="side", values="angle_deg", aggfunc="max")
