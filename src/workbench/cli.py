@@ -48,9 +48,6 @@ def _demo_opts(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--no-recordings", action="store_true", help="skip live-signal and BFR recordings"
     )
-    p.add_argument(
-        "--force", action="store_true", help="build even if the database already has athletes"
-    )
 
 
 @command("demo", "build the deterministic demo squad into the database")(_demo_opts)
@@ -60,12 +57,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     from workbench.demo import generate_demo
 
-    if args.athletes < 1 or args.days < 1:
-        raise WorkbenchError("--athletes and --days must be at least 1")
     store = _open(args)
     try:
-        if not store.athletes().empty and not args.force:
-            print(f"{store.url} already holds athletes; nothing done (use --force or another --db)")
+        if not store.athletes().empty:
+            print(
+                f"{store.url} already holds athletes; nothing done (use another --db for a fresh squad)"
+            )
             return 0
         end = dt.date.fromisoformat(args.end_date) if args.end_date else None
         t0 = time.perf_counter()
@@ -185,7 +182,6 @@ def cmd_lab(args: argparse.Namespace) -> int:
             seed=42,
             end_date=None,
             no_recordings=False,
-            force=False,
         )
         cmd_demo(demo_args)
     notebooks = project_root() / "notebooks"

@@ -377,3 +377,12 @@ def test_read_filters_by_athlete_and_date(sqlite_url):
     got = store.biomarkers(athlete_id="a", start="2026-01-02", end="2026-01-03")
     assert got["value"].tolist() == [2.0, 3.0]
     assert str(got["date"].dtype).startswith("datetime64")
+
+
+def test_codec_keeps_nan_payloads_and_negative_zero():
+    bits = np.array(
+        [0x7FF8000000000001, 0x7FF8000000000000, 0x8000000000000000, 0x3FF0000000000000],
+        dtype="<u8",
+    )
+    values = bits.view("<f8")
+    assert decode_array(encode_array(values)).tobytes() == values.tobytes()

@@ -29,9 +29,7 @@ def encode_array(values: np.ndarray | list[float]) -> bytes:
             return b"q" + rounded.astype("<u2").tobytes()
     with np.errstate(over="ignore", invalid="ignore"):
         as32 = arr.astype("<f4")
-    if np.array_equal(as32.astype(np.float64), arr, equal_nan=True) and np.array_equal(
-        np.signbit(as32), np.signbit(arr)
-    ):
+    if as32.astype(np.float64).tobytes() == arr.tobytes():  # bit-exact, NaN payloads and -0.0 too
         return b"f" + as32.tobytes()
     return b"d" + arr.astype("<f8").tobytes()
 

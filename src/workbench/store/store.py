@@ -143,44 +143,65 @@ class Store:
         *,
         partial: bool = False,
     ) -> list[dict]:
-        records = (
-            rows.to_dict("records") if isinstance(rows, pd.DataFrame) else [dict(r) for r in rows]
-        )
+        """Validate column names and convert values to what the DB driver takes.
+
+        DataFrames are converted column by column (fast path for bulk writes); other
+        iterables row by row. Missing required columns and unknown columns are errors.
+        """
+        if isinstance(rows, pd.DataFrame):
+            self._check_columns(table, [list(rows.columns)], partial)
+            names = list(rows.columns)
+            columns = [self._convert_column(table.columns[n], rows[n]) for n in names]
+            return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
+        records = [dict(r) for r in rows]
+        self._check_columns(table, [list(r) for r in records], partial)
+        return [
+            {k: self._convert_value(table.columns[k], v) for k, v in rec.items()} for rec in records
+        ]
+
+    @staticmethod
+    def _check_columns(table: sa.Table, keysets: list[list[str]], partial: bool) -> None:
         known = set(table.columns.keys())
-        out = []
-        for i, rec in enumerate(records):
-            unknown = set(rec) - known
+        required = [
+            c.name
+            for c in table.columns
+            if not c.nullable and not c.primary_key and c.default is None
+        ]
+        for i, keys in enumerate(keysets):
+            unknown = set(keys) - known
             if unknown:
                 raise DataFormatError(
                     f"unknown column(s) {sorted(unknown)} for table {table.name}; known: {sorted(known)}",
                     line=i + 1,
                 )
-            row = {}
-            for key, value in rec.items():
-                col = table.columns[key]
-                if key in _BLOB_ARRAYS:
-                    row[key] = encode_array(np.asarray(value, dtype=np.float64))
-                    continue
-                value = _to_python(value)
-                if (
-                    value is not None
-                    and isinstance(col.type, sa.Date)
-                    and isinstance(value, dt.datetime)
-                ):
-                    value = value.date()
-                row[key] = value
-            for col in [] if partial else table.columns:
-                if (
-                    not col.nullable
-                    and col.name not in row
-                    and not col.primary_key
-                    and col.default is None
-                ):
-                    raise DataFormatError(
-                        f"missing required column {col.name!r} for table {table.name}", line=i + 1
-                    )
-            out.append(row)
-        return out
+            missing = [] if partial else [c for c in required if c not in keys]
+            if missing:
+                raise DataFormatError(
+                    f"missing required column {missing[0]!r} for table {table.name}", line=i + 1
+                )
+
+    @staticmethod
+    def _convert_value(col: sa.Column, value: Any) -> Any:
+        if col.name in _BLOB_ARRAYS:
+            return encode_array(np.asarray(value, dtype=np.float64))
+        value = _to_python(value)
+        if value is not None and isinstance(col.type, sa.Date) and isinstance(value, dt.datetime):
+            value = value.date()
+        return value
+
+    @classmethod
+    def _convert_column(cls, col: sa.Column, values: pd.Series) -> list:
+        if col.name in _BLOB_ARRAYS or values.dtype == object:
+            return [cls._convert_value(col, v) for v in values]
+        if pd.api.types.is_datetime64_any_dtype(values.dtype):
+            if isinstance(col.type, sa.Date) and not isinstance(col.type, sa.DateTime):
+                converted = values.dt.date
+            else:
+                converted = pd.Series(values.dt.to_pydatetime(), index=values.index, dtype=object)
+            return converted.astype(object).where(values.notna(), None).tolist()
+        if pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
+            return values.astype(object).where(values.notna(), None).tolist()
+        return [cls._convert_value(col, v) for v in values]
 
     def write(
         self,
