@@ -8,14 +8,22 @@ Public API (stable): :func:`load_inputs`, :class:`ReadinessInputs`, :func:`compu
 from workbench.readiness.daily import COLUMNS, WEIGHTS, compute_readiness
 from workbench.readiness.inputs import ReadinessInputs, daily_hrv, daily_wellness, load_inputs
 from workbench.readiness.load import ACWR_METHODS, training_load
-from workbench.readiness.summary import SUMMARY_COLUMNS, squad_summary, summarize_day
+from workbench.readiness.summary import (
+    HISTORY_DAYS,
+    SUMMARY_COLUMNS,
+    latest_day,
+    squad_summary,
+    summarize_day,
+)
 from workbench.readiness.trajectory import RecoveryTrajectory, recovery_trajectory
 from workbench.readiness.validation import validate_readiness
 
 __all__ = [
     "ACWR_METHODS",
     "COLUMNS",
+    "HISTORY_DAYS",
     "SUMMARY_COLUMNS",
+    "latest_day",
     "RecoveryTrajectory",
     "recovery_trajectory",
     "squad_summary",

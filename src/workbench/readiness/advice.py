@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 ACTIVE_RECOVERY = (
     "active recovery: 20-30 min easy cycling or walking (HR < 65 % HRmax), mobility work, "
     "5 min slow breathing"
@@ -37,6 +39,23 @@ def bedtime(
     return f"{m // 60:02d}:{m % 60:02d}", target
 
 
+def bedtime_lines(
+    sleep_need_min: np.ndarray, sleep_debt_7d_min: np.ndarray, wake_time: str = "07:00"
+) -> list[str]:
+    """The bedtime sentence of :func:`daily_advice` for many days at once (same rule as
+    :func:`bedtime`)."""
+    hh, mm = (int(p) for p in wake_time.split(":"))
+    debt = np.clip(np.nan_to_num(np.asarray(sleep_debt_7d_min, dtype=float)), 0.0, None)
+    target = np.asarray(sleep_need_min, dtype=float) + np.minimum(debt / 3.0, 60.0)
+    minutes = np.mod(hh * 60 + mm - target - 15, 24 * 60)
+    m = (np.round(minutes / 5.0) * 5).astype(int) % (24 * 60)
+    th, tm = (target // 60).astype(int), np.round(target % 60).astype(int)
+    return [
+        f"Bedtime {a // 60:02d}:{a % 60:02d} for {h} h {t:02d} min of sleep (wake {wake_time})."
+        for a, h, t in zip(m.tolist(), th.tolist(), tm.tolist(), strict=True)
+    ]
+
+
 def daily_advice(
     band: str,
     *,
@@ -46,6 +65,7 @@ def daily_advice(
     sleep_need_min: float,
     sleep_debt_7d_min: float,
     wake_time: str = "07:00",
+    bedtime_line: str | None = None,
 ) -> tuple[str, list[str]]:
     """Action and advice lines for one athlete-day.
 
@@ -53,7 +73,8 @@ def daily_advice(
     -------
     (action, lines)
         ``action`` is ``"train hard"``, ``"moderate"``, ``"recovery"`` or ``"insufficient
-        data"``; ``lines`` are short sentences for the athlete/coach, bedtime last.
+        data"``; ``lines`` are short sentences for the athlete/coach, bedtime last
+        (``bedtime_line`` when given, e.g. from :func:`bedtime_lines`).
     """
     lines: list[str] = []
     if band == "insufficient data":
@@ -80,9 +101,9 @@ def daily_advice(
         lines.append("Ready to train hard: the planned key session is appropriate.")
     if load_spike and action != "recovery":
         lines.append("Load-spike flag (ACWR >= 1.5): reduce volume 20 % to smooth the ramp.")
-    bt, target = bedtime(sleep_need_min, sleep_debt_7d_min, wake_time)
-    lines.append(
-        f"Bedtime {bt} for {int(target // 60)} h {int(round(target % 60)):02d} min of sleep "
-        f"(wake {wake_time})."
-    )
+    if bedtime_line is None:
+        bedtime_line = bedtime_lines(
+            np.array([sleep_need_min]), np.array([sleep_debt_7d_min]), wake_time
+        )[0]
+    lines.append(bedtime_line)
     return action, lines

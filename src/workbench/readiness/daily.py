@@ -11,7 +11,7 @@ from workbench.errors import DataFormatError
 from workbench.log import get_logger
 from workbench.readiness import baselines as bl
 from workbench.readiness._grid import to_long, to_wide
-from workbench.readiness.advice import daily_advice
+from workbench.readiness.advice import bedtime_lines, daily_advice
 from workbench.readiness.flags import (
     biomarkers_elevated_wide,
     performance_down_wide,
@@ -336,7 +336,6 @@ def _hrv_score(ln: pd.DataFrame, base: dict[str, pd.DataFrame]) -> np.ndarray:
 
 def _add_text(out: pd.DataFrame, names: list[str], wake_time: str) -> None:
     """Per-row contributors, reasons, warning evidence and advice (Python objects)."""
-    n = len(out)
     used = [
         "band", "hrv_flag", "hrv_valid_7d", "hrv_pct_below_normal", "hrv_deficit_pct",
         "hrv_pct_below_baseline", "lnrmssd", "hrv_z", "rhr_z", "resting_hr_bpm", "sleep_ratio",
@@ -352,19 +351,22 @@ def _add_text(out: pd.DataFrame, names: list[str], wake_time: str) -> None:
     wts = np.array([WEIGHTS[k] for k in names])[None, :] * avail
     with np.errstate(invalid="ignore", divide="ignore"):
         wts = wts / wts.sum(axis=1, keepdims=True)
+    comps_r = np.round(comps, 1).tolist()
+    wts_r = np.round(wts, 3).tolist()
+    avail_l = avail.tolist()
+    meta = [(j, k, LABELS[k]) for j, k in enumerate(names)]
+    bedtimes = bedtime_lines(
+        out["sleep_need_min"].to_numpy(), out["sleep_debt_7d_min"].to_numpy(), wake_time
+    )
     contributors, reasons, evidence, actions, advice = [], [], [], [], []
-    for i in range(n):
-        row = {k: v[i] for k, v in cols.items()}
+    for i, vals in enumerate(zip(*[cols[c] for c in used], strict=True)):
+        row = dict(zip(used, vals, strict=True))
+        ci, wi, ai = comps_r[i], wts_r[i], avail_l[i]
         contributors.append(
             [
-                {
-                    "name": k,
-                    "label": LABELS[k],
-                    "score": round(float(comps[i, j]), 1),
-                    "weight": round(float(wts[i, j]), 3),
-                }
-                for j, k in enumerate(names)
-                if avail[i, j]
+                {"name": k, "label": lab, "score": ci[j], "weight": wi[j]}
+                for j, k, lab in meta
+                if ai[j]
             ]
         )
         reasons.append(_reasons(row))
@@ -379,6 +381,7 @@ def _add_text(out: pd.DataFrame, names: list[str], wake_time: str) -> None:
             sleep_need_min=row["sleep_need_min"],
             sleep_debt_7d_min=row["sleep_debt_7d_min"],
             wake_time=wake_time,
+            bedtime_line=bedtimes[i],
         )
         actions.append(act)
         advice.append(lines)
@@ -390,7 +393,7 @@ def _add_text(out: pd.DataFrame, names: list[str], wake_time: str) -> None:
 
 
 def _finite(x: float) -> bool:
-    return x is not None and isinstance(x, float) and math.isfinite(x)
+    return x == x and x not in (math.inf, -math.inf)  # NaN != NaN
 
 
 def _reasons(r: dict) -> list[str]:

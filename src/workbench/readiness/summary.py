@@ -68,6 +68,18 @@ def summarize_day(
     return out.sort_values("score", na_position="last", ignore_index=True)
 
 
+def latest_day(store: Store) -> pd.Timestamp:
+    """The latest day with wellness or HRV data in the store (``DataFormatError`` if none)."""
+    dates = [
+        store.read("wellness_daily", columns=["date"])["date"].max(),
+        store.read("hrv_readings", columns=["date"])["date"].max(),
+    ]
+    dates = [d for d in dates if pd.notna(d)]
+    if not dates:
+        raise DataFormatError(f"no wellness or HRV data in {store.url}")
+    return pd.Timestamp(max(dates))
+
+
 def squad_summary(
     store: Store,
     date: dt.date | str | None = None,
@@ -93,14 +105,7 @@ def squad_summary(
     pandas.DataFrame
         See :func:`summarize_day`.
     """
-    if date is None:
-        dates = [store.wellness()["date"].max(), store.hrv_readings(with_rr=False)["date"].max()]
-        dates = [d for d in dates if pd.notna(d)]
-        if not dates:
-            raise DataFormatError(f"no wellness or HRV data in {store.url}")
-        day = max(dates)
-    else:
-        day = pd.Timestamp(date)
+    day = latest_day(store) if date is None else pd.Timestamp(date)
     start = day - pd.Timedelta(days=HISTORY_DAYS)
     inputs = load_inputs(store, athlete_ids, start=start.date(), end=day.date())
     readiness = compute_readiness(inputs, acwr_method=acwr_method)

@@ -123,7 +123,7 @@ def fit_impulse_response(load_au: np.ndarray, lnrmssd: np.ndarray) -> dict[str, 
 def recovery_trajectory(
     readiness: pd.DataFrame,
     athlete_id: str,
-    planned_load_au: float,
+    planned_load_au: float | None = None,
     date: str | pd.Timestamp | None = None,
     *,
     horizon_days: int = 14,
@@ -138,7 +138,8 @@ def recovery_trajectory(
     athlete_id:
         The athlete.
     planned_load_au:
-        Load (AU, e.g. sRPE × minutes) of the session planned on ``date``.
+        Load (AU, e.g. sRPE × minutes) of the session planned on ``date``; ``None`` = the
+        athlete's typical hard day (90th percentile of their training days' load).
     date:
         Day of the planned session; default the athlete's last day.
     horizon_days:
@@ -150,11 +151,14 @@ def recovery_trajectory(
         Fit parameters with RMSE, ``days_to_normal`` and the predicted ``curve``. Today's
         deviation that load does not explain is carried over and fades with the same τ.
     """
-    if planned_load_au < 0 or not np.isfinite(planned_load_au):
-        raise DataFormatError(f"planned_load_au must be >= 0, got {planned_load_au}")
     r = readiness[readiness["athlete_id"] == athlete_id].sort_values("date")
     if r.empty:
         raise DataFormatError(f"no readiness rows for athlete {athlete_id!r}", field="athlete_id")
+    if planned_load_au is None:
+        days_load = r["load_au"][r["load_au"] > 0]
+        planned_load_au = float(days_load.quantile(0.9)) if len(days_load) else 0.0
+    if not np.isfinite(planned_load_au) or planned_load_au < 0:
+        raise DataFormatError(f"planned_load_au must be >= 0, got {planned_load_au}")
     day = r["date"].iloc[-1] if date is None else pd.Timestamp(date)
     r = r[r["date"] <= day]
     if r.empty or r["date"].iloc[-1] != day:
