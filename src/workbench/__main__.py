@@ -1,4 +1,5 @@
-from workbench.cli import main
 import sys
+
+from workbench.cli import main
 
 sys.exit(main())
