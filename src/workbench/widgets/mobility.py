@@ -1,0 +1,64 @@
+"""Guided screening view: the camera widget driven by a :class:`ScreeningSession`.
+
+Each analysed frame advances the session; its message (instructions, countdown, captured
+angle, best/median) is shown over the live image and in a summary line below it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ipywidgets as w
+
+from workbench.mobility.pipeline import FrameAnalysis
+from workbench.mobility.screening import SCREENS, Phase, ScreeningSession
+from workbench.widgets.camera import CameraWidget
+
+
+class MobilityScreenWidget(w.VBox):
+    """Camera + screen picker + guided session.
+
+    Parameters
+    ----------
+    camera:
+        The camera widget to drive (a new :class:`CameraWidget` if ``None``).
+    **session_kwargs:
+        Passed to :class:`ScreeningSession` (``repeats``, ``speed``, timings).
+    """
+
+    def __init__(self, camera: CameraWidget | None = None, **session_kwargs: Any) -> None:
+        self.camera = camera or CameraWidget()
+        self.camera._on_frame = self._on_frame
+        self.screen_pick = w.Dropdown(
+            options=[(s.title, k) for k, s in SCREENS.items()], description="Screen"
+        )
+        self.side_pick = w.ToggleButtons(options=["left", "right"], description="Side")
+        self.start_button = w.Button(description="Start", button_style="primary")
+        self.summary = w.HTML()
+        self.session: ScreeningSession | None = None
+        self.results: list[ScreeningSession] = []
+        self._kwargs = session_kwargs
+        self.start_button.on_click(lambda _b: self.start())
+        controls = w.HBox([self.screen_pick, self.side_pick, self.start_button])
+        super().__init__([controls, self.camera, self.summary])
+
+    def start(self) -> ScreeningSession:
+        """Begin a session for the selected screen and side."""
+        self.session = ScreeningSession(
+            self.screen_pick.value, self.side_pick.value, **self._kwargs
+        )
+        self.camera.show_angles = [self.session.angle_name]
+        self.camera.status = SCREENS[self.screen_pick.value].instructions
+        return self.session
+
+    def _on_frame(self, analysis: FrameAnalysis | None, t_s: float) -> None:
+        if self.session is None or self.session.phase is Phase.DONE:
+            return
+        angles = None if analysis is None else {k: r.angle_deg for k, r in analysis.angles.items()}
+        quals = None if analysis is None else {k: r.quality for k, r in analysis.angles.items()}
+        view = self.session.update(t_s, angles, quals)
+        self.camera.status = view.message
+        caps = ", ".join(f"{c.angle_deg:.0f}° ({c.quality})" for c in view.captures)
+        self.summary.value = f"<b>{self.session.angle_name}</b>: {caps or '—'}"
+        if view.phase is Phase.DONE:
+            self.results.append(self.session)
