@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
@@ -13,7 +14,7 @@ Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
 
 
-class ClockedSource:
+class ClockedSource(abc.ABC):
     """Base of sources whose blocks become due at known clock times.
 
     Subclasses implement :meth:`_poll` (return a due block or None) and :meth:`_next_due_s`
@@ -29,21 +30,24 @@ class ClockedSource:
         self._t0_s = float("nan")
 
     @property
-    def streams(self) -> tuple[StreamInfo, ...]:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def streams(self) -> tuple[StreamInfo, ...]:
+        """Implemented by each concrete class."""
 
     @property
     def running(self) -> bool:
         return self._running
 
-    def _on_start(self, t0_s: float) -> None:
+    def _on_start(self, t0_s: float) -> None:  # noqa: B027 - optional hook
         """Prepare generation; called once per start with the clock time of sample 0."""
 
-    def _poll(self, now_s: float) -> SampleBlock | None:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def _poll(self, now_s: float) -> SampleBlock | None:
+        """Implemented by each concrete class."""
 
-    def _next_due_s(self) -> float:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def _next_due_s(self) -> float:
+        """Implemented by each concrete class."""
 
     async def start(self) -> None:
         """Start generating (idempotent: a second start while running does nothing)."""

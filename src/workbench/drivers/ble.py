@@ -15,6 +15,7 @@ bleak client backend class (e.g. :func:`workbench.drivers.fake_ble.make_fake_bac
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import time
 from collections import deque
@@ -123,7 +124,7 @@ async def scan(
     )
 
 
-class BleDriver:
+class BleDriver(abc.ABC):
     """Base class of the bleak drivers (connect, subscribe, reconnect, read, stop).
 
     Parameters
@@ -175,20 +176,21 @@ class BleDriver:
         return f"{self.device_kind}:{self.address}"
 
     @property
-    def streams(self) -> tuple[StreamInfo, ...]:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def streams(self) -> tuple[StreamInfo, ...]:
+        """Implemented by each concrete class."""
 
     # ------------------------------------------------------------- subclassing
+    @abc.abstractmethod
     async def _setup(self, client: Any) -> None:
         """Subscribe / send start commands on a freshly connected client."""
-        raise NotImplementedError
 
-    async def _teardown(self, client: Any) -> None:
+    async def _teardown(self, client: Any) -> None:  # noqa: B027 - optional hook
         """Send stop commands before a clean disconnect (best effort)."""
 
+    @abc.abstractmethod
     def _decode(self, t_s: float, char_uuid: str, data: bytes) -> list[SampleBlock]:
         """Raw notification -> blocks (may raise ProtocolError)."""
-        raise NotImplementedError
 
     # -------------------------------------------------------------- callbacks
     def _on_notify(self, characteristic: Any, data: bytearray) -> None:
@@ -377,7 +379,7 @@ class PolarH10Driver(HeartRateDriver):
         await client.start_notify(p.PMD_DATA_UUID, self._on_notify)
         await client.write_gatt_char(p.PMD_CONTROL_UUID, p.PMD_START_ECG_130HZ, response=True)
 
-    async def _teardown(self, client: Any) -> None:
+    async def _teardown(self, client: Any) -> None:  # noqa: B027 - optional hook
         await client.write_gatt_char(p.PMD_CONTROL_UUID, p.PMD_STOP_ECG, response=True)
 
     def _decode(self, t_s: float, char_uuid: str, data: bytes) -> list[SampleBlock]:
