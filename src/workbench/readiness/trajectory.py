@@ -72,7 +72,9 @@ def _fatigue(load: np.ndarray, tau_days: float) -> np.ndarray:
     return lfilter([1.0], [1.0, -k], prev)
 
 
-def fit_impulse_response(load_au: np.ndarray, lnrmssd: np.ndarray) -> dict[str, float]:
+def fit_impulse_response(
+    load_au: np.ndarray, lnrmssd: np.ndarray, exclude: np.ndarray | None = None
+) -> dict[str, float]:
     """Fit ``lnRMSSD = a − b·F(τ)`` to one athlete's consecutive days.
 
     Parameters
@@ -81,6 +83,8 @@ def fit_impulse_response(load_au: np.ndarray, lnrmssd: np.ndarray) -> dict[str, 
         Daily load (AU), consecutive days, 0 on rest days.
     lnrmssd:
         Morning lnRMSSD of the same days (NaN where missing).
+    exclude:
+        Days left out of the fit (bool), e.g. flagged illness: not a load response.
 
     Returns
     -------
@@ -91,6 +95,8 @@ def fit_impulse_response(load_au: np.ndarray, lnrmssd: np.ndarray) -> dict[str, 
     y = np.asarray(lnrmssd, dtype=float)
     ok = np.isfinite(y)
     ok[:7] = False  # the fatigue state needs a week of load history
+    if exclude is not None:
+        ok &= ~np.asarray(exclude, dtype=bool)
     n = int(ok.sum())
     if n < MIN_FIT_DAYS:
         raise DataFormatError(
@@ -150,6 +156,7 @@ def recovery_trajectory(
     RecoveryTrajectory
         Fit parameters with RMSE, ``days_to_normal`` and the predicted ``curve``. Today's
         deviation that load does not explain is carried over and fades with the same τ.
+        Days with an illness flag or overtraining warning are left out of the fit.
     """
     r = readiness[readiness["athlete_id"] == athlete_id].sort_values("date")
     if r.empty:
@@ -165,7 +172,8 @@ def recovery_trajectory(
         raise DataFormatError(f"{athlete_id}: no readiness row on {day.date()}", field="date")
     load = r["load_au"].fillna(0.0).to_numpy()
     ln = r["lnrmssd"].to_numpy()
-    fit = fit_impulse_response(load, ln)
+    flagged = (r["illness_flag"].astype(bool) | r["overtraining_warning"].astype(bool)).to_numpy()
+    fit = fit_impulse_response(load, ln, exclude=flagged)
     tau, a, b = fit["tau_days"], fit["a_ln"], fit["b_ln_per_au"]
     k = np.exp(-1.0 / tau)
     hist = np.append(load[:-1], planned_load_au)

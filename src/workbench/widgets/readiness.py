@@ -86,6 +86,8 @@ def hrv_figure(readiness: pd.DataFrame, x_range=None):
     f.scatter("date", "lnrmssd", source=src, size=4, color="#546e7a", legend_label="morning")
     f.line("date", "lnrmssd_7d", source=src, line_width=2.5, color="#1565c0", legend_label="7-d")
     f.legend.location = "bottom_left"
+    f.legend.orientation = "horizontal"
+    f.legend.background_fill_alpha = 0.6
     f.legend.label_text_font_size = "8pt"
     f.yaxis.axis_label = "ln ms"
     return f
@@ -226,9 +228,14 @@ def card_html(row: pd.Series | dict) -> str:
             + "".join(f"<li>{html.escape(x)}</li>" for x in evidence)
             + "</ul></div>"
         )
+    pct = r.get("hrv_pct_below_baseline")
+    vs_base = (
+        f"{_fmt(abs(pct), '.0f', ' %')} {'below' if pct >= 0 else 'above'} baseline"
+        if isinstance(pct, float) and math.isfinite(pct)
+        else "no baseline yet"
+    )
     flags = (
-        f"HRV: {html.escape(str(r.get('hrv_flag')))}"
-        f" ({_fmt(r.get('hrv_pct_below_baseline'), '.0f', ' %')} vs baseline) · "
+        f"HRV: {html.escape(str(r.get('hrv_flag')))} ({vs_base}) · "
         f"RHR z {_fmt(r.get('rhr_z'), '+.1f')} · sleep {_fmt(r.get('sleep_total_min'), '.0f')}"
         f" / {_fmt(r.get('sleep_need_min'), '.0f')} min · ACWR {_fmt(r.get('acwr'), '.2f')}"
         f" · TSB {_fmt(r.get('tsb'), '.0f')}"
@@ -320,7 +327,7 @@ def squad_table(summary: pd.DataFrame):
             fmt = NumberFormatter(format="0")
         elif col in ("rhr_z", "acwr"):
             fmt = NumberFormatter(format="0.00")
-        width = 260 if col == "top_reason" else 80
+        width = {"top_reason": 300, "name": 120, "hrv_flag": 140, "band": 80}.get(col, 70)
         cols.append(TableColumn(field=col, title=title, formatter=fmt, width=width))
     return DataTable(
         source=ColumnDataSource(data), columns=cols, sortable=True, index_position=None,

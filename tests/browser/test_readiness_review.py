@@ -1,0 +1,94 @@
+"""The readiness review notebook served by Voilà in headless Chromium: card, plots, squad table."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from workbench.demo import generate_demo
+from workbench.store import open_store
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOK = ROOT / "notebooks" / "readiness_review.ipynb"
+SCREENS = Path(__file__).parent / "screens"
+
+pytestmark = pytest.mark.browser
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_port(port: int, timeout_s: float) -> None:
+    end = time.monotonic() + timeout_s
+    while time.monotonic() < end:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise TimeoutError(f"voila did not open port {port}")
+
+
+@pytest.fixture
+def voila_readiness(tmp_path):
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    with open_store(url) as store:
+        generate_demo(store, athletes=6, days=120, seed=7, end_date=dt.date(2026, 11, 20),
+                      recordings=False)  # fmt: skip
+    port = _free_port()
+    voila = Path(sys.executable).with_name("voila")
+    env = {**os.environ, "WORKBENCH_DB_URL": url, "WORKBENCH_DATA_DIR": str(tmp_path / "data")}
+    proc = subprocess.Popen(
+        [str(voila), "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1", str(NOTEBOOK)],
+        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
+    )  # fmt: skip
+    try:
+        _wait_port(port, 60)
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def test_readiness_review_renders_card_plots_and_table(browser, voila_readiness):
+    page = browser.new_page(viewport={"width": 1100, "height": 2900})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(voila_readiness, timeout=120_000)
+    card = page.wait_for_selector(".wb-readiness-card", timeout=120_000)
+    score = card.query_selector(".wb-score").inner_text()
+    assert score == "–" or 0 <= int(score) <= 100
+    assert "Contributors" in card.inner_text() and "Bedtime" in card.inner_text()
+    page.wait_for_selector("canvas", timeout=60_000)
+    page.wait_for_selector(".slick-header-column", timeout=60_000)  # the squad DataTable
+    n_plots = page.evaluate(
+        """() => {
+      let n = 0;
+      for (const doc of (window.Bokeh && Bokeh.documents) || []) {
+        for (const name of ['readiness-hrv', 'readiness-rhr', 'readiness-sleep',
+                            'readiness-acwr', 'readiness-pmc']) {
+          if (doc.get_model_by_name(name)) n += 1;
+        }
+      }
+      return n;
+    }"""
+    )
+    assert n_plots == 5
+    rows = page.query_selector_all(".slick-row")
+    assert len(rows) == 6
+    page.wait_for_timeout(500)
+    SCREENS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENS / "readiness_review.png"), full_page=True)
+    assert not [e for e in errors if "require" in e or "Bokeh" in e], errors
