@@ -143,6 +143,8 @@ class SessionBrowser:
 
     def _plots(self, store, recording_id: int) -> list:  # noqa: ANN001
         import ipywidgets as w
+        from bokeh.layouts import column
+        from bokeh.models import Span
         from bokeh.plotting import figure
         from jupyter_bokeh import BokehModel
 
@@ -151,39 +153,24 @@ class SessionBrowser:
         out: list = []
         if streams.empty:
             return [w.HTML("<p class='wb-note'>This recording has no streams.</p>")]
-        x_range = None
+        figs = []
         for st in streams.itertuples():
             host, _, values = store.read_stream(int(st.stream_id))
             if values.size == 0:
                 continue
-            f = (
-                figure(
-                    title=f"{st.name} ({st.kind}, {st.device})",
-                    height=200,
-                    width=900,
-                    tools="pan,xwheel_zoom,reset",
-                    x_range=x_range,
-                )
-                if x_range
-                else figure(
-                    title=f"{st.name} ({st.kind}, {st.device})",
-                    height=200,
-                    width=900,
-                    tools="pan,xwheel_zoom,reset",
-                )
+            kw = {"x_range": figs[0].x_range} if figs else {}
+            f = figure(
+                title=f"{st.name} ({st.kind}, {st.device})",
+                height=200,
+                width=900,
+                tools="pan,xwheel_zoom,reset",
+                **kw,
             )
-            x_range = f.x_range
             for c, name in enumerate(st.channel_names[:4]):
                 t, v = decimate(host, values[:, c])
-                f.line(
-                    t,
-                    v,
-                    legend_label=f"{name} ({st.units[c]})",
-                    color=("#1565c0", "#c62828", "#2e7d32", "#6a1b9a")[c],
-                )
+                colour = ("#1565c0", "#c62828", "#2e7d32", "#6a1b9a")[c]
+                f.line(t, v, legend_label=f"{name} ({st.units[c]})", color=colour)
             for m in markers.itertuples():
-                from bokeh.models import Span
-
                 f.add_layout(
                     Span(
                         location=float(m.t_s),
@@ -194,5 +181,7 @@ class SessionBrowser:
                 )
             f.xaxis.axis_label = "t (s)"
             f.legend.label_text_font_size = "8pt"
-            out.append(BokehModel(f))
+            figs.append(f)
+        if figs:  # one document: the figures share their x range
+            out.append(BokehModel(column(*figs)))
         return out or [w.HTML("<p class='wb-note'>This recording has no samples.</p>")]

@@ -1,0 +1,117 @@
+"""Coach dashboards in Voilà (served by ``workbench dashboard``), headless Chromium."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from workbench.demo import generate_demo
+from workbench.store import open_store
+
+SCREENS = Path(__file__).parent / "screens"
+pytestmark = pytest.mark.browser
+BUTTON = ".wb-athlete-button button, button.wb-athlete-button"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_port(port: int, timeout_s: float) -> None:
+    end = time.monotonic() + timeout_s
+    while time.monotonic() < end:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise TimeoutError(f"voila did not open port {port}")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("dash")
+    url = f"sqlite:///{tmp / 'demo.db'}"
+    with open_store(url) as store:
+        generate_demo(store, athletes=4, days=90, seed=7, end_date=dt.date(2026, 11, 22))
+    port = _free_port()
+    env = {**os.environ, "WORKBENCH_DB_URL": url}
+    log = open(tmp / "voila.log", "w")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "workbench", "dashboard", "--port", str(port), "--pool-size", "1"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        _wait_port(port, 60)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
+
+
+def _open_squad(browser, base: str):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    t0 = time.perf_counter()
+    page.goto(f"{base}/voila/render/squad_overview.ipynb", timeout=120_000)
+    page.wait_for_selector(BUTTON, timeout=120_000)
+    return page, time.perf_counter() - t0
+
+
+def test_squad_overview_and_drill_down(browser, server):
+    page, first = _open_squad(browser, server)
+    print(f"\nsquad dashboard time to interactive, first visit (pool warming): {first:.2f} s")
+    buttons = page.locator(BUTTON)
+    assert buttons.count() == 4
+    assert page.locator("text=Squad readiness").count() >= 1
+    SCREENS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENS / "dashboard_squad.png"), full_page=True)
+
+    page.locator(".wb-athlete-ath02 button, button.wb-athlete-ath02").first.click()
+    page.wait_for_selector(".wb-athlete-title", timeout=60_000)
+    page.locator(".wb-athlete-view canvas").first.wait_for(timeout=60_000)
+    assert "(ath02)" in page.locator(".wb-athlete-title").inner_text()
+    assert page.locator("text=Plan for next week").count() == 1
+    page.screenshot(path=str(SCREENS / "dashboard_athlete.png"), full_page=True)
+
+    # group filter: the team group of the 4-athlete demo squad has one athlete (ath02)
+    page.locator("select").first.select_option(label="team")
+    page.wait_for_function(
+        f"() => document.querySelectorAll('{BUTTON}').length === 1", timeout=30_000
+    )
+    page.close()
+
+    # a second coach: the pool has had time to preheat a kernel
+    time.sleep(5)
+    page, warm = _open_squad(browser, server)
+    print(f"squad dashboard time to interactive, preheated kernel: {warm:.2f} s")
+    page.close()
+
+
+def test_sessions_page_shows_a_bfr_session(browser, server):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{server}/voila/render/sessions.ipynb", timeout=120_000)
+    page.wait_for_selector("select", timeout=120_000)
+    labels = page.locator("select option").all_inner_texts()
+    bfr = [lab for lab in labels if "BFR" in lab]
+    assert bfr, labels
+    page.locator("select").first.select_option(label=bfr[0])
+    page.wait_for_selector("text=Events", timeout=60_000)
+    page.locator("canvas").first.wait_for(timeout=60_000)
+    page.screenshot(path=str(SCREENS / "dashboard_sessions.png"), full_page=True)
+    page.close()
