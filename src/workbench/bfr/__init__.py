@@ -4,6 +4,22 @@ Safety first: the safe state is a vented cuff. See ``BFR-SAFETY.md`` and
 ``docs/decisions/0004-bfr-control.md``. Nothing here runs at import time.
 """
 
+from workbench.bfr.calibration import (
+    AopReading,
+    CalibrationError,
+    CalibrationPlan,
+    CalibrationResult,
+    ConfirmedAOP,
+    CuffContext,
+    DopplerDetector,
+    NirsDetector,
+    PpgDetector,
+    RemeasureRequired,
+    confirm_aop,
+    plan_calibration,
+    predict_aop,
+    run_calibration,
+)
 from workbench.bfr.control import ControlCore, ControlThread
 from workbench.bfr.limits import (
     CuffLimits,
@@ -13,12 +29,60 @@ from workbench.bfr.limits import (
     validate_percent_aop,
     validate_prescription,
 )
+from workbench.bfr.presets import ProtocolPreset, get_preset, presets
 from workbench.bfr.protocol import CuffCommand, CuffController, CuffStatus, PressureReading
+from workbench.bfr.screening import (
+    Override,
+    ScreeningError,
+    ScreeningForm,
+    ScreeningResult,
+    evaluate_screening,
+)
+from workbench.bfr.session import (
+    BfrSession,
+    Prescription,
+    SessionError,
+    SessionState,
+    SimulatedSession,
+    Timers,
+    make_prescription,
+    run_simulated_session,
+)
 from workbench.bfr.simulate import FAULTS, SessionResult, simulate_session
 from workbench.bfr.simulator import CuffParams, CuffSimulator
 from workbench.bfr.supervisor import Supervisor, Trip
 
 __all__ = [
+    "AopReading",
+    "BfrSession",
+    "CalibrationError",
+    "CalibrationPlan",
+    "CalibrationResult",
+    "ConfirmedAOP",
+    "CuffContext",
+    "DopplerDetector",
+    "NirsDetector",
+    "Override",
+    "PpgDetector",
+    "Prescription",
+    "ProtocolPreset",
+    "RemeasureRequired",
+    "ScreeningError",
+    "ScreeningForm",
+    "ScreeningResult",
+    "SessionError",
+    "SessionState",
+    "SimulatedSession",
+    "Timers",
+    "confirm_aop",
+    "evaluate_screening",
+    "get_preset",
+    "make_prescription",
+    "plan_calibration",
+    "predict_aop",
+    "presets",
+    "run_calibration",
+    "run_simulated_session",
     "FAULTS",
     "ControlCore",
     "ControlThread",

@@ -322,7 +322,8 @@ class CuffSimulator:
         self.setpoint_mmhg = 0.0
 
     def arm(self, max_setpoint_mmhg: float) -> None:
-        if not math.isfinite(max_setpoint_mmhg) or not 0 < max_setpoint_mmhg <= 240.0:
+        # 300 mmHg: the AOP calibration ceiling (req 17); training sessions arm <= 240
+        if not math.isfinite(max_setpoint_mmhg) or not 0 < max_setpoint_mmhg <= 300.0:
             self._fw_vent(FirmwareState.VENTED_HOST)
             return
         self.max_setpoint_mmhg = max_setpoint_mmhg

@@ -1,0 +1,1041 @@
+"""The supervised BFR session: a state machine on an injected clock (BFR-SAFETY 2, 5, 20-23).
+
+States::
+
+    screening -> cuff -> aop -> prescription -> ready -> set <-> rest -> reperfusion -> done
+                                                   any state -> aborted
+
+- ``screening``: no inflation until a screening of the athlete is complete for the day
+  (:mod:`workbench.bfr.screening`; absolute contraindications and BP >= 180/110 block;
+  relative ones need a named supervisor's override).
+- ``cuff``: the cuff is on; a cuff already above 20 mmHg before arming raises an alarm and
+  must be vented (req 21).
+- ``aop``: readings until :func:`~workbench.bfr.calibration.confirm_aop` succeeds;
+  re-applying the cuff, a posture change or a new day returns here (req 2).
+- ``prescription``/``ready``: % AOP, exercise, load, scheme (30-15-15-15), rest; the
+  setpoint comes only from the :class:`~workbench.bfr.calibration.ConfirmedAOP`.
+- ``set``/``rest``: rep counter and timers; trips (from the supervisor) end the set;
+  a time-limit trip starts a >= 3 min reperfusion lock-out persisted in the
+  :class:`~workbench.bfr.ledger.TimeLedger` (survives kernel restarts).
+
+:class:`BfrSession` decides and records; it does not run the cuff. :meth:`BfrSession.build_control`
+and :meth:`BfrSession.live` hand out a control core / live session only when every gate
+passes. Every transition and operator action goes to ``on_event`` (the audit log).
+:func:`run_simulated_session` runs a whole session on the simulator in seconds and stores it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import json
+import math
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from workbench.bfr.calibration import (
+    AopReading,
+    CalibrationError,
+    CalibrationResult,
+    ConfirmedAOP,
+    CuffContext,
+    DopplerDetector,
+    NirsDetector,
+    PpgDetector,
+    RemeasureRequired,
+    confirm_aop,
+    plan_calibration,
+    run_calibration,
+)
+from workbench.bfr.control import ControlCore
+from workbench.bfr.ledger import TimeLedger, ledger_key
+from workbench.bfr.limits import CuffLimits, PrescriptionError, SiteLimits
+from workbench.bfr.presets import ProtocolPreset
+from workbench.bfr.protocol import CuffController
+from workbench.bfr.screening import (
+    ScreeningError,
+    ScreeningForm,
+    ScreeningResult,
+    all_clear,
+    evaluate_screening,
+)
+from workbench.bfr.simulator import CuffSimulator
+from workbench.bfr.supervisor import HIGH, MEDIUM, Event, Supervisor, Trip
+from workbench.errors import SafetyError, SafetyReason
+
+#: Reps/s assumed for set timers when the athlete's cadence is unknown.
+DEFAULT_CADENCE_HZ = 0.5
+
+
+class SessionState(str, enum.Enum):
+    """States of :class:`BfrSession`."""
+
+    SCREENING = "screening"
+    CUFF = "cuff"
+    AOP = "aop"
+    PRESCRIPTION = "prescription"
+    READY = "ready"
+    SET = "set"
+    REST = "rest"
+    REPERFUSION = "reperfusion"
+    DONE = "done"
+    ABORTED = "aborted"
+
+
+class SessionError(SafetyError, ValueError):
+    """An action is not allowed in the session's current state (nothing inflates)."""
+
+    def __init__(self, message: str, *, reason: SafetyReason = SafetyReason.SCREENING):
+        SafetyError.__init__(self, message, reason=reason)
+
+
+@dataclass(frozen=True)
+class Prescription:
+    """What the athlete does under the cuff; the setpoint derives from a confirmed AOP.
+
+    Attributes
+    ----------
+    aop:
+        The confirmed AOP the setpoint comes from.
+    percent_aop, setpoint_mmhg:
+        Prescribed pressure (40-80 % AOP) and the validated setpoint in mmHg.
+    exercise, load_pct_1rm:
+        Exercise name and external load in % 1RM (20-40).
+    scheme:
+        Reps per set, e.g. ``(30, 15, 15, 15)``.
+    rest_s:
+        Rest between sets (cuff inflated), s.
+    restriction_max_s:
+        Maximum restriction time for this exercise, s (<= the continuous limit).
+    """
+
+    aop: ConfirmedAOP
+    percent_aop: float
+    setpoint_mmhg: float
+    exercise: str
+    load_pct_1rm: float
+    scheme: tuple[int, ...]
+    rest_s: float
+    restriction_max_s: float
+
+    @property
+    def scheme_label(self) -> str:
+        """E.g. ``"30-15-15-15"``."""
+        return "-".join(str(r) for r in self.scheme)
+
+
+def make_prescription(
+    aop: ConfirmedAOP,
+    percent_aop: float,
+    *,
+    exercise: str,
+    load_pct_1rm: float,
+    scheme: Sequence[int] = (30, 15, 15, 15),
+    rest_s: float = 30.0,
+    restriction_max_s: float = 600.0,
+    preset: ProtocolPreset | None = None,
+    site: SiteLimits | None = None,
+) -> Prescription:
+    """Validate a prescription against the limits (and ``preset``'s ranges if given).
+
+    Raises
+    ------
+    PrescriptionError
+        Not a :class:`ConfirmedAOP`, % AOP outside 40-80 (or the preset range), load,
+        scheme, rest or restriction time outside the limits.
+    """
+    if not isinstance(aop, ConfirmedAOP):
+        raise PrescriptionError(
+            "a prescription needs a ConfirmedAOP (two agreeing readings, req 2)",
+            reason=SafetyReason.AOP_INVALID,
+        )
+    if not isinstance(exercise, str) or not exercise.strip():
+        raise PrescriptionError("prescription needs the exercise name")
+    base = preset or ProtocolPreset(
+        key="custom",
+        name="custom",
+        population="custom",
+        percent_aop_range=(40.0, 80.0),
+        percent_aop=60.0,
+        load_pct_1rm_range=(20.0, 40.0),
+        load_pct_1rm=30.0,
+    )
+    checked = base.edit(
+        percent_aop=percent_aop,
+        load_pct_1rm=load_pct_1rm,
+        scheme=tuple(scheme),
+        rest_s=rest_s,
+        restriction_max_s=restriction_max_s,
+    )
+    limits = aop.limits(site)
+    if checked.restriction_max_s > limits.continuous_max_s:
+        raise PrescriptionError(
+            f"restriction time {checked.restriction_max_s:g} s exceeds the continuous "
+            f"inflation limit {limits.continuous_max_s:g} s"
+        )
+    sp = aop.setpoint_for(checked.percent_aop, site)
+    return Prescription(
+        aop,
+        checked.percent_aop,
+        sp,
+        exercise.strip(),
+        checked.load_pct_1rm,
+        checked.scheme,
+        float(checked.rest_s),
+        float(checked.restriction_max_s),
+    )
+
+
+@dataclass(frozen=True)
+class Timers:
+    """What the panel shows (seconds); ``prompt`` is the next instruction in words."""
+
+    state: str
+    set_number: int
+    sets_total: int
+    reps: int
+    reps_target: int
+    set_elapsed_s: float
+    rest_remaining_s: float
+    restriction_elapsed_s: float
+    restriction_max_s: float
+    lockout_remaining_s: float
+    cumulative_inflated_s: float
+    prompt: str
+
+
+class BfrSession:
+    """State machine of one BFR session (one athlete, cuff, limb and side).
+
+    Parameters
+    ----------
+    context:
+        Athlete, cuff, limb, side, posture and cuff application.
+    clock:
+        Monotonic seconds (injected; the simulator's clock in tests).
+    today:
+        Calendar day (screening and AOP are valid for one day).
+    ledger:
+        Persisted inflation time and lock-outs (``TimeLedger("default")`` survives kernel
+        restarts; ``None`` keeps it in memory).
+    site:
+        Stricter site limits.
+    on_event:
+        Receives every transition, operator action, override and alarm (audit log).
+    """
+
+    def __init__(
+        self,
+        context: CuffContext,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        today: Callable[[], dt.date] = dt.date.today,
+        ledger: TimeLedger | None = None,
+        site: SiteLimits | None = None,
+        on_event: Callable[[Event], None] | None = None,
+    ) -> None:
+        if not isinstance(context, CuffContext):
+            raise TypeError("BfrSession needs a CuffContext")
+        self.context = context
+        self.clock = clock
+        self.today = today
+        self.ledger = ledger or TimeLedger(None)
+        self.site = site
+        self.on_event = on_event or (lambda e: None)
+        self.events: list[Event] = []
+        self.state = SessionState.SCREENING
+        self.screening: ScreeningResult | None = None
+        self.readings: list[AopReading] = []
+        self.aop: ConfirmedAOP | None = None
+        self.prescription: Prescription | None = None
+        self.set_index = -1  # index of the current/last set
+        self.reps = 0
+        self.trips: list[Trip] = []
+        self.alarms: list[str] = []
+        self._set_t: float | None = None
+        self._rest_t: float | None = None
+        self._restriction_t: float | None = None
+        self._predicted_mmhg: float | None = None
+        self._emit("state", SessionState.SCREENING.value, message="session opened")
+
+    # ------------------------------------------------------------------ helpers
+    @property
+    def ledger_key(self) -> str:
+        """Key of this limb and day in the time ledger."""
+        c = self.context
+        return ledger_key(c.athlete_id, c.limb, c.side, self.today().isoformat())
+
+    @property
+    def limits(self) -> CuffLimits:
+        """Frozen limits from the confirmed AOP (raises if there is none or it is invalid)."""
+        self._require_aop()
+        assert self.aop is not None
+        return self.aop.limits(self.site)
+
+    def _emit(self, kind, code, priority=None, value=None, message=None) -> None:
+        e = Event(self.clock(), kind, code, priority, value, message)
+        self.events.append(e)
+        self.on_event(e)
+
+    def _goto(self, state: SessionState, message: str | None = None) -> None:
+        self.state = state
+        self._emit("state", state.value, message=message)
+
+    def _operator(self, code: str, who: str, value: float | None = None, note: str = "") -> None:
+        if not isinstance(who, str) or not who.strip():
+            raise SessionError(f"operator action {code!r} needs the operator's name")
+        self._emit("operator", code, None, value, who + (f": {note}" if note else ""))
+
+    def record_event(self, e: Event) -> None:
+        """Record an event produced elsewhere (e.g. the calibration runner)."""
+        self.events.append(e)
+        self.on_event(e)
+
+    def _alarm(self, code: str, message: str, priority: str = HIGH) -> None:
+        self.alarms.append(f"{priority}: {message}")
+        self._emit("alarm", code, priority, None, message)
+
+    def _require(self, *states: SessionState) -> None:
+        if self.state not in states:
+            raise SessionError(
+                f"not allowed in state {self.state.value!r} (needs {[s.value for s in states]})"
+            )
+
+    def _require_screening(self) -> None:
+        if self.screening is None:
+            raise ScreeningError("no screening for today: complete the checklist first")
+        self.screening.require_cleared(self.today())
+
+    def _require_aop(self) -> None:
+        if self.aop is None:
+            raise CalibrationError("no confirmed AOP: measure two agreeing readings first")
+        self.aop.require_valid(self.context, self.today())
+
+    # ------------------------------------------------------------------ screening (req 20)
+    def complete_screening(self, screening: ScreeningForm | ScreeningResult, who: str) -> None:
+        """Record today's screening; a blocking result raises :class:`ScreeningError`."""
+        result = (
+            evaluate_screening(screening) if isinstance(screening, ScreeningForm) else screening
+        )
+        if not isinstance(result, ScreeningResult):
+            raise ScreeningError("complete_screening needs a ScreeningForm or ScreeningResult")
+        if result.athlete_id != self.context.athlete_id:
+            raise ScreeningError(
+                f"screening is for {result.athlete_id!r}, not {self.context.athlete_id!r}"
+            )
+        self._operator("screening", who, note="; ".join(result.reasons) or "no findings")
+        for o in result.overridden:
+            self._emit("operator", f"override:{o.item}", None, None, f"{o.supervisor}: {o.reason}")
+        self._emit(
+            "state",
+            "bp",
+            None,
+            result.systolic_mmhg,
+            f"resting BP {result.systolic_mmhg:.0f}/{result.diastolic_mmhg:.0f} mmHg",
+        )
+        try:
+            result.require_cleared(self.today())
+        except ScreeningError as exc:
+            self.screening = None
+            self._alarm("screening_blocked", str(exc), MEDIUM)
+            raise
+        self.screening = result
+        if self.state is SessionState.SCREENING:
+            self._goto(SessionState.CUFF, "screening cleared")
+
+    # ------------------------------------------------------------------ cuff (req 21, 2)
+    def cuff_applied(self, pressure_mmhg: float | None, who: str) -> None:
+        """The cuff is on the limb and reads ``pressure_mmhg`` before arming.
+
+        Raises
+        ------
+        SafetyError
+            (``PRESSURE_AT_START``) when the cuff reads > 20 mmHg or nothing: vent it and
+            call again (req 21). An alarm is recorded.
+        """
+        self._require_screening()
+        self._require(SessionState.CUFF, SessionState.AOP)
+        p = math.nan if pressure_mmhg is None else float(pressure_mmhg)
+        self._operator("cuff_applied", who, p)
+        if not (math.isfinite(p) and p <= 20.0):
+            self._alarm(
+                SafetyReason.PRESSURE_AT_START.value,
+                f"cuff reads {p:.1f} mmHg before arming (> 20 or invalid): vent it",
+            )
+            raise SafetyError(
+                f"cuff reads {p:.1f} mmHg before arming; vent and re-check",
+                reason=SafetyReason.PRESSURE_AT_START,
+            )
+        if self.state is SessionState.CUFF:
+            self._goto(SessionState.AOP, "cuff on, vented")
+
+    def set_prediction(self, predicted_aop_mmhg: float | None) -> None:
+        """Predicted AOP (see :func:`~workbench.bfr.calibration.predict_aop`) for req 19."""
+        self._predicted_mmhg = predicted_aop_mmhg
+
+    def reapply_cuff(self, who: str) -> None:
+        """The cuff was taken off and put on again: the AOP is void (req 2)."""
+        self._operator("cuff_reapplied", who)
+        self._invalidate(self.context.reapplied(), "cuff re-applied")
+
+    def change_posture(self, posture: str, who: str) -> None:
+        """The athlete changes posture: the AOP is void if it differs (req 2)."""
+        self._operator("posture", who, note=posture)
+        if posture != self.context.posture:
+            self._invalidate(self.context.with_posture(posture), f"posture now {posture}")
+
+    def _invalidate(self, context: CuffContext, why: str) -> None:
+        if self.state in (SessionState.SET, SessionState.REST):
+            raise SessionError(f"vent and end the set before: {why}")
+        self.context = context
+        self.readings = []
+        if self.aop is not None:
+            self._emit("state", "aop_invalidated", value=self.aop.aop_mmhg, message=why)
+        self.aop = None
+        self.prescription = None
+        if self.state not in (SessionState.SCREENING, SessionState.DONE, SessionState.ABORTED):
+            self._goto(SessionState.CUFF, why)
+
+    # ------------------------------------------------------------------ AOP (req 2, 17-19)
+    def add_aop_reading(self, reading: AopReading) -> ConfirmedAOP | None:
+        """Add a reading; returns the :class:`ConfirmedAOP` once two agree, else None.
+
+        Raises
+        ------
+        RemeasureRequired
+            The confirmed value is > 25 mmHg from the prediction: measure again.
+        CalibrationError
+            A reading for another context or day.
+        """
+        self._require(SessionState.AOP)
+        if reading.context != self.context or reading.day != self.today():
+            raise CalibrationError("reading is for another cuff application, posture or day")
+        self.readings.append(reading)
+        self._emit(
+            "state", "aop_reading", value=reading.aop_mmhg, message=f"method={reading.method}"
+        )
+        if len(self.readings) < 2:
+            return None
+        try:
+            aop = confirm_aop(self.readings, predicted_mmhg=self._predicted_mmhg)
+        except RemeasureRequired as exc:
+            self._alarm("aop_remeasure", str(exc), MEDIUM)
+            raise
+        except CalibrationError as exc:
+            self._emit("state", "aop_unconfirmed", message=str(exc))
+            return None
+        self.aop = aop
+        self._goto(SessionState.PRESCRIPTION, f"AOP {aop.aop_mmhg:.0f} mmHg confirmed")
+        return aop
+
+    # ------------------------------------------------------------------ prescription
+    def prescribe(
+        self,
+        percent_aop: float,
+        *,
+        exercise: str,
+        load_pct_1rm: float,
+        who: str,
+        scheme: Sequence[int] = (30, 15, 15, 15),
+        rest_s: float = 30.0,
+        restriction_max_s: float = 600.0,
+        preset: ProtocolPreset | None = None,
+    ) -> Prescription:
+        """Validate and set the prescription (raises :class:`PrescriptionError`)."""
+        self._require(SessionState.PRESCRIPTION, SessionState.READY)
+        self._require_aop()
+        assert self.aop is not None
+        rx = make_prescription(
+            self.aop,
+            percent_aop,
+            exercise=exercise,
+            load_pct_1rm=load_pct_1rm,
+            scheme=scheme,
+            rest_s=rest_s,
+            restriction_max_s=restriction_max_s,
+            preset=preset,
+            site=self.site,
+        )
+        self.prescription = rx
+        self._operator(
+            "prescription",
+            who,
+            rx.setpoint_mmhg,
+            f"{rx.percent_aop:g} % AOP, {rx.exercise}, {rx.load_pct_1rm:g} % 1RM, "
+            f"{rx.scheme_label}, rest {rx.rest_s:g} s",
+        )
+        self._goto(SessionState.READY)
+        return rx
+
+    # ------------------------------------------------------------------ gates
+    def check_can_inflate(self) -> None:
+        """Raise unless inflation is allowed now: screening for today, valid AOP,
+        prescription, no reperfusion lock-out, cumulative time left (reqs 2, 5, 20)."""
+        self._require_screening()
+        self._require_aop()
+        if self.prescription is None:
+            raise SessionError("no prescription yet", reason=SafetyReason.SETPOINT_REJECTED)
+        lock = self.ledger.lockout_remaining_s(self.ledger_key)
+        if lock > 0:
+            raise SafetyError(
+                f"reperfusion lock-out: {lock:.0f} s left", reason=SafetyReason.REPERFUSION_LOCKOUT
+            )
+        used = self.ledger.cumulative_s(self.ledger_key)
+        if used >= self.limits.cumulative_max_s:
+            raise SafetyError(
+                f"cumulative inflation {used:.0f} s used up today for this limb",
+                reason=SafetyReason.TIME_LIMIT,
+            )
+
+    def supervisor(
+        self,
+        *,
+        monitors: Iterable[str] = (),
+        require_operator: bool = True,
+        on_event: Callable[[Event], None] | None = None,
+    ) -> Supervisor:
+        """A :class:`Supervisor` for this session (limits, ledger and key); gated."""
+        self.check_can_inflate()
+
+        def fwd(e: Event) -> None:
+            self.events.append(e)
+            self.on_event(e)
+            if on_event is not None:
+                on_event(e)
+            if e.kind == "trip":
+                self._on_trip_event(e)
+
+        return Supervisor(
+            self.limits,
+            ledger=self.ledger,
+            ledger_key=self.ledger_key,
+            require_operator=require_operator,
+            monitors=monitors,
+            on_event=fwd,
+        )
+
+    def build_control(
+        self,
+        cuff: CuffController,
+        *,
+        clock: Callable[[], float] | None = None,
+        monitors: Iterable[str] = (),
+        require_operator: bool = True,
+        on_tick=None,
+    ) -> ControlCore:
+        """A :class:`ControlCore` for this session, or an error if a gate is closed.
+
+        The caller arms it (``core.arm(now)``, which refuses a cuff above 20 mmHg) and
+        requests ``self.prescription.setpoint_mmhg``.
+        """
+        sup = self.supervisor(monitors=monitors, require_operator=require_operator)
+        return ControlCore(cuff, sup, clock=clock or self.clock, on_tick=on_tick)
+
+    def live(self, cuff: CuffController, **kwargs):
+        """A :class:`~workbench.bfr.live.LiveSession` for this session (gated).
+
+        ``kwargs`` go to ``LiveSession`` (``store``, ``clock``, ``monitors``, ...). The live
+        session's events are forwarded to this session (trips end the set). The session
+        row gets the AOP readings and prescription.
+        """
+        from workbench.bfr.live import LiveSession
+
+        self.check_can_inflate()
+        rx = self.prescription
+        assert rx is not None and self.aop is not None
+        c = self.context
+        fields = dict(kwargs.pop("session_fields", None) or {})
+        fields.update(_session_fields(self))
+        ls = LiveSession(
+            cuff,
+            self.limits,
+            athlete_id=c.athlete_id,
+            side=c.side,
+            cuff_id=c.cuff_id,
+            ledger=self.ledger,
+            session_fields=fields,
+            **kwargs,
+        )
+        ls.supervisor.key = self.ledger_key
+        inner = ls.supervisor.on_event
+
+        def fwd(e: Event) -> None:
+            inner(e)
+            if e.kind == "trip":
+                self._on_trip_event(e)
+
+        ls.supervisor.on_event = fwd
+        return ls
+
+    # ------------------------------------------------------------------ sets
+    def start_set(self, who: str) -> int:
+        """Start the next set (1-based number returned); gated by :meth:`check_can_inflate`."""
+        self._require(SessionState.READY, SessionState.REST, SessionState.REPERFUSION)
+        self.check_can_inflate()
+        rx = self.prescription
+        assert rx is not None
+        if self.set_index + 1 >= len(rx.scheme):
+            raise SessionError("all sets done; finish the session")
+        now = self.clock()
+        if self._restriction_t is None:
+            self._restriction_t = now
+        self.set_index += 1
+        self.reps = 0
+        self._set_t, self._rest_t = now, None
+        self._operator("start_set", who, float(self.set_index + 1))
+        self._goto(SessionState.SET, f"set {self.set_index + 1} of {len(rx.scheme)}")
+        return self.set_index + 1
+
+    def count_rep(self) -> int:
+        """One repetition done (rep counter); returns the count in this set."""
+        self._require(SessionState.SET)
+        self.reps += 1
+        return self.reps
+
+    def end_set(self, who: str) -> SessionState:
+        """End the current set: rest, or reperfusion after the last set."""
+        self._require(SessionState.SET)
+        rx = self.prescription
+        assert rx is not None
+        self._operator("end_set", who, float(self.reps), f"set {self.set_index + 1}")
+        if self.set_index + 1 >= len(rx.scheme):
+            self._restriction_t = None
+            self._goto(SessionState.REPERFUSION, "last set done: deflate")
+        else:
+            self._rest_t = self.clock()
+            self._goto(SessionState.REST)
+        return self.state
+
+    def on_trip(self, trip: Trip) -> None:
+        """A supervisor trip vented the cuff: end the set; time limits start a lock-out."""
+        self.trips.append(trip)
+        self._handle_trip(trip.reason.value, trip.priority, trip.message)
+
+    def _on_trip_event(self, e: Event) -> None:
+        self._handle_trip(e.code, e.priority or HIGH, e.message or "")
+
+    def _handle_trip(self, code: str, priority: str, message: str) -> None:
+        self.alarms.append(f"{priority}: {code}: {message}")
+        if code == SafetyReason.TIME_LIMIT.value:
+            self.ledger.start_lockout(self.ledger_key, self.limits.reperfusion_s)
+        if self.state in (SessionState.SET, SessionState.REST, SessionState.READY):
+            self._restriction_t = None
+            self._goto(SessionState.REPERFUSION, f"vented by trip {code}")
+
+    # ------------------------------------------------------------------ end
+    def finish(self, who: str) -> None:
+        """The session is over (the cuff must be vented)."""
+        self._operator("finish", who)
+        self._goto(SessionState.DONE)
+
+    def abort(self, reason: str, who: str) -> None:
+        """Abort from any state (the caller vents)."""
+        self._operator("abort", who, note=reason)
+        self._goto(SessionState.ABORTED, reason)
+
+    # ------------------------------------------------------------------ timers
+    def timers(self) -> Timers:
+        """Set/rest/restriction timers, lock-out and the next prompt (for the panel)."""
+        now = self.clock()
+        rx = self.prescription
+        n_sets = len(rx.scheme) if rx else 0
+        target = rx.scheme[self.set_index] if rx and 0 <= self.set_index < n_sets else 0
+        set_el = now - self._set_t if self.state is SessionState.SET and self._set_t else 0.0
+        rest_rem = (
+            max(0.0, rx.rest_s - (now - self._rest_t))
+            if rx and self.state is SessionState.REST and self._rest_t is not None
+            else 0.0
+        )
+        restr = now - self._restriction_t if self._restriction_t is not None else 0.0
+        lock = self.ledger.lockout_remaining_s(self.ledger_key)
+        prompts = {
+            SessionState.SCREENING: "complete today's screening checklist and resting BP",
+            SessionState.CUFF: "apply the cuff (vented) and confirm",
+            SessionState.AOP: "measure AOP: two readings within 10 mmHg",
+            SessionState.PRESCRIPTION: "set % AOP, exercise, load and scheme",
+            SessionState.READY: "inflate and start set 1",
+            SessionState.SET: f"set {self.set_index + 1}: rep {self.reps} of {target}",
+            SessionState.REST: f"rest: {rest_rem:.0f} s, cuff stays inflated",
+            SessionState.REPERFUSION: (
+                f"cuff deflated: reperfusion lock-out {lock:.0f} s"
+                if lock > 0
+                else "cuff deflated: reperfusion"
+            ),
+            SessionState.DONE: "session complete",
+            SessionState.ABORTED: "session aborted: cuff vented",
+        }
+        if rx and restr > rx.restriction_max_s and self.state is SessionState.REST:
+            prompts[SessionState.REST] = "restriction time for this exercise used up: deflate"
+        return Timers(
+            self.state.value,
+            self.set_index + 1,
+            n_sets,
+            self.reps,
+            target,
+            set_el,
+            rest_rem,
+            restr,
+            rx.restriction_max_s if rx else 0.0,
+            lock,
+            self.ledger.cumulative_s(self.ledger_key),
+            prompts[self.state],
+        )
+
+
+def _session_fields(s: BfrSession) -> dict:
+    """``bfr_sessions`` columns known from the session (AOP and prescription)."""
+    out: dict = {"posture": s.context.posture, "cuff_width_cm": s.context.cuff_width_cm}
+    if s.aop is not None:
+        out["aop_readings_mmhg"] = json.dumps(
+            [{"aop_mmhg": r.aop_mmhg, "method": r.method} for r in s.aop.readings]
+        )
+        out["aop_mmhg"] = s.aop.aop_mmhg
+    rx = s.prescription
+    if rx is not None:
+        out.update(
+            percent_aop=rx.percent_aop,
+            setpoint_mmhg=rx.setpoint_mmhg,
+            exercise=rx.exercise,
+            load_pct_1rm=rx.load_pct_1rm,
+            scheme=rx.scheme_label,
+        )
+    return out
+
+
+# ====================================================================== simulated session
+@dataclass
+class SimulatedSession:
+    """Result of :func:`run_simulated_session` (pressures mmHg, times s).
+
+    ``session_id`` is the ``bfr_sessions`` row (None without a store). ``trace`` holds
+    100 Hz arrays ``t_s``, ``pressure_mmhg`` (measured), ``setpoint_mmhg``, ``phase``,
+    ``smo2_pct`` and ``emg_rms_uv`` of the training part.
+    """
+
+    status: str
+    session_id: int | None
+    recording_id: int | None
+    aop: ConfirmedAOP | None
+    prescription: Prescription | None
+    calibrations: list[CalibrationResult]
+    time_under_pressure_s: float
+    max_pressure_mmhg: float
+    pct_exercise_in_band: float
+    pct_rest_in_band: float
+    trips: list[Trip]
+    events: list[Event]
+    session: BfrSession
+    trace: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def run_simulated_session(
+    store=None,
+    *,
+    athlete_id: str = "ath01",
+    limb: str = "leg",
+    side: str = "right",
+    posture: str = "seated",
+    cuff_id: str = "sim-cuff",
+    true_aop_mmhg: float = 200.0,
+    preset: ProtocolPreset | None = None,
+    percent_aop: float | None = None,
+    exercise: str = "knee extension",
+    load_pct_1rm: float | None = None,
+    scheme: Sequence[int] | None = None,
+    rest_s: float | None = None,
+    screening: ScreeningForm | None = None,
+    calibration_method: str = "ppg",
+    expected_aop_mmhg: float | None = None,
+    faults: Iterable[str] = (),
+    fault_at_s: float = 30.0,
+    seed: int = 0,
+    ledger: TimeLedger | None = None,
+    today: Callable[[], dt.date] = dt.date.today,
+    operator: str = "sim-operator",
+    reperfusion_s: float = 10.0,
+    setpoint_schedule: Callable[[float, float], float] | None = None,
+) -> SimulatedSession:
+    """Run a whole session on the simulator in simulated time and store it.
+
+    screening -> cuff applied -> two AOP measurements (stepwise inflation with
+    ``calibration_method`` ``"ppg"``, ``"nirs"`` + PPG confirmation, or ``"doppler"``) ->
+    prescription (``preset`` defaults, overridable) -> sets with rep counting at 0.5 Hz
+    and rests, 100 Hz control against the 1 kHz physics -> reperfusion -> done.
+
+    Parameters
+    ----------
+    store:
+        A :class:`~workbench.store.Store` (the athlete row must exist): the session,
+        its events and the 100 Hz pressure stream are written there. ``None``: memory only.
+    faults:
+        Simulator fault names (see :data:`workbench.bfr.simulator.SIM_FAULTS`) injected
+        ``fault_at_s`` after the first set starts.
+    setpoint_schedule:
+        Optional ``f(t_s, prescribed_mmhg) -> requested_mmhg`` (e.g. adaptive modulation);
+        the supervisor clamps it.
+    ledger:
+        Time ledger (default: in memory, so repeated demo runs do not use up the day).
+
+    Returns
+    -------
+    SimulatedSession
+        ``status`` is ``"complete"`` or ``"aborted"``.
+    """
+    from workbench.bfr.audit import AuditLog
+    from workbench.bfr.presets import get_preset
+    from workbench.bfr.simulator import SIM_FAULTS
+
+    faults = tuple(faults)
+    for f in faults:
+        if f not in SIM_FAULTS:
+            raise ValueError(f"unknown simulator fault {f!r}; known: {sorted(SIM_FAULTS)}")
+    if calibration_method not in ("ppg", "nirs", "doppler"):
+        raise ValueError(
+            f"calibration_method must be ppg, nirs or doppler, not {calibration_method!r}"
+        )
+    preset = preset or get_preset("in_season_athletes")
+    sim = CuffSimulator(aop_mmhg=true_aop_mmhg, seed=seed)
+    sim.advance_to(0.02)
+    clock = lambda: sim.t_s  # noqa: E731
+
+    def wait(d: float) -> None:
+        sim.advance_to(sim.t_s + d)
+
+    ledger = ledger or TimeLedger(None, wall_clock=lambda: 1.7e9 + sim.t_s)
+    context = CuffContext(athlete_id, cuff_id, limb, side, posture)  # type: ignore[arg-type]
+    audit = None
+    if store is not None:
+        audit = AuditLog.start(
+            store,
+            athlete_id=athlete_id,
+            limb=limb,
+            side=side,
+            cuff_id=cuff_id,
+            t0_s=clock(),
+            ledger=ledger,
+            clock=clock,
+            posture=posture,
+        )
+    sess = BfrSession(
+        context,
+        clock=clock,
+        today=today,
+        ledger=ledger,
+        on_event=audit.event if audit is not None else None,
+    )
+    on_tick = audit.sample if audit is not None else None
+    calibrations: list[CalibrationResult] = []
+    status = "aborted"
+    core: ControlCore | None = None
+    tr: dict[str, list] = {k: [] for k in ("t_s", "pressure_mmhg", "setpoint_mmhg", "phase")}
+    tr.update(smo2_pct=[], emg_rms_uv=[])
+    under_pressure_s = 0.0
+    max_p = 0.0
+    try:
+        # ---------------------------------------------------------- screening, cuff
+        form = screening or ScreeningForm(
+            athlete_id,
+            today(),
+            all_clear(),
+            systolic_mmhg=120,
+            diastolic_mmhg=75,
+            screened_by=operator,
+        )
+        sess.complete_screening(form, operator)
+        r0 = sim.read_pressure()
+        sess.cuff_applied(None if r0 is None else r0.pressure_mmhg, operator)
+        # ---------------------------------------------------------- AOP (two readings)
+        exp = expected_aop_mmhg or (200.0 if limb == "leg" else 150.0)
+        methods = (
+            ["nirs", "ppg", "ppg", "ppg"]
+            if calibration_method == "nirs"
+            else [calibration_method] * 4
+        )
+        for m in methods:
+            if m == "nirs":
+                det = NirsDetector()
+                plan = plan_calibration(exp, step_mmhg=20.0, hold_s=16.0)
+            elif m == "ppg":
+                det, plan = PpgDetector(), plan_calibration(exp)
+            else:
+                det = DopplerDetector(lambda t, p: sim.pressure_mmhg >= sim.aop_mmhg)
+                plan = plan_calibration(exp)
+            res = run_calibration(
+                sim,
+                plan,
+                det,
+                sess.context,
+                clock=clock,
+                wait=wait,
+                nirs=lambda: sim.nirs,
+                today=today,
+                on_event=sess.record_event,
+                on_tick=on_tick,
+            )
+            calibrations.append(res)
+            wait(60.0)  # limb reperfuses between measurements
+            if res.reading is None:
+                raise SessionError(f"AOP measurement failed: {res.reason}")
+            if sess.add_aop_reading(res.reading) is not None:
+                break
+        if sess.aop is None:
+            raise SessionError("AOP could not be confirmed (readings disagree)")
+        # ---------------------------------------------------------- prescription
+        rx = sess.prescribe(
+            preset.percent_aop if percent_aop is None else percent_aop,
+            exercise=exercise,
+            load_pct_1rm=preset.load_pct_1rm if load_pct_1rm is None else load_pct_1rm,
+            scheme=preset.scheme if scheme is None else tuple(scheme),
+            rest_s=preset.rest_s if rest_s is None else rest_s,
+            restriction_max_s=preset.restriction_max_s,
+            preset=preset,
+            who=operator,
+        )
+        if audit is not None:
+            store.update("bfr_sessions", {"session_id": audit.session_id}, _session_fields(sess))
+        # ---------------------------------------------------------- sets
+        core = sess.build_control(
+            sim, clock=clock, monitors=("nirs", "emg"), require_operator=True, on_tick=on_tick
+        )
+        sup = core.supervisor
+        core.arm(clock())
+        t_train = clock()
+        dt_s = 0.01
+        phase = "settle"
+        phase_end = t_train + 10.0
+        next_rep = math.inf
+        fault_t = math.inf
+        last_hb = -math.inf
+        while True:
+            now = clock()
+            if sess.state is SessionState.REPERFUSION or not sup.armed:
+                break
+            # ------------------------------------------------ session flow
+            if phase == "settle" and now >= phase_end:
+                sess.start_set(operator)
+                phase, sim_act = "set", "reps"
+                sim.set_activity(sim_act)
+                sup.set_phase("set", now)
+                next_rep = now + 1.0 / DEFAULT_CADENCE_HZ
+                if fault_t == math.inf:
+                    fault_t = now + fault_at_s
+                    for f in faults:
+                        sim.inject(f, fault_t)
+            elif phase == "set" and now >= next_rep:
+                sess.count_rep()
+                next_rep += 1.0 / DEFAULT_CADENCE_HZ
+                if sess.reps >= rx.scheme[sess.set_index]:
+                    sess.end_set(operator)
+                    sim.set_activity("rest")
+                    sup.set_phase("rest", now)
+                    if sess.state is SessionState.REPERFUSION:
+                        break
+                    phase, phase_end = "rest", now + rx.rest_s
+            elif phase == "rest" and now >= phase_end:
+                sess.start_set(operator)
+                phase = "set"
+                sim.set_activity("reps")
+                sup.set_phase("set", now)
+                next_rep = now + 1.0 / DEFAULT_CADENCE_HZ
+            # ------------------------------------------------ monitors, operator, tick
+            if now - last_hb >= 0.5:
+                sup.operator_heartbeat(now)
+                last_hb = now
+            n = sim.nirs
+            if n is not None and n.t_s > now - dt_s:
+                sup.monitor_sample(
+                    "nirs", now, thb_um=n.thb_um, o2hb_um=n.o2hb_um, smo2_pct=n.smo2_pct
+                )
+                sup.monitor_sample("emg", now, rms_uv=sim.emg_rms_uv)
+            req = rx.setpoint_mmhg
+            if setpoint_schedule is not None:
+                req = setpoint_schedule(now - t_train, rx.setpoint_mmhg)
+            core.request_setpoint(req)
+            cmd = core.safe_tick(now)
+            rd = core.last_reading
+            p = rd.pressure_mmhg if rd is not None else math.nan
+            if math.isfinite(p):
+                max_p = max(max_p, p)
+                if p > 20.0:
+                    under_pressure_s += dt_s
+            tr["t_s"].append(now - t_train)
+            tr["pressure_mmhg"].append(p)
+            tr["setpoint_mmhg"].append(cmd.setpoint_mmhg)
+            tr["phase"].append(phase)
+            tr["smo2_pct"].append(n.smo2_pct if n is not None else math.nan)
+            tr["emg_rms_uv"].append(sim.emg_rms_uv)
+            wait(dt_s)
+        # ---------------------------------------------------------- reperfusion, done
+        sup.disarm(clock())
+        sim.vent()
+        sim.set_activity("rest")
+        t_rep = clock()
+        while clock() - t_rep < reperfusion_s:
+            wait(0.1)
+        if sess.trips or sup.trips:
+            status = "aborted"
+            sess.abort(f"{len(sup.trips)} trip(s) during the session", operator)
+        else:
+            status = "complete"
+            sess.finish(operator)
+    except (SafetyError, ValueError) as exc:
+        sim.vent()
+        if sess.state not in (SessionState.ABORTED, SessionState.DONE):
+            sess.abort(str(exc), operator)
+        status = "aborted"
+    finally:
+        sim.vent()
+        ledger.save()
+    trips = list(core.supervisor.trips) if core is not None else []
+    pct_ex = pct_rest = math.nan
+    arr = {k: np.asarray(v) for k, v in tr.items()}
+    if len(arr["t_s"]):
+        pm = np.nan_to_num(arr["pressure_mmhg"])
+        c = np.cumsum(np.insert(pm, 0, 0.0))
+        idx = np.arange(1, len(pm) + 1)
+        lo = np.maximum(0, idx - 100)
+        pbar = (c[idx] - c[lo]) / (idx - lo)
+        sp = arr["setpoint_mmhg"]
+        ex = (arr["phase"] == "set") & (sp > 0)
+        rs = (arr["phase"] == "rest") & (sp > 0)
+        if ex.any():
+            pct_ex = float(np.mean(np.abs(pbar[ex] - sp[ex]) <= 0.10 * sp[ex]) * 100)
+        if rs.any():
+            pct_rest = float(np.mean(np.abs(pbar[rs] - sp[rs]) <= 0.05 * sp[rs]) * 100)
+    session_id = recording_id = None
+    if audit is not None:
+        fields = _session_fields(sess)
+        fields["time_under_pressure_s"] = under_pressure_s
+        audit.close(status, **fields)
+        session_id, recording_id = audit.session_id, audit.recording_id
+    return SimulatedSession(
+        status=status,
+        session_id=session_id,
+        recording_id=recording_id,
+        aop=sess.aop,
+        prescription=sess.prescription,
+        calibrations=calibrations,
+        time_under_pressure_s=under_pressure_s,
+        max_pressure_mmhg=max_p,
+        pct_exercise_in_band=pct_ex,
+        pct_rest_in_band=pct_rest,
+        trips=trips,
+        events=list(sess.events),
+        session=sess,
+        trace=arr,
+    )
+
+
+__all__ = [
+    "BfrSession",
+    "Prescription",
+    "SessionError",
+    "SessionState",
+    "SimulatedSession",
+    "Timers",
+    "make_prescription",
+    "run_simulated_session",
+]
