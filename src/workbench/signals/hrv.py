@@ -2,14 +2,16 @@
 
 All functions are pure (numpy/pandas/scipy, no I/O). Intervals are in milliseconds. Every
 function accepts one series (1-D array-like) or a list of series; the result has one row per
-series. :func:`hrv_time` computes a whole batch at once on padded 2-D blocks (row sums,
-row sorts, prefix sums), which is what makes a squad's season fast.
+series. :func:`hrv_time` computes a whole batch at once on the concatenated intervals
+(segment sums with ``np.add.reduceat``, one in-place sort per series, order statistics read
+off the sorted segments), which is what makes a squad's season fast.
 
 Column names follow NeuroKit2 (``HRV_MeanNN`` ...) so results can be compared one to one.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -71,7 +73,6 @@ HRV_FREQUENCY_BANDS_HZ: dict[str, tuple[float, float]] = {
 
 _HTI_BINSIZE_MS = 1000.0 / 128.0  # NeuroKit2 / Task Force: 1/128 s
 _MAD_CONSTANT = 1.4826
-_BLOCK_ELEMENTS = 4_000_000  # padded block size for batched time-domain work
 
 
 # --------------------------------------------------------------------------- input handling
@@ -389,125 +390,244 @@ def rr_clean(
 
 
 # --------------------------------------------------------------------------- hrv_time
-def _percentile_sorted(s: np.ndarray, n: np.ndarray, q: float) -> np.ndarray:
-    """Linear-interpolated percentile (numpy default) of each row's first ``n`` sorted values."""
+_SD_WINDOWS_MIN = (1, 2, 5)  # SDANN/SDNNI window lengths (minutes), as NeuroKit2
+_MINUTE_MS = 60_000.0
+_WINDOW_ALIGN = 10  # lcm of _SD_WINDOWS_MIN: per-series minute blocks are padded to it
+_CHUNK_ELEMENTS = 1_000_000  # intervals per concatenated chunk (bounds memory)
+
+
+def _as_arrays(rr: RRBatch) -> tuple[list[np.ndarray], bool]:
+    """Float64 1-D series without the value checks (done later on the sorted data)."""
+    try:
+        if _is_batch(rr):
+            arrays = [np.asarray(r, dtype=np.float64) for r in rr]  # type: ignore[union-attr]
+            batch = True
+        else:
+            arrays, batch = [np.asarray(rr, dtype=np.float64)], False
+    except (TypeError, ValueError):
+        return _as_batch(rr)  # raises the detailed DataFormatError
+    if any(a.ndim != 1 for a in arrays):
+        return _as_batch(rr)
+    return arrays, batch
+
+
+def _invalid(rr: RRBatch) -> DataFormatError:
+    """The detailed error for the first bad interval (``_as_batch`` raises it)."""
+    _as_batch(rr)
+    return DataFormatError("RR intervals must be finite and > 0 ms")  # pragma: no cover
+
+
+def _lerp_sorted(s: np.ndarray, start: np.ndarray, n: np.ndarray, q: float) -> np.ndarray:
+    """numpy's linear percentile ``q`` of each sorted segment ``s[start:start + n]``."""
     pos = (q / 100.0) * (n - 1)
     lo = np.floor(pos).astype(np.int64)
     hi = np.minimum(lo + 1, n - 1)
     frac = pos - lo
-    rows = np.arange(s.shape[0])
-    a = s[rows, lo]
-    b = s[rows, hi]
+    a = s[start + lo]
+    b = s[start + hi]
     diff = b - a
     # numpy's _lerp: a + diff*t, and b - diff*(1-t) when t >= 0.5
     return np.where(frac >= 0.5, b - diff * (1.0 - frac), a + diff * frac)
 
 
+def _median_sorted(s: np.ndarray, start: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """``np.median`` of each sorted segment (mean of the two middle values for even n)."""
+    mid = start + n // 2
+    return np.where(n % 2 == 1, s[mid], (s[mid - 1] + s[mid]) / 2.0)
+
+
+def _mad_sorted(s: np.ndarray, start: np.ndarray, n: np.ndarray, med: np.ndarray) -> np.ndarray:
+    """Median of ``|x - med|`` per sorted segment without a second sort.
+
+    With ``p = n // 2`` (``s[p-1] <= med <= s[p]``) the deviations are two ascending runs,
+    ``A[j] = med - s[p-1-j]`` and ``B[j] = s[p+j] - med``; the r-th smallest of their union is
+    found by a binary search on how many come from ``A``, for all segments in lockstep.
+    The deviations are the same floating-point values as ``np.abs(x - med)``.
+    """
+    p = n // 2
+    na, nb = p, n - p
+    r = (n - 1) // 2
+    last = n - 1
+
+    def dev_a(j: np.ndarray) -> np.ndarray:
+        return med - s[start + np.clip(p - 1 - j, 0, last)]
+
+    def dev_b(j: np.ndarray) -> np.ndarray:
+        return s[start + np.clip(p + j, 0, last)] - med
+
+    lo = np.maximum(0, r + 1 - nb)
+    hi = np.minimum(r + 1, na)
+    active = lo < hi
+    while active.any():
+        mid = (lo + hi) // 2
+        take = (mid >= na) | (r - mid < 0) | (dev_a(mid) >= dev_b(r - mid))
+        hi = np.where(active & take, mid, hi)
+        lo = np.where(active & ~take, mid + 1, lo)
+        active = lo < hi
+    i = lo  # the r+1 smallest are A[:i] and B[:r+1-i]
+    with np.errstate(invalid="ignore"):
+        v_r = np.maximum(
+            np.where(i >= 1, dev_a(i - 1), -np.inf), np.where(r - i >= 0, dev_b(r - i), -np.inf)
+        )
+        v_next = np.minimum(
+            np.where(i < na, dev_a(i), np.inf), np.where(r + 1 - i < nb, dev_b(r + 1 - i), np.inf)
+        )
+    return np.where(n % 2 == 1, v_r, (v_r + v_next) / 2.0)
+
+
+def _hti_one(seg_sorted: np.ndarray) -> float:
+    """Tallest bin of ``np.histogram(x, np.arange(0, max + b, b))``, b = 1/128 s (sorted x)."""
+    mn, mx = float(seg_sorted[0]), float(seg_sorted[-1])
+    n_edges = math.ceil((mx + _HTI_BINSIZE_MS) / _HTI_BINSIZE_MS)  # len(np.arange(...))
+    n_bins = n_edges - 1
+    first = max(int(mn // _HTI_BINSIZE_MS) - 1, 0)  # bins below hold nothing
+    # counts of values < each inner edge (edges i*b are exact), last bin closed as numpy
+    cuts = seg_sorted.searchsorted(np.arange(first + 1, n_bins) * _HTI_BINSIZE_MS)
+    top = int(seg_sorted.searchsorted((n_edges - 1) * _HTI_BINSIZE_MS, side="right"))
+    if cuts.size == 0:
+        return float(top)
+    inner = int(np.diff(cuts).max()) if cuts.size > 1 else 0
+    return float(max(int(cuts[0]), inner, top - int(cuts[-1])))
+
+
 def _windows_sd(
-    x: np.ndarray, n: np.ndarray, windows_min: tuple[int, ...]
+    x: np.ndarray,
+    dev: np.ndarray,
+    dev2: np.ndarray,
+    t: np.ndarray,
+    starts: np.ndarray,
+    n: np.ndarray,
+    mean: np.ndarray,
 ) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-    """SDANN and SDNNI (NeuroKit2 definitions) per row, for each window length in minutes."""
-    k = x.shape[0]
-    out = {w: (np.full(k, np.nan), np.full(k, np.nan)) for w in windows_min}
-    x0 = np.where(np.isnan(x), 0.0, x)
+    """SDANN and SDNNI (NeuroKit2 definitions) per series, for each window length (min).
+
+    NeuroKit2 puts the beats with ``w*i*60 s <= c < w*(i+1)*60 s`` (``c`` = cumulative time
+    from the first interval) into window ``i`` but drops the last of them (an exclusive slice
+    end). Every window is a run of one-minute segments, so the sums of ``x - mean`` and its
+    square are taken once per minute (``np.add.reduceat``) and combined per window length.
+    ``dev`` and ``dev2`` (``x - mean`` per series and its square) end with one extra 0.
+    """
+    k = n.size
+    out = {w: (np.full(k, np.nan), np.full(k, np.nan)) for w in _SD_WINDOWS_MIN}
+    ends = starts + n
     # NeuroKit2: t = nancumsum(rri / 1000); c = (t - t[0]) * 1000 + rri[0]
-    t = np.cumsum(x0 / 1000.0, axis=1)
-    c = (t - t[:, :1]) * 1000.0 + x0[:, :1]
-    last = c[np.arange(k), n - 1]
-    n_win = {w: np.round(last / (w * 60000)).astype(np.int64) for w in windows_min}
-    rows = np.flatnonzero(np.any([n_win[w] >= 3 for w in windows_min], axis=0))
-    for r in rows:
-        nr = int(n[r])
-        cr = c[r, :nr]
-        xr = x0[r, :nr]
-        mu = xr.mean()
-        dev = xr - mu
-        p1 = np.concatenate([[0.0], np.cumsum(dev)])
-        p2 = np.concatenate([[0.0], np.cumsum(dev * dev)])
-        for w in windows_min:
-            if n_win[w][r] < 3:
-                continue
-            edges = np.arange(n_win[w][r] + 1) * float(w * 60000)
-            start = np.searchsorted(cr, edges[:-1], side="left")
-            end = np.searchsorted(cr, edges[1:], side="left") - 1  # exclusive, as NeuroKit2
-            end = np.maximum(end, start)
-            m = (end - start).astype(np.float64)
-            s1 = p1[end] - p1[start]
-            s2 = p2[end] - p2[start]
-            with np.errstate(invalid="ignore", divide="ignore"):
-                means = np.where(m > 0, s1 / np.where(m > 0, m, 1.0), np.nan) + mu
-                var = np.where(m > 1, (s2 - s1 * s1 / np.where(m > 0, m, 1.0)) / (m - 1), np.nan)
-            var = np.maximum(var, 0.0)
-            valid_means = means[np.isfinite(means)]
-            if valid_means.size > 1:
-                out[w][0][r] = np.std(valid_means, ddof=1)
-            sds = np.sqrt(var[np.isfinite(var)])
-            if sds.size:
-                out[w][1][r] = sds.mean()
+    c_last = (t[ends - 1] - t[starts]) * 1000.0 + x[starts]
+    n_win = {w: np.round(c_last / (w * _MINUTE_MS)).astype(np.int64) for w in _SD_WINDOWS_MIN}
+    span = np.max([np.where(n_win[w] >= 3, w * n_win[w], 0) for w in _SD_WINDOWS_MIN], axis=0)
+    rows = np.flatnonzero(span > 0)
+    if rows.size == 0:
+        return out
+    n_min = -(-span[rows] // _WINDOW_ALIGN) * _WINDOW_ALIGN  # minutes per series, padded
+    first = np.concatenate([[0], np.cumsum(n_min + 1)])  # offsets into the edge positions
+    pos = np.empty(int(first[-1]), dtype=np.int64)
+    for j, r in enumerate(rows.tolist()):
+        a, b = int(starts[r]), int(ends[r])
+        c = t[a:b] - t[a]
+        c *= 1000.0
+        c += x[a]
+        edges = np.arange(int(n_min[j]) + 1) * _MINUTE_MS
+        pos[first[j] : first[j + 1]] = c.searchsorted(edges) + a  # first c >= edge
+    # sums over [pos[m], pos[m+1]) per minute m; dev's trailing 0 keeps indices in range
+    seg_len = np.diff(pos, append=pos[-1])
+    keep = np.ones(pos.size, dtype=bool)
+    keep[first[1:] - 1] = False  # each series' last edge starts no minute of its own
+    s1 = np.where(seg_len > 0, np.add.reduceat(dev, pos), 0.0)[keep]
+    q1 = np.where(seg_len > 0, np.add.reduceat(dev2, pos), 0.0)[keep]
+    for w in _SD_WINDOWS_MIN:
+        # series j owns n_min[j] // w consecutive windows (n_min is a multiple of w)
+        per = n_min // w
+        sw = s1.reshape(-1, w).sum(axis=1)
+        qw = q1.reshape(-1, w).sum(axis=1)
+        series = np.repeat(np.arange(rows.size), per)
+        win = np.arange(sw.size) - np.repeat(np.cumsum(per) - per, per)
+        p_start = pos[first[series] + win * w]
+        p_end = pos[first[series] + (win + 1) * w]
+        nonempty = p_end > p_start
+        last = np.where(nonempty, p_end - 1, 0)
+        s = sw - np.where(nonempty, dev[last], 0.0)
+        q = qw - np.where(nonempty, dev2[last], 0.0)
+        m = np.maximum(p_end - p_start - 1, 0).astype(np.float64)
+        counted = win < n_win[w][rows[series]]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            win_mean = mean[rows[series]] + s / m
+            win_sd = np.sqrt(np.maximum((q - s * s / m) / (m - 1.0), 0.0))
+        has_mean = counted & (m >= 1)
+        has_sd = counted & (m >= 2)
+        n_mean = np.bincount(series, weights=has_mean, minlength=rows.size)
+        mean_of_means = np.bincount(
+            series, weights=np.where(has_mean, win_mean, 0.0), minlength=rows.size
+        ) / np.maximum(n_mean, 1.0)
+        spread = np.where(has_mean, win_mean - mean_of_means[series], 0.0)
+        ss = np.bincount(series, weights=spread * spread, minlength=rows.size)
+        n_sd = np.bincount(series, weights=has_sd, minlength=rows.size)
+        sum_sd = np.bincount(series, weights=np.where(has_sd, win_sd, 0.0), minlength=rows.size)
+        defined = n_win[w][rows] >= 3
+        with np.errstate(invalid="ignore", divide="ignore"):
+            sdann = np.where(defined & (n_mean >= 2), np.sqrt(ss / (n_mean - 1.0)), np.nan)
+            sdnni = np.where(defined & (n_sd >= 1), sum_sd / n_sd, np.nan)
+        out[w][0][rows] = sdann
+        out[w][1][rows] = sdnni
     return out
 
 
-def _hti_sorted(s: np.ndarray, n: np.ndarray) -> np.ndarray:
-    """HRV triangular index from row-sorted values: n / tallest bin of a 1/128-s histogram."""
-    k, width = s.shape
-    mx = s[np.arange(k), n - 1]
-    n_bins = np.ceil((mx + _HTI_BINSIZE_MS) / _HTI_BINSIZE_MS).astype(np.int64) - 1
-    with np.errstate(invalid="ignore"):
-        b = np.floor(s / _HTI_BINSIZE_MS)
-    b = np.minimum(b, (n_bins - 1)[:, None])
-    valid = np.arange(width)[None, :] < n[:, None]
-    # run lengths of equal bin indices along each sorted row
-    new_run = np.ones_like(valid)
-    new_run[:, 1:] = b[:, 1:] != b[:, :-1]
-    new_run &= valid
-    flat_valid = valid.ravel()
-    run_id = np.cumsum(new_run.ravel()) - 1
-    counts = np.bincount(run_id[flat_valid], minlength=int(new_run.sum()))
-    run_rows = np.repeat(np.arange(k), new_run.sum(axis=1))
-    tallest = np.zeros(k)
-    np.maximum.at(tallest, run_rows, counts)
-    return n / tallest
-
-
-def _time_block(block: list[np.ndarray]) -> np.ndarray:
-    k = len(block)
-    n = np.array([b.size for b in block], dtype=np.int64)
-    width = int(n.max())
-    x = np.full((k, width), np.nan)
-    for r, b in enumerate(block):
-        x[r, : b.size] = b
-    valid = np.arange(width)[None, :] < n[:, None]
-    x0 = np.where(valid, x, 0.0)
+def _time_chunk(rr: RRBatch, arrays: list[np.ndarray]) -> np.ndarray:
+    """All columns for series of >= 2 intervals, on their concatenation."""
+    n = np.array([a.size for a in arrays], dtype=np.int64)
+    k = n.size
+    starts = np.concatenate([[0], np.cumsum(n)[:-1]]).astype(np.int64)
+    ends = starts + n
+    x = np.concatenate(arrays)
+    size = x.size
     nf = n.astype(np.float64)
-    out = np.full((k, len(HRV_TIME_COLUMNS)), np.nan)
+    nd = nf - 1.0
+    d = np.diff(x)
+    d[ends[:-1] - 1] = 0.0  # differences across two series
+    with np.errstate(invalid="ignore"):  # bad input is reported below
+        mean = np.add.reduceat(x, starts) / nf
+        dmean = np.add.reduceat(d, starts) / nd
+
+    xs = x.copy()
+    t = x / 1000.0
+    dev = np.empty(size + 1)  # x - series mean; the trailing 0 serves _windows_sd
+    dev[size] = 0.0
+    hti = np.empty(k)
+    ssd = np.empty(k)  # sum of squared deviations of the differences from their mean
+    scratch = np.empty(int(n.max()))
+    for i, (a, b, mu, dmu) in enumerate(
+        zip(starts.tolist(), ends.tolist(), mean.tolist(), dmean.tolist(), strict=True)
+    ):
+        seg = xs[a:b]
+        seg.sort()
+        if not (seg[0] > 0.0 and math.isfinite(seg[-1])):  # NaN sorts last
+            raise _invalid(rr)
+        hti[i] = (b - a) / _hti_one(seg)  # NeuroKit2: len(rri) / max(bar_y)
+        np.cumsum(t[a:b], out=t[a:b])  # sequential, bit-identical to NeuroKit2's per series
+        np.subtract(x[a:b], mu, out=dev[a:b])
+        e = np.subtract(d[a : b - 1], dmu, out=scratch[: b - a - 1])
+        ssd[i] = np.multiply(e, e, out=e).sum()  # not np.dot: BLAS threads on a shared CPU
+
+    out = np.empty((k, len(HRV_TIME_COLUMNS)))
     col = {name: i for i, name in enumerate(HRV_TIME_COLUMNS)}
-
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = x0.sum(axis=1) / nf
-        dev = np.where(valid, x - mean[:, None], 0.0)
-        sdnn = np.sqrt((dev * dev).sum(axis=1) / (nf - 1))
-        d = np.diff(x, axis=1)  # NaN across padding
-        dvalid = ~np.isnan(d)
-        nd = dvalid.sum(axis=1).astype(np.float64)
-        d0 = np.where(dvalid, d, 0.0)
-        rmssd = np.sqrt((d0 * d0).sum(axis=1) / nd)
-        dmean = d0.sum(axis=1) / nd
-        ddev = np.where(dvalid, d - dmean[:, None], 0.0)
-        sdsd = np.sqrt((ddev * ddev).sum(axis=1) / (nd - 1))
-        ad = np.abs(d0)
-        nn50 = ((ad > 50) & dvalid).sum(axis=1)
-        nn20 = ((ad > 20) & dvalid).sum(axis=1)
+        dev2 = dev * dev
+        sdnn = np.sqrt(np.add.reduceat(dev2, starts) / nd)
+        sdsd = np.sqrt(ssd / (nd - 1.0))
+        d *= d
+        rmssd = np.sqrt(np.add.reduceat(d, starts) / nd)
+        # d*d > 2500 (400) exactly when |d| > 50 (20): squaring is monotone and the next
+        # double above 50 (20) squares to more than one ulp above 2500 (400)
+        nn50 = np.add.reduceat(d > 2500.0, starts, dtype=np.int64)
+        nn20 = np.add.reduceat(d > 400.0, starts, dtype=np.int64)
+        del d
 
-        s = np.sort(x, axis=1)  # NaN padding sorts last
-        median = _percentile_sorted(s, n, 50.0)
-        absdev = np.sort(np.abs(x - median[:, None]), axis=1)
-        mad = _percentile_sorted(absdev, n, 50.0) * _MAD_CONSTANT
-        q25 = _percentile_sorted(s, n, 25.0)
-        q75 = _percentile_sorted(s, n, 75.0)
+        median = _median_sorted(xs, starts, n)
+        mad = _mad_sorted(xs, starts, n, median) * _MAD_CONSTANT
+        q25 = _lerp_sorted(xs, starts, n, 25.0)
+        q75 = _lerp_sorted(xs, starts, n, 75.0)
 
         out[:, col["HRV_MeanNN"]] = mean
         out[:, col["HRV_SDNN"]] = sdnn
-        for w, (sdann, sdnni) in _windows_sd(x, n, (1, 2, 5)).items():
+        for w, (sdann, sdnni) in _windows_sd(x, dev, dev2, t, starts, n, mean).items():
             out[:, col[f"HRV_SDANN{w}"]] = sdann
             out[:, col[f"HRV_SDNNI{w}"]] = sdnni
         out[:, col["HRV_RMSSD"]] = rmssd
@@ -519,13 +639,13 @@ def _time_block(block: list[np.ndarray]) -> np.ndarray:
         out[:, col["HRV_MCVNN"]] = mad / median
         out[:, col["HRV_IQRNN"]] = q75 - q25
         out[:, col["HRV_SDRMSSD"]] = sdnn / rmssd
-        out[:, col["HRV_Prc20NN"]] = _percentile_sorted(s, n, 20.0)
-        out[:, col["HRV_Prc80NN"]] = _percentile_sorted(s, n, 80.0)
-        out[:, col["HRV_pNN50"]] = nn50 / (nd + 1) * 100.0
-        out[:, col["HRV_pNN20"]] = nn20 / (nd + 1) * 100.0
-        out[:, col["HRV_MinNN"]] = s[:, 0]
-        out[:, col["HRV_MaxNN"]] = s[np.arange(k), n - 1]
-        out[:, col["HRV_HTI"]] = _hti_sorted(s, n)
+        out[:, col["HRV_Prc20NN"]] = _lerp_sorted(xs, starts, n, 20.0)
+        out[:, col["HRV_Prc80NN"]] = _lerp_sorted(xs, starts, n, 80.0)
+        out[:, col["HRV_pNN50"]] = nn50 / nf * 100.0
+        out[:, col["HRV_pNN20"]] = nn20 / nf * 100.0
+        out[:, col["HRV_MinNN"]] = xs[starts]
+        out[:, col["HRV_MaxNN"]] = xs[ends - 1]
+        out[:, col["HRV_HTI"]] = hti
         out[:, col["HRV_lnRMSSD"]] = np.log(rmssd)
     return out
 
@@ -561,24 +681,23 @@ def hrv_time(rr_ms: RRBatch) -> pd.DataFrame:
     DataFormatError
         If an interval is non-finite or not positive.
     """
-    series, _ = _as_batch(rr_ms)
-    result = np.full((len(series), len(HRV_TIME_COLUMNS)), np.nan)
-    lengths = np.array([s.size for s in series], dtype=np.int64)
-    order = np.argsort(lengths, kind="stable")
-    order = order[lengths[order] >= 2]
+    arrays, _ = _as_arrays(rr_ms)
+    result = np.full((len(arrays), len(HRV_TIME_COLUMNS)), np.nan)
+    for a in arrays:
+        if a.size == 1 and not (a[0] > 0.0 and math.isfinite(a[0])):
+            raise _invalid(rr_ms)
+    todo = [i for i, a in enumerate(arrays) if a.size >= 2]
+    # chunks of consecutive series, each concatenated into one array of bounded size
     start = 0
-    while start < order.size:
-        width = int(lengths[order[start]])
-        stop = start + 1
-        # rows of similar length (<= 2x) share a padded block of bounded size
-        while (
-            stop < order.size
-            and lengths[order[stop]] <= 2 * width
-            and (stop - start + 1) * int(lengths[order[stop]]) <= _BLOCK_ELEMENTS
+    while start < len(todo):
+        stop, size = start, 0
+        while stop < len(todo) and (
+            stop == start or size + arrays[todo[stop]].size <= _CHUNK_ELEMENTS
         ):
+            size += arrays[todo[stop]].size
             stop += 1
-        idx = order[start:stop]
-        result[idx] = _time_block([series[i] for i in idx])
+        idx = todo[start:stop]
+        result[idx] = _time_chunk(rr_ms, [arrays[i] for i in idx])
         start = stop
     return pd.DataFrame(result, columns=list(HRV_TIME_COLUMNS))
 
