@@ -14,6 +14,11 @@ from pg import PostgresServer  # noqa: E402
 DATA = Path(__file__).parent / "data"
 
 
+def pytest_collection_modifyitems(config, items):
+    """Browser tests run last: they are the slowest and drive an event loop of their own."""
+    items.sort(key=lambda item: "tests/browser/" in str(item.fspath).replace("\\", "/"))
+
+
 @pytest.fixture(scope="session")
 def postgres_server():
     """A real PostgreSQL server for the session (started with initdb/pg_ctl in a temp dir)."""

@@ -27,8 +27,13 @@ def launch_chromium(playwright, extra_args: list[str] | None = None):
     )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright_instance():
+    """Playwright for one test module.
+
+    The sync API keeps an asyncio loop running in the main thread while it is open, which
+    breaks ``asyncio.run`` in any later test: never let it outlive its module.
+    """
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
