@@ -234,6 +234,9 @@ def card_html(row: pd.Series | dict) -> str:
         if isinstance(pct, float) and math.isfinite(pct)
         else "no baseline yet"
     )
+    deficit = r.get("hrv_deficit_pct")
+    if isinstance(deficit, float) and math.isfinite(deficit) and deficit >= 10:
+        vs_base += f", ≥ {deficit:.0f} % flag"
     flags = (
         f"HRV: {html.escape(str(r.get('hrv_flag')))} ({vs_base}) · "
         f"RHR z {_fmt(r.get('rhr_z'), '+.1f')} · sleep {_fmt(r.get('sleep_total_min'), '.0f')}"
@@ -281,6 +284,7 @@ _TABLE_COLUMNS = [
     ("band", "band"),
     ("hrv_flag", "HRV"),
     ("hrv_pct_below_baseline", "HRV % below"),
+    ("hrv_deficit_pct", "HRV flag %"),
     ("rhr_z", "RHR z"),
     ("acwr", "ACWR"),
     ("load_spike_flag", "load spike"),
@@ -323,7 +327,7 @@ def squad_table(summary: pd.DataFrame):
         fmt: Any = StringFormatter()
         if col == "band":
             fmt = band_fmt
-        elif col in ("score", "hrv_pct_below_baseline"):
+        elif col in ("score", "hrv_pct_below_baseline", "hrv_deficit_pct"):
             fmt = NumberFormatter(format="0")
         elif col in ("rhr_z", "acwr"):
             fmt = NumberFormatter(format="0.00")
