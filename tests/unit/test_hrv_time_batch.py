@@ -117,3 +117,12 @@ def test_batch_reports_the_first_bad_interval() -> None:
     with pytest.raises(DataFormatError, match="series 0: RR interval 1"):
         hrv_time([np.array([800.0, np.nan, 810.0])])
     assert hrv_time([np.array([]), good]).iloc[0].isna().all()
+
+
+@pytest.mark.parametrize("noise_ms", [0.5, 0.005, 0.0])
+def test_window_sd_without_cancellation(noise_ms: float) -> None:
+    # window SDs far below the distance of the window means from the series mean
+    rng = np.random.default_rng(3)
+    x = np.where(np.arange(3000) < 1500, 600.0, 1200.0) + rng.normal(0, noise_ms, 3000)
+    row = hrv_time([np.array([800.0, 810.0]), x]).iloc[1]
+    _assert_equals_neurokit(row, x)

@@ -491,21 +491,17 @@ def _hti_one(seg_sorted: np.ndarray) -> float:
 
 
 def _windows_sd(
-    x: np.ndarray,
-    dev: np.ndarray,
-    dev2: np.ndarray,
-    t: np.ndarray,
-    starts: np.ndarray,
-    n: np.ndarray,
-    mean: np.ndarray,
+    x: np.ndarray, t: np.ndarray, starts: np.ndarray, n: np.ndarray
 ) -> dict[int, tuple[np.ndarray, np.ndarray]]:
     """SDANN and SDNNI (NeuroKit2 definitions) per series, for each window length (min).
 
     NeuroKit2 puts the beats with ``w*i*60 s <= c < w*(i+1)*60 s`` (``c`` = cumulative time
     from the first interval) into window ``i`` but drops the last of them (an exclusive slice
-    end). Every window is a run of one-minute segments, so the sums of ``x - mean`` and its
-    square are taken once per minute (``np.add.reduceat``) and combined per window length.
-    ``dev`` and ``dev2`` (``x - mean`` per series and its square) end with one extra 0.
+    end). Every window is a run of one-minute segments: each minute's sums of ``x - K`` and
+    ``(x - K)**2`` (``K`` = the minute's mean, so no cancellation) are taken once with
+    ``np.add.reduceat``; a window's mean and squared deviations combine its minutes
+    (parallel-variance formula) after the dropped beat is taken out of its minute.
+    ``t`` holds the per-series cumulative sums of ``x / 1000``.
     """
     k = n.size
     out = {w: (np.full(k, np.nan), np.full(k, np.nan)) for w in _SD_WINDOWS_MIN}
@@ -527,32 +523,52 @@ def _windows_sd(
         c += x[a]
         edges = np.arange(int(n_min[j]) + 1) * _MINUTE_MS
         pos[first[j] : first[j + 1]] = c.searchsorted(edges) + a  # first c >= edge
-    # sums over [pos[m], pos[m+1]) per minute m; dev's trailing 0 keeps indices in range
-    seg_len = np.diff(pos, append=pos[-1])
-    keep = np.ones(pos.size, dtype=bool)
-    keep[first[1:] - 1] = False  # each series' last edge starts no minute of its own
-    s1 = np.where(seg_len > 0, np.add.reduceat(dev, pos), 0.0)[keep]
-    q1 = np.where(seg_len > 0, np.add.reduceat(dev2, pos), 0.0)[keep]
+
+    # minute m of the j-th series is x[pos[first[j] + m] : pos[first[j] + m + 1]]; the entry
+    # at each series' last edge spans no minute (it runs on to the next series)
+    size = x.size
+    minute = np.ones(pos.size, dtype=bool)
+    minute[first[1:] - 1] = False
+    seg_len = np.diff(pos, append=size)
+    seg_len[~minute] = 0
+    x_ext = np.append(x, 0.0)  # reduceat indices may equal x.size
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ref = np.where(seg_len > 0, np.add.reduceat(x_ext, pos) / seg_len, 0.0)
+    # per-element reference: the minute's mean inside minutes, 0 elsewhere
+    ref_elem = np.repeat(np.concatenate([[0.0], ref]), np.diff(pos, prepend=0, append=size + 1))
+    dev = x_ext - ref_elem
+    dev2 = dev * dev
+    s1 = np.where(seg_len > 0, np.add.reduceat(dev, pos), 0.0)[minute]
+    q1 = np.where(seg_len > 0, np.add.reduceat(dev2, pos), 0.0)[minute]
+    m1 = seg_len[minute].astype(np.float64)
+    k1 = ref[minute]
+    pos_minute = np.flatnonzero(minute)  # index into pos of each minute's start
     for w in _SD_WINDOWS_MIN:
         # series j owns n_min[j] // w consecutive windows (n_min is a multiple of w)
         per = n_min // w
-        sw = s1.reshape(-1, w).sum(axis=1)
-        qw = q1.reshape(-1, w).sum(axis=1)
         series = np.repeat(np.arange(rows.size), per)
-        win = np.arange(sw.size) - np.repeat(np.cumsum(per) - per, per)
+        win = np.arange(per.sum()) - np.repeat(np.cumsum(per) - per, per)
         p_start = pos[first[series] + win * w]
         p_end = pos[first[series] + (win + 1) * w]
         nonempty = p_end > p_start
-        last = np.where(nonempty, p_end - 1, 0)
-        s = sw - np.where(nonempty, dev[last], 0.0)
-        q = qw - np.where(nonempty, dev2[last], 0.0)
-        m = np.maximum(p_end - p_start - 1, 0).astype(np.float64)
-        counted = win < n_win[w][rows[series]]
+        # NeuroKit2 drops the window's last beat: take it out of the minute that holds it
+        s, q, m = s1.copy(), q1.copy(), m1.copy()
+        drop = p_end[nonempty] - 1
+        holder = np.searchsorted(pos, drop, side="right") - 1  # last minute starting <= drop
+        holder = np.searchsorted(pos_minute, holder)
+        s[holder] -= dev[drop]
+        q[holder] -= dev2[drop]
+        m[holder] -= 1.0
+        m_w = m.reshape(-1, w).sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
-            win_mean = mean[rows[series]] + s / m
-            win_sd = np.sqrt(np.maximum((q - s * s / m) / (m - 1.0), 0.0))
-        has_mean = counted & (m >= 1)
-        has_sd = counted & (m >= 2)
+            win_mean = (m * k1 + s).reshape(-1, w).sum(axis=1) / m_w
+            off = k1 - np.repeat(win_mean, w)  # minute reference - window mean
+            ss_w = np.where(m > 0, q + 2.0 * off * s + m * off * off, 0.0)
+            win_var = ss_w.reshape(-1, w).sum(axis=1) / (m_w - 1.0)
+            win_sd = np.sqrt(np.maximum(win_var, 0.0))
+        counted = win < n_win[w][rows[series]]
+        has_mean = counted & (m_w >= 1)
+        has_sd = counted & (m_w >= 2)
         n_mean = np.bincount(series, weights=has_mean, minlength=rows.size)
         mean_of_means = np.bincount(
             series, weights=np.where(has_mean, win_mean, 0.0), minlength=rows.size
@@ -588,8 +604,7 @@ def _time_chunk(rr: RRBatch, arrays: list[np.ndarray]) -> np.ndarray:
 
     xs = x.copy()
     t = x / 1000.0
-    dev = np.empty(size + 1)  # x - series mean; the trailing 0 serves _windows_sd
-    dev[size] = 0.0
+    dev = np.empty(size)  # x - series mean
     hti = np.empty(k)
     ssd = np.empty(k)  # sum of squared deviations of the differences from their mean
     scratch = np.empty(int(n.max()))
@@ -627,7 +642,7 @@ def _time_chunk(rr: RRBatch, arrays: list[np.ndarray]) -> np.ndarray:
 
         out[:, col["HRV_MeanNN"]] = mean
         out[:, col["HRV_SDNN"]] = sdnn
-        for w, (sdann, sdnni) in _windows_sd(x, dev, dev2, t, starts, n, mean).items():
+        for w, (sdann, sdnni) in _windows_sd(x, t, starts, n).items():
             out[:, col[f"HRV_SDANN{w}"]] = sdann
             out[:, col[f"HRV_SDNNI{w}"]] = sdnni
         out[:, col["HRV_RMSSD"]] = rmssd
