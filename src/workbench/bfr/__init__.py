@@ -4,6 +4,7 @@ Safety first: the safe state is a vented cuff. See ``BFR-SAFETY.md`` and
 ``docs/decisions/0004-bfr-control.md``. Nothing here runs at import time.
 """
 
+from workbench.bfr.adaptive import AdaptiveDecision, AdaptiveInputs, AdaptiveModulator
 from workbench.bfr.calibration import (
     AopReading,
     CalibrationError,
@@ -29,8 +30,16 @@ from workbench.bfr.limits import (
     validate_percent_aop,
     validate_prescription,
 )
+from workbench.bfr.manual import ManualSession, Prompt
 from workbench.bfr.presets import ProtocolPreset, get_preset, presets
 from workbench.bfr.protocol import CuffCommand, CuffController, CuffStatus, PressureReading
+from workbench.bfr.scheme_learning import (
+    Recommendation,
+    SchemeLearner,
+    SchemeOption,
+    session_reward,
+    store_recommendation,
+)
 from workbench.bfr.screening import (
     Override,
     ScreeningError,
@@ -53,6 +62,16 @@ from workbench.bfr.simulator import CuffParams, CuffSimulator
 from workbench.bfr.supervisor import Supervisor, Trip
 
 __all__ = [
+    "AdaptiveDecision",
+    "AdaptiveInputs",
+    "AdaptiveModulator",
+    "ManualSession",
+    "Prompt",
+    "Recommendation",
+    "SchemeLearner",
+    "SchemeOption",
+    "session_reward",
+    "store_recommendation",
     "AopReading",
     "BfrSession",
     "CalibrationError",
