@@ -307,7 +307,8 @@ def run_batch(
 def write_index(week_dir: Path, week: str, results: list[ReportResult]) -> Path:
     """Write ``index.html`` and ``index.json`` of a week: one row per athlete, errors listed.
 
-    Reports of athletes not in ``results`` that already exist in the folder are kept listed.
+    Rows of an earlier ``index.json`` for athletes not in ``results`` are kept (a run for a
+    few athletes does not drop the others from the squad index).
     """
     week_dir.mkdir(parents=True, exist_ok=True)
     rows = []
@@ -339,7 +340,14 @@ def write_index(week_dir: Path, week: str, results: list[ReportResult]) -> Path:
                 "seconds": round(r.seconds, 2),
             }
         )
-    n_ok = sum(r["ok"] for r in rows)
+    done = {r["athlete_id"] for r in rows}
+    try:
+        previous = json.loads((week_dir / "index.json").read_text())["reports"]
+    except (OSError, ValueError, KeyError, TypeError):
+        previous = []
+    rows += [r for r in previous if isinstance(r, dict) and r.get("athlete_id") not in done]
+    rows.sort(key=lambda r: str(r["athlete_id"]))
+    n_ok = sum(bool(r["ok"]) for r in rows)
     stamp = dt.datetime.now().replace(microsecond=0).isoformat(sep=" ")
     summary = {
         "week": week,

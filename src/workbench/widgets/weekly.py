@@ -253,10 +253,14 @@ def embed(obj) -> str:
 
 
 def bokeh_js() -> str:
-    """BokehJS inline as ``<script>`` tags (no network needed)."""
-    from bokeh.resources import INLINE
+    """BokehJS core inline as ``<script>`` tags (no network needed).
 
-    return INLINE.render_js()
+    Only the ``bokeh`` component: the static figures need no widgets, tables, MathJax or
+    WebGL bundles (that keeps a report ~1 MB instead of ~4 MB).
+    """
+    from bokeh.resources import Resources
+
+    return Resources(mode="inline", components=["bokeh"]).render_js()
 
 
 def _cell(v) -> str:
