@@ -249,3 +249,37 @@ def test_run_simulated_session_fault_vents_and_aborts():
     assert r.status == "aborted"
     assert r.trips
     assert r.session.state is SessionState.ABORTED
+
+
+def test_live_session_is_gated_and_records_the_prescription(tmp_path):
+    from workbench.bfr.live import RealtimeSimCuff
+
+    store = open_store(f"sqlite:///{tmp_path}/t.db")
+    store.write(
+        "athletes",
+        [
+            {
+                "athlete_id": "ath01",
+                "name": "A",
+                "sex": "F",
+                "birth_date": dt.date(2000, 1, 1),
+                "sport": "x",
+            }
+        ],
+    )
+    s = _session()
+    cuff = RealtimeSimCuff()
+    try:
+        with pytest.raises(SafetyError):
+            s.live(cuff, store=store)  # no screening yet
+        _ready(s)
+        live = s.live(cuff, store=store, require_operator=False)
+        assert live.limits.aop_mmhg == 200
+        assert live.supervisor.key == s.ledger_key
+        live.stop()
+    finally:
+        cuff.close()
+    row = store.bfr_sessions(athlete_id="ath01").iloc[0]
+    assert row["exercise"] == "leg press" and row["scheme"] == "30-15-15-15"
+    assert row["setpoint_mmhg"] == pytest.approx(120.0)
+    store.close()

@@ -216,7 +216,9 @@ class LiveSession:
             self.thread.stop()
         self.cuff.vent()
         if self.audit is not None:
-            self.audit.close(status, setpoint_mmhg=self.supervisor.setpoint_mmhg or None)
+            sp = self.supervisor.setpoint_mmhg
+            # keep a prescribed setpoint already in the row when the cuff ended vented
+            self.audit.close(status, **({"setpoint_mmhg": sp} if sp else {}))
         self.ledger.save()
 
     def _operator(self, code: str, who: str, value: float | None = None) -> None:

@@ -549,6 +549,7 @@ class BfrSession:
         c = self.context
         fields = dict(kwargs.pop("session_fields", None) or {})
         fields.update(_session_fields(self))
+        fields.pop("aop_mmhg", None)  # LiveSession writes it from the limits
         ls = LiveSession(
             cuff,
             self.limits,
