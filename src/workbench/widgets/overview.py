@@ -53,7 +53,7 @@ class SquadOverview:
         table = summary[list(TABLE_COLUMNS)].rename(columns=TABLE_COLUMNS)
         table["readiness"] = table["readiness"].round(0)
         table["ACWR"] = table["ACWR"].round(2)
-        return table.sort_values("id", ignore_index=True)
+        return table.sort_values("id").set_index("id")
 
     def hrv_figure(self, *, height: int = 360):
         """Each athlete's 7-day lnRMSSD relative to their own 60-day normal range.
@@ -99,6 +99,11 @@ class SquadOverview:
             )
         )
         fig.legend.click_policy = "hide"
-        fig.legend.location = "top_left"
         fig.legend.label_text_font_size = "8pt"
+        fig.add_layout(fig.legend[0], "right")
         return fig
+
+    @staticmethod
+    def holdings(store: Store) -> pd.DataFrame:
+        """Rows per table of the database, as a one-column table."""
+        return pd.DataFrame.from_dict(store.counts(), orient="index", columns=["rows"])
