@@ -377,7 +377,8 @@ function render({ model, el }) {
   const vent = el_("button", "wb-bfr-vent", "VENT");
   vent.type = "button";
   vent.title = "Deflate the cuff now";
-  left.append(gauge, legend, readouts, timers, vent);
+  const prompt = el_("div", "wb-bfr-prompt");
+  left.append(gauge, legend, readouts, timers, prompt, vent);
   // right column
   const right = el_("div", "wb-bfr-right");
   const traces = el_("canvas", "wb-bfr-traces");
@@ -480,8 +481,13 @@ function render({ model, el }) {
       st.set_index !== null && st.set_index !== undefined
         ? `${st.set_index}${st.n_sets ? ` / ${st.n_sets}` : ""}`
         : "–";
-    tm.settime.textContent =
-      st.phase_start_s !== null && st.phase_start_s !== undefined ? fmtTime(t - st.phase_start_s) : "--:--";
+    const has = (v) => v !== null && v !== undefined;
+    tm.settime.textContent = has(st.rest_end_s)
+      ? `rest ${fmtTime(st.rest_end_s - t)}`
+      : has(st.phase_start_s)
+        ? fmtTime(t - st.phase_start_s)
+        : "--:--";
+    prompt.textContent = st.prompt || "";
     tm.reps.textContent =
       st.reps_done !== null && st.reps_done !== undefined
         ? `${st.reps_done}${st.reps_target ? ` / ${st.reps_target}` : ""}`

@@ -165,3 +165,28 @@ def test_progress_timers_and_argument_checks():
     with pytest.raises(ValueError, match="send_hz"):
         BfrPanel(session, send_hz=60, autostart=False)
     p.close()
+
+
+def test_flow_timers_drive_phase_and_timers():
+    from workbench.bfr.session import Timers
+
+    snap = SimpleNamespace(
+        t_s=50.0, pressure_mmhg=120.0, setpoint_mmhg=120.0, vented=False, latched=[],
+        max_setpoint_mmhg=160.0, sustained_trip_mmhg=175.0, instant_trip_mmhg=200.0,
+    )  # fmt: skip
+    session = SimpleNamespace(
+        snapshot=lambda: snap, vent=lambda who="x": None, operator_heartbeat=lambda: None,
+        acknowledge=lambda who: True,
+    )  # fmt: skip
+    tm = Timers("set", 2, 4, 7, 15, 14.0, 0.0, 80.0, 600.0, 0.0, 90.0, "set 2: rep 7 of 15")
+    flow = SimpleNamespace(timers=lambda: tm)
+    p, _ = _panel(session, flow=flow)
+    p.poll_state()
+    st = p.state
+    assert (st["phase"], st["set_index"], st["n_sets"], st["reps_done"], st["reps_target"]) == (
+        "set", 2, 4, 7, 15,
+    )  # fmt: skip
+    assert st["phase_start_s"] == 36.0 and st["prompt"] == "set 2: rep 7 of 15"
+    with pytest.raises(TypeError, match="timers"):
+        BfrPanel(session, flow=object(), autostart=False)
+    p.close()

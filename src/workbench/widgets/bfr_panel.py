@@ -111,6 +111,10 @@ class BfrPanel(anywidget.AnyWidget):
         browser (2–20 Hz).
     heartbeat_ms:
         Browser heartbeat period (100–1000 ms).
+    flow:
+        Optional session state machine with ``timers()`` (e.g.
+        :class:`~workbench.bfr.session.BfrSession`): phase, set, reps and timers come from
+        it instead of :meth:`set_progress`.
     autostart:
         Start the refresh loop on the kernel's event loop now (``False``: call :meth:`start`,
         or drive :meth:`poll` yourself, e.g. from a simulated-time loop).
@@ -139,6 +143,7 @@ class BfrPanel(anywidget.AnyWidget):
         sample_hz: float = 25.0,
         send_hz: float = 10.0,
         heartbeat_ms: int = 500,
+        flow: Any = None,
         autostart: bool = True,
         wall_clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -156,6 +161,9 @@ class BfrPanel(anywidget.AnyWidget):
             operator=operator, title=title, window_s=window_s, heartbeat_ms=heartbeat_ms
         )
         self.session = session
+        if flow is not None and not callable(getattr(flow, "timers", None)):
+            raise TypeError("flow must have a timers() method (e.g. a BfrSession)")
+        self.flow = flow
         self.monitors = monitors if monitors is not None else simulator_monitors(session)
         self.sample_hz = float(sample_hz)
         self.send_hz = float(send_hz)
@@ -271,10 +279,26 @@ class BfrPanel(anywidget.AnyWidget):
             return None
         return float(ledger.cumulative_s(sup.key))
 
+    def _flow_progress(self, t_s: float) -> dict[str, Any]:
+        """Phase and timers from the state machine, as start times on the panel's clock."""
+        tm = self.flow.timers()
+        set_start = round(t_s - float(tm.set_elapsed_s), 1) if tm.state == "set" else None
+        return {
+            "phase": str(tm.state),
+            "set_index": int(tm.set_number) if tm.sets_total else None,
+            "n_sets": int(tm.sets_total) or None,
+            "reps_done": int(tm.reps) if tm.state == "set" else None,
+            "reps_target": int(tm.reps_target) or None,
+            "phase_start_s": set_start,
+            "rest_end_s": round(t_s + float(tm.rest_remaining_s), 1)
+            if tm.state == "rest"
+            else None,
+            "prompt": str(tm.prompt),
+        }
+
     def _state(self, snap: Any) -> dict[str, Any]:
-        progress = getattr(self.session, "progress", None)
-        if callable(progress):
-            prog = dict(progress())
+        if self.flow is not None:
+            prog = self._flow_progress(float(snap.t_s))
         else:
             with self._lock:
                 prog = dict(self._progress)
