@@ -61,6 +61,11 @@ def test_all_reports_index_and_sidecars(first_run):
         fig = json.loads((week_dir / f"{a}.json").read_text())
         assert fig["athlete_id"] == a and fig["week"] == WEEK
         assert len(fig["plan"]) == 7
+        assert fig["mobility_priorities"] and all(
+            c["verdict"] in ("improved", "declined", "within MDC", "first screen")
+            and c["mdc_deg"] > 0
+            for c in fig["mobility_changes"]
+        )
         assert 0 <= fig["readiness_mean"] <= 100
     index = (week_dir / "index.html").read_text()
     assert all(f'href="{a}.html"' in index for a in ("ath01", "ath02", "ath03"))

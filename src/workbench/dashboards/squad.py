@@ -104,6 +104,7 @@ class SquadDashboard:
             self.day = pd.Timestamp(day).date() if day is not None else last_data_day(store)
             start = self.day - dt.timedelta(days=HISTORY_DAYS)
             inputs = load_inputs(store, start=start, end=self.day + dt.timedelta(days=7))
+            self.mobility = store.mobility_assessments(end=self.day)
             self.sessions = store.training_sessions(
                 start=self.day - dt.timedelta(days=TREND_DAYS + 28),
                 end=self.day + dt.timedelta(days=14),
@@ -184,7 +185,16 @@ class SquadDashboard:
             else math.nan
         )
         s = self.sessions[self.sessions["athlete_id"] == athlete_id]
-        ctx = wk.plan_context(athlete_id, monday, self.readiness, s, soreness_1_10=sore)
+        sport = str(self.athletes.set_index("athlete_id").loc[athlete_id, "sport"])
+        mob = self.mobility[self.mobility["athlete_id"] == athlete_id]
+        ctx = wk.plan_context(
+            athlete_id,
+            monday,
+            self.readiness,
+            s,
+            soreness_1_10=sore,
+            mobility_priorities=wk.mobility_priorities(mob, sport, self.day) or None,
+        )
         return wk.weekly_plan(ctx)
 
     def show_athlete(self, athlete_id: str) -> None:

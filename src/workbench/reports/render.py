@@ -193,7 +193,16 @@ def mobility(rep: WeeklyReport) -> str:
         return out[0] + _note(rep.notes.get("mobility", "No mobility assessments."))
     if "mobility" in rep.notes:
         out.append(_note(rep.notes["mobility"]))
-    out.append(_note(rep.notes["mobility_mdc"]))
+    if rep.mobility_priorities:
+        pr = ", ".join(m.replace("_", " ") for m in rep.mobility_priorities[:4])
+        out.append(
+            f"<p><b>Priorities</b> (deficit × functional weight for the sport): {html.escape(pr)}</p>"
+        )
+    changed = rep.mobility[rep.mobility["verdict"].isin(["improved", "declined"])]
+    out.append(
+        f"<p>{len(changed)} of {len(rep.mobility)} measured changes exceed the minimal detectable "
+        "change (MDC95 = 1.96 × √2 × SEM of a single camera); the rest are within measurement noise.</p>"
+    )
     out.append(
         wk.html_table(
             rep.mobility,
@@ -205,6 +214,8 @@ def mobility(rep: WeeklyReport) -> str:
                 "previous_date": "previous",
                 "previous_deg": "previous (°)",
                 "change_deg": "change (°)",
+                "mdc_deg": "MDC (°)",
+                "verdict": "vs MDC",
             },
         )
     )

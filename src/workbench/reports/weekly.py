@@ -16,10 +16,12 @@ import pandas as pd
 
 from workbench.errors import DataFormatError
 from workbench.log import get_logger
+from workbench.mobility.interpret import mdc_deg
 from workbench.readiness import compute_readiness, load_inputs
 from workbench.reports.plan import WeeklyPlan, plan_context, weekly_plan
 from workbench.reports.weeks import IsoWeek, resolve_week
 from workbench.store import Store
+from workbench.widgets.weekly import mobility_priorities
 
 log = get_logger(__name__)
 
@@ -50,7 +52,11 @@ class WeeklyReport:
         duration_min, kind, highlight``.
     mobility:
         Per movement and side: ``movement, side, date, angle_deg, previous_date,
-        previous_deg, change_deg`` (latest assessment up to the week's end vs the one before).
+        previous_deg, change_deg`` (latest assessment up to the week's end vs the one before),
+        ``mdc_deg`` (minimal detectable change, 95 %) and ``verdict`` (improved / declined /
+        within MDC / first screen).
+    mobility_priorities:
+        Movements to work on, most important first (empty when none or no screens).
     bfr:
         BFR sessions of the week with ``n_alarms`` and ``alarms`` (codes of alarm/trip
         events and of high-priority operator events such as an abort).
@@ -71,6 +77,7 @@ class WeeklyReport:
     bfr: pd.DataFrame
     plan: WeeklyPlan
     sessions_history: pd.DataFrame = field(default_factory=pd.DataFrame)
+    mobility_priorities: tuple[str, ...] = ()
     notes: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -268,10 +275,16 @@ def load_weekly(store: Store, athlete_id: str | None, iso_week: str | None) -> W
         if wk_mob.empty:
             last = pd.Timestamp(mobility["date"].max()).date()
             notes["mobility"] = f"No mobility assessment this week; latest screen {last}."
-    notes["mobility_mdc"] = (
-        "Minimal detectable change and priorities are not available: the mobility "
-        "interpretation (workbench.mobility) has not landed, so changes are shown unjudged."
-    )
+    if not mobility.empty:
+        mdc = mobility["movement"].map(mdc_deg)
+        mobility["mdc_deg"] = mdc
+        ch = mobility["change_deg"]
+        mobility["verdict"] = np.where(
+            ch.isna(),
+            "first screen",
+            np.where(ch >= mdc, "improved", np.where(ch <= -mdc, "declined", "within MDC")),
+        )
+    priorities = mobility_priorities(mob_all, str(row.iloc[0]["sport"]), week.end)
 
     bfr = _bfr_week(store, athlete_id, week)
     if bfr.empty:
@@ -288,7 +301,14 @@ def load_weekly(store: Store, athlete_id: str | None, iso_week: str | None) -> W
         else math.nan
     )
     next_monday = week.end + dt.timedelta(days=1)
-    ctx = plan_context(athlete_id, next_monday, ready, sessions_all, soreness_1_10=soreness)
+    ctx = plan_context(
+        athlete_id,
+        next_monday,
+        ready,
+        sessions_all,
+        soreness_1_10=soreness,
+        mobility_priorities=priorities or None,
+    )
     plan = weekly_plan(ctx)
     return WeeklyReport(
         athlete=row.iloc[0].to_dict(),
@@ -300,6 +320,7 @@ def load_weekly(store: Store, athlete_id: str | None, iso_week: str | None) -> W
         mobility=mobility,
         bfr=bfr,
         plan=plan,
+        mobility_priorities=tuple(priorities or ()),
         notes=notes,
     )
 
@@ -409,9 +430,16 @@ def key_figures(rep: WeeklyReport) -> dict[str, Any]:
         else 0.0,
         "bfr_alarms": int(rep.bfr["n_alarms"].sum()) if not rep.bfr.empty else 0,
         "mobility_changes": [
-            {"movement": r.movement, "side": r.side, "change_deg": _f(r.change_deg)}
+            {
+                "movement": r.movement,
+                "side": r.side,
+                "change_deg": _f(r.change_deg),
+                "mdc_deg": _f(r.mdc_deg),
+                "verdict": r.verdict,
+            }
             for r in rep.mobility.itertuples()
         ],
+        "mobility_priorities": list(rep.mobility_priorities),
         "plan_status": rep.plan.status,
         "plan": [
             {

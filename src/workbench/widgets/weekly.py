@@ -717,3 +717,21 @@ def plan_context(
         soreness_1_10=soreness_1_10,
         mobility_priorities=mobility_priorities,
     )
+
+
+def mobility_priorities(
+    assessments: pd.DataFrame, sport: str | None, end: dt.date | None = None
+) -> tuple[str, ...] | None:
+    """Movements to work on, most important first (:func:`workbench.mobility.interpret.priorities`
+    on the latest screen up to ``end``); ``None`` when there is no assessment."""
+    from workbench.mobility.interpret import results_table
+
+    a = assessments
+    if end is not None and not a.empty:
+        a = a[pd.to_datetime(a["date"]) <= pd.Timestamp(end)]
+    if a.empty:
+        return None
+    ranked = results_table(a, sport=sport)
+    if ranked.empty:
+        return None
+    return tuple(ranked.loc[ranked["priority"] > 0, "movement"].astype(str))
