@@ -97,7 +97,7 @@ CHILD = textwrap.dedent(
     s.start()
     s.request_setpoint(100)
     print("T0", s.t0_s, s.audit.session_id, s.audit.stream_id, flush=True)
-    time.sleep(60)
+    time.sleep(float(sys.argv[2]) if len(sys.argv) > 2 else 60)  # then a normal exit
     """
 )
 
@@ -126,3 +126,18 @@ def test_killed_kernel_loses_at_most_one_second(tmp_path):
     ev = store.bfr_events(session_id)
     assert {"armed", "request_setpoint", "setpoint"} <= set(ev["code"])
     assert store.bfr_sessions().iloc[0]["status"] == "running"  # honest: it never closed
+
+
+def test_normal_interpreter_exit_vents_and_closes_the_session(tmp_path):
+    """A kernel shut down normally (e.g. Voila on tab close) never leaves the session open."""
+    url = f"sqlite:///{tmp_path / 'wb.db'}"
+    open_store(url).close()
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, url, "1.5"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    store = open_store(url)
+    session = store.bfr_sessions().iloc[0]
+    assert session["status"] == "interrupted"
+    ev = store.bfr_events(int(session["session_id"]))
+    assert "disarmed" in set(ev["code"])

@@ -7,6 +7,7 @@ is dead. :class:`LiveSession` wires everything for the panel and notebooks.
 
 from __future__ import annotations
 
+import atexit
 import threading
 import time
 from collections.abc import Callable
@@ -20,7 +21,10 @@ from workbench.bfr.protocol import CuffController, CuffStatus, PressureReading
 from workbench.bfr.simulator import CuffSimulator
 from workbench.bfr.supervisor import Event, Supervisor
 from workbench.errors import SafetyReason
+from workbench.log import get_logger
 from workbench.store import Store
+
+log = get_logger(__name__)
 
 
 class RealtimeSimCuff:
@@ -182,12 +186,16 @@ class LiveSession:
         )
         self.thread: ControlThread | None = None
         self.t0_s = t0
+        self._stopped = False
 
     # ------------------------------------------------------------ control
     def start(self) -> None:
         """Arm (refused if the cuff is not vented) and start the 100 Hz loop."""
         self.core.arm(self.clock())
         self.thread = ControlThread(self.core, clock=self.clock).start()
+        # Req 13: a normal interpreter exit (kernel shutdown, tab closed in Voila) ends vented
+        # and closes the audit log; a hard kill is left to the firmware watchdog.
+        atexit.register(self._stop_at_exit)
 
     def request_setpoint(self, setpoint_mmhg: float, who: str = "operator") -> float:
         """Validate (reject, never clamp) and request a setpoint; logged as operator action."""
@@ -211,15 +219,29 @@ class LiveSession:
         return self.supervisor.acknowledge(self.clock(), self.cuff.read_pressure(), who)
 
     def stop(self, status: str = "complete") -> None:
-        """Stop the loop (it vents in ``finally``) and close the audit log."""
-        if self.thread is not None:
-            self.thread.stop()
-        self.cuff.vent()
-        if self.audit is not None:
-            sp = self.supervisor.setpoint_mmhg
-            # keep a prescribed setpoint already in the row when the cuff ended vented
-            self.audit.close(status, **({"setpoint_mmhg": sp} if sp else {}))
-        self.ledger.save()
+        """Stop the loop (it vents in ``finally``) and close the audit log (idempotent)."""
+        if self._stopped:
+            return
+        self._stopped = True
+        atexit.unregister(self._stop_at_exit)
+        try:
+            if self.thread is not None:
+                self.thread.stop()
+            self.cuff.vent()
+        finally:  # a failing vent (port gone) must not lose the audit log or the time ledger
+            if self.audit is not None:
+                sp = self.supervisor.setpoint_mmhg
+                # keep a prescribed setpoint already in the row when the cuff ended vented
+                self.audit.close(status, **({"setpoint_mmhg": sp} if sp else {}))
+            self.ledger.save()
+
+    def _stop_at_exit(self) -> None:
+        try:
+            self.stop("interrupted")
+        except Exception:  # at exit nobody can handle it: log it; the firmware watchdog vents
+            log.exception(
+                "BFR session stop at interpreter exit failed; relying on the cuff watchdog"
+            )
 
     def _operator(self, code: str, who: str, value: float | None = None) -> None:
         e = Event(self.clock(), "operator", code, None, value, who)
