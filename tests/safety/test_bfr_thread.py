@@ -64,7 +64,7 @@ def test_thread_death_is_caught_by_the_firmware_watchdog():
     s = LiveSession(cuff, CuffLimits.for_session(200, "leg"), require_operator=False)
     s.start()
     s.request_setpoint(120)
-    assert _wait(lambda: cuff.true_pressure_mmhg > 60, 3.0)
+    assert _wait(lambda: cuff.true_pressure_mmhg > 60, 6.0), s.supervisor.latched
 
     def broken_vent():
         raise OSError("serial port gone")
