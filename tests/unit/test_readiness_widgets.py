@@ -85,3 +85,53 @@ def test_squad_table_sortable_with_flags(readiness):
     assert view.card.row["athlete_id"] == "a2"
     with pytest.raises(DataFormatError):
         ReadinessView(df, "nobody")
+
+
+def test_trend_figures_take_the_report_options(readiness):
+    """Window, highlighted week, fixed width and title: what the weekly report and dashboards use."""
+    from bokeh.models import BoxAnnotation
+
+    from workbench.widgets.readiness import (
+        acwr_figure,
+        hrv_figure,
+        pmc_figure,
+        rhr_figure,
+        score_figure,
+        sleep_figure,
+    )
+
+    _, df = readiness
+    a1 = df[df["athlete_id"] == "a1"]
+    week = (pd.Timestamp("2026-03-02"), pd.Timestamp("2026-03-08"))
+    window = (pd.Timestamp("2026-02-01"), pd.Timestamp("2026-03-08"))
+    for fn in (score_figure, hrv_figure, rhr_figure, sleep_figure, acwr_figure, pmc_figure):
+        f = fn(a1, window=window, highlight=week, width=640, height=150, title="T")
+        assert f.width == 640 and f.height == 150 and f.title.text == "T"
+        boxes = [b for b in f.center if isinstance(b, BoxAnnotation) and b.fill_color == "#1565c0"]
+        assert [(b.left, b.right) for b in boxes] == [
+            (week[0] - pd.Timedelta(hours=12), week[1] + pd.Timedelta(hours=12))
+        ]
+        dates = pd.to_datetime(f.renderers[-1].data_source.data["date"])
+        assert dates.min() >= window[0] and dates.max() <= window[1]
+    assert hrv_figure(a1).sizing_mode == "stretch_width"
+
+
+def test_acwr_figure_with_planned_and_done_load_bars(readiness):
+    inputs, df = readiness
+    a1 = df[df["athlete_id"] == "a1"]
+    sessions = inputs.sessions[inputs.sessions["athlete_id"] == "a1"].assign(planned_load_au=500.0)
+    from workbench.widgets.readiness import acwr_figure, daily_load
+
+    f = acwr_figure(a1, sessions=sessions)
+    assert "Load vs plan" in f.title.text and "acwr" in f.extra_y_ranges
+    bars = f.renderers[0].data_source.data
+    load = daily_load(a1["date"], sessions)
+    assert list(bars["done_au"]) == list(load["done_au"])
+    assert load["done_au"].sum() == pytest.approx(sessions["load_au"].sum())
+    assert (load["planned_au"] == 500.0).all()
+    legend = {item.label.value for item in f.legend[0].items}
+    assert {"planned", "done", "ACWR"} <= legend
+    acwr = [r for r in f.renderers if r.y_range_name == "acwr"]
+    assert acwr, "the ACWR line goes on the right-hand axis"
+    plain = acwr_figure(a1)
+    assert "Load vs plan" not in plain.title.text and not plain.extra_y_ranges

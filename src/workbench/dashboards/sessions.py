@@ -7,39 +7,16 @@
 from __future__ import annotations
 
 import html
-import math
 
 import numpy as np
 import pandas as pd
 
 from workbench.store import open_store
 from workbench.widgets import weekly as wk
+from workbench.widgets.live_plot import minmax_decimate
 
 #: Points per stream sent to the browser (min/max decimated beyond this).
 MAX_POINTS = 4000
-
-
-def decimate(
-    t_s: np.ndarray, x: np.ndarray, max_points: int = MAX_POINTS
-) -> tuple[np.ndarray, np.ndarray]:
-    """Min/max decimation to at most ``max_points`` points (keeps peaks and troughs)."""
-    n = len(t_s)
-    if n <= max_points:
-        return t_s, x
-    k = int(math.ceil(n / (max_points // 2)))
-    m = n // k * k
-    tb = t_s[:m].reshape(-1, k)
-    xb = x[:m].reshape(-1, k)
-    lo, hi = (
-        np.nanargmin(np.where(np.isfinite(xb), xb, np.inf), axis=1),
-        np.nanargmax(np.where(np.isfinite(xb), xb, -np.inf), axis=1),
-    )
-    rows = np.arange(len(tb))
-    first = np.minimum(lo, hi)
-    second = np.maximum(lo, hi)
-    t = np.column_stack([tb[rows, first], tb[rows, second]]).ravel()
-    v = np.column_stack([xb[rows, first], xb[rows, second]]).ravel()
-    return t, v
 
 
 class SessionBrowser:
@@ -166,10 +143,14 @@ class SessionBrowser:
                 tools="pan,xwheel_zoom,reset",
                 **kw,
             )
+            order = np.argsort(host, kind="stable")  # host stamps of chunks may jitter back
+            t_s, v = host[order], values[order, :4]
+            t, v = minmax_decimate(
+                t_s, v, t_start=float(t_s[0]), t_end=float(t_s[-1]), columns=MAX_POINTS // 2
+            )
             for c, name in enumerate(st.channel_names[:4]):
-                t, v = decimate(host, values[:, c])
                 colour = ("#1565c0", "#c62828", "#2e7d32", "#6a1b9a")[c]
-                f.line(t, v, legend_label=f"{name} ({st.units[c]})", color=colour)
+                f.line(t, v[:, c], legend_label=f"{name} ({st.units[c]})", color=colour)
             for m in markers.itertuples():
                 f.add_layout(
                     Span(

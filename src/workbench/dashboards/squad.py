@@ -15,8 +15,9 @@ import pandas as pd
 
 from workbench.errors import DataFormatError
 from workbench.log import get_logger
-from workbench.readiness import compute_readiness, load_inputs
-from workbench.store import Store, open_store
+from workbench.readiness import compute_readiness, latest_day, load_inputs
+from workbench.store import open_store
+from workbench.widgets import readiness as charts
 from workbench.widgets import weekly as wk
 
 log = get_logger(__name__)
@@ -26,17 +27,6 @@ HISTORY_DAYS = 90
 #: Days of trend shown in the athlete view.
 TREND_DAYS = 42
 ALL_GROUPS = "all groups"
-
-
-def last_data_day(store: Store) -> dt.date:
-    """The last day with wellness or HRV data."""
-    days = [
-        store.read(t, columns=["date"])["date"].max() for t in ("wellness_daily", "hrv_readings")
-    ]
-    days = [d for d in days if pd.notna(d)]
-    if not days:
-        raise DataFormatError(f"{store.url} holds no wellness or HRV data", field="date")
-    return pd.Timestamp(max(days)).date()
 
 
 def squad_table(readiness: pd.DataFrame, athletes: pd.DataFrame, day: dt.date) -> pd.DataFrame:
@@ -101,7 +91,7 @@ class SquadDashboard:
             self.athletes = store.athletes()
             if self.athletes.empty:
                 raise DataFormatError(f"{store.url} holds no athletes", field="athlete_id")
-            self.day = pd.Timestamp(day).date() if day is not None else last_data_day(store)
+            self.day = pd.Timestamp(day).date() if day is not None else latest_day(store).date()
             start = self.day - dt.timedelta(days=HISTORY_DAYS)
             inputs = load_inputs(store, start=start, end=self.day + dt.timedelta(days=7))
             self.mobility = store.mobility_assessments(end=self.day)
@@ -150,7 +140,7 @@ class SquadDashboard:
             btn.add_class("wb-athlete-button")
             btn.add_class(f"wb-athlete-{r.athlete_id}")
             btn.on_click(lambda _b, a=r.athlete_id: self.show_athlete(a))
-            colour = wk.BAND_COLOURS.get(r.band, "#9e9e9e")
+            colour = charts.BAND_COLOURS.get(r.band, "#9e9e9e")
             score = "–" if not math.isfinite(r.score) else f"{r.score:.0f}"
             acwr = "–" if r.acwr is None or not math.isfinite(r.acwr) else f"{r.acwr:.2f}"
             flags = ", ".join(r.flags)
@@ -224,14 +214,12 @@ class SquadDashboard:
             parts.append("</ul>")
             wk_start = pd.Timestamp(self.day) - pd.Timedelta(days=self.day.weekday())
             s = self.sessions[self.sessions["athlete_id"] == athlete_id]
-            load, pmc = wk.load_figures(r, s, wk_start, pd.Timestamp(self.day))
+            week = (wk_start, pd.Timestamp(self.day))
             for f in (
-                wk.readiness_figure(r, wk_start, pd.Timestamp(self.day)),
-                wk.hrv_figure(r),
-                load,
+                charts.score_figure(r, highlight=week, width=900),
+                charts.hrv_figure(r, highlight=week, height=220, width=900),
+                charts.acwr_figure(r, sessions=s, highlight=week, width=900),
             ):
-                f.sizing_mode = "fixed"
-                f.width = 900
                 kids.append(BokehModel(f))
         plan = self.athlete_plan(athlete_id)
         plan_html = (

@@ -11,6 +11,7 @@ import math
 import pandas as pd
 
 from workbench.reports.weekly import WeeklyReport, week_flags
+from workbench.widgets import readiness as charts
 from workbench.widgets import weekly as wk
 
 SECTIONS = ("summary", "recovery", "load", "signals", "mobility", "bfr", "plan")
@@ -22,6 +23,11 @@ def _note(text: str) -> str:
 
 def _kpi(label: str, value: str) -> str:
     return f'<span class="wb-kpi">{html.escape(label)}<b>{html.escape(value)}</b></span>'
+
+
+def _week(rep: WeeklyReport) -> tuple:
+    """The report week, shaded on every trend chart."""
+    return rep.week.start, rep.week.end
 
 
 def _num(x, fmt: str = "{:.0f}") -> str:
@@ -71,7 +77,7 @@ def summary(rep: WeeklyReport) -> str:
             + _kpi("ACWR", _num(last.get("acwr"), "{:.2f}"))
             + _kpi("TSB", _num(last.get("tsb")))
         )
-        out.append(wk.embed(wk.readiness_figure(rep.readiness, rep.week.start, rep.week.end)))
+        out.append(wk.embed(charts.score_figure(rep.readiness, highlight=_week(rep))))
         reasons = last.get("reasons") or []
         if reasons:
             out.append(f"<p><b>Latest reasons ({pd.Timestamp(last['date']):%a %d %b}):</b></p><ul>")
@@ -102,11 +108,12 @@ def recovery(rep: WeeklyReport) -> str:
     r = rep.readiness
     if r.empty or "lnrmssd" not in r:
         return out[0] + _note("No HRV, resting-HR or sleep data in this period.")
-    out.append(wk.embed(wk.hrv_figure(r, rep.week.start, rep.week.end)))
-    rhr, sl = wk.rhr_sleep_figures(r, rep.week.start, rep.week.end)
     from bokeh.layouts import column
 
-    out.append(wk.embed(column(rhr, sl, sizing_mode="stretch_width")))
+    hrv = charts.hrv_figure(r, highlight=_week(rep), height=220)
+    rhr = charts.rhr_figure(r, hrv.x_range, highlight=_week(rep), height=180)
+    sl = charts.sleep_figure(r, hrv.x_range, highlight=_week(rep), height=180)
+    out.append(wk.embed(column(hrv, rhr, sl, sizing_mode="stretch_width")))
     w = rep.week_readiness
     if w.empty:
         out.append(_note("No HRV, resting-HR or sleep data this week."))
@@ -137,9 +144,10 @@ def load(rep: WeeklyReport) -> str:
         out.append(_note(rep.notes["load"]))
     if rep.readiness.empty:
         return "".join(out) + _note("No load metrics in this period.")
-    f, pmc = wk.load_figures(rep.readiness, rep.sessions_history, rep.week.start, rep.week.end)
     from bokeh.layouts import column
 
+    f = charts.acwr_figure(rep.readiness, sessions=rep.sessions_history, highlight=_week(rep))
+    pmc = charts.pmc_figure(rep.readiness, f.x_range, highlight=_week(rep))
     out.append(wk.embed(column(f, pmc, sizing_mode="stretch_width")))
     last = rep.week_readiness.sort_values("date").iloc[-1] if not rep.week_readiness.empty else None
     if last is not None:

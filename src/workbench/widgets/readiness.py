@@ -1,8 +1,12 @@
 """Readiness views: card, sortable squad table and Bokeh trend plots.
 
 The plot builders are plain functions over readiness rows of one athlete (the output of
-:func:`workbench.readiness.compute_readiness`) returning Bokeh figures, so reports can embed
-the same plots. The widgets are thin: they receive their model (DataFrames) in ``__init__``.
+:func:`workbench.readiness.compute_readiness`) returning Bokeh figures; they are the one
+implementation of the readiness trend charts, used by the readiness review, the weekly report
+(:mod:`workbench.reports.render`) and the coach dashboards. Every builder takes the same
+keyword options: ``window`` (first, last day shown), ``highlight`` (a period shaded, e.g. the
+report's ISO week), ``height``, ``width`` (``None``: stretch to the page) and ``title``. The
+widgets are thin: they receive their model (DataFrames) in ``__init__``.
 """
 
 from __future__ import annotations
@@ -25,6 +29,10 @@ BAND_COLOURS = {
 }
 _TOOLS = "pan,xwheel_zoom,box_zoom,reset,save"
 _BOKEHJS_LOADED = False
+_DAY_MS = 86_400_000
+
+#: A period as (first day, last day); either end may be a date, string or Timestamp.
+Period = tuple[Any, Any]
 
 
 def load_bokehjs() -> None:
@@ -38,23 +46,40 @@ def load_bokehjs() -> None:
         _BOKEHJS_LOADED = True
 
 
-def _one_athlete(readiness: pd.DataFrame) -> pd.DataFrame:
+def _one_athlete(readiness: pd.DataFrame, window: Period | None = None) -> pd.DataFrame:
+    """The rows of one athlete sorted by date, cut to ``window`` (first, last day) if given."""
     ids = readiness["athlete_id"].unique()
     if len(ids) != 1:
         raise DataFormatError(
             f"trend plots take the rows of one athlete, got {len(ids)}: {list(ids)[:5]}",
             field="athlete_id",
         )
-    return readiness.sort_values("date")
+    r = readiness.sort_values("date")
+    if window is not None:
+        lo, hi = window
+        if lo is not None:
+            r = r[r["date"] >= pd.Timestamp(lo)]
+        if hi is not None:
+            r = r[r["date"] <= pd.Timestamp(hi)]
+    return r
 
 
-def _fig(title: str, x_range=None, height: int = 200, **kw):
+def _fig(
+    title: str,
+    x_range=None,
+    height: int = 200,
+    width: int | None = None,
+    highlight: Period | None = None,
+    **kw,
+):
+    """A datetime figure; ``width=None`` stretches to the page; ``highlight`` shades a period."""
+    from bokeh.models import BoxAnnotation
     from bokeh.plotting import figure
 
     f = figure(
         title=title,
         height=height,
-        sizing_mode="stretch_width",
+        **({"sizing_mode": "stretch_width"} if width is None else {"width": width}),
         x_axis_type="datetime",
         tools=_TOOLS,
         toolbar_location="right",
@@ -62,6 +87,15 @@ def _fig(title: str, x_range=None, height: int = 200, **kw):
         **kw,
     )
     f.title.text_font_size = "11pt"
+    if highlight is not None and highlight[0] is not None and highlight[1] is not None:
+        f.add_layout(
+            BoxAnnotation(
+                left=pd.Timestamp(highlight[0]) - pd.Timedelta(hours=12),
+                right=pd.Timestamp(highlight[1]) + pd.Timedelta(hours=12),
+                fill_alpha=0.08,
+                fill_color="#1565c0",
+            )
+        )
     return f
 
 
@@ -74,11 +108,57 @@ def _source(r: pd.DataFrame, cols: list[str]):
     return ColumnDataSource(data)
 
 
-def hrv_figure(readiness: pd.DataFrame, x_range=None):
+def score_figure(
+    readiness: pd.DataFrame,
+    x_range=None,
+    *,
+    window: Period | None = None,
+    highlight: Period | None = None,
+    height: int = 220,
+    width: int | None = None,
+    title: str = "Readiness score",
+):
+    """Readiness score (0-100) per day, dots coloured by band, band thresholds 60/80."""
+    from bokeh.models import ColumnDataSource, HoverTool, Span
+
+    r = _one_athlete(readiness, window)
+    f = _fig(title, x_range, height, width, highlight, y_range=(0, 100), name="readiness-score")
+    src = ColumnDataSource(
+        {
+            "date": r["date"].to_numpy(),
+            "score": r["score"].to_numpy(dtype=float),
+            "band": r["band"].astype(str).to_numpy(),
+            "colour": r["band"].map(BAND_COLOURS).fillna("#9e9e9e").to_numpy(),
+        }
+    )
+    f.line("date", "score", source=src, color="#546e7a", line_width=1.5)
+    f.scatter("date", "score", source=src, color="colour", size=7)
+    for y in (60, 80):
+        f.add_layout(Span(location=y, dimension="width", line_dash="dashed", line_color="#90a4ae"))
+    f.add_tools(
+        HoverTool(
+            tooltips=[("date", "@date{%F}"), ("score", "@score{0}"), ("band", "@band")],
+            formatters={"@date": "datetime"},
+        )
+    )
+    f.yaxis.axis_label = "score"
+    return f
+
+
+def hrv_figure(
+    readiness: pd.DataFrame,
+    x_range=None,
+    *,
+    window: Period | None = None,
+    highlight: Period | None = None,
+    height: int = 200,
+    width: int | None = None,
+    title: str = "HRV: lnRMSSD (ln ms), 7-day mean and normal range",
+):
     """lnRMSSD (dots), its 7-day mean (line) and the 60-day normal range (band)."""
-    r = _one_athlete(readiness)
+    r = _one_athlete(readiness, window)
     src = _source(r, ["lnrmssd", "lnrmssd_7d", "normal_low", "normal_high"])
-    f = _fig("HRV: lnRMSSD (ln ms) and normal range", x_range, name="readiness-hrv")
+    f = _fig(title, x_range, height, width, highlight, name="readiness-hrv")
     f.varea(
         "date", "normal_low", "normal_high", source=src, fill_color="#90caf9",
         fill_alpha=0.35, legend_label="normal range (60 d, ±0.5 SD)",
@@ -93,24 +173,45 @@ def hrv_figure(readiness: pd.DataFrame, x_range=None):
     return f
 
 
-def rhr_figure(readiness: pd.DataFrame, x_range=None):
+def rhr_figure(
+    readiness: pd.DataFrame,
+    x_range=None,
+    *,
+    window: Period | None = None,
+    highlight: Period | None = None,
+    height: int = 200,
+    width: int | None = None,
+    title: str = "Resting HR (bpm); amber |z| ≥ 1, red ≥ 2",
+):
     """Resting HR (bpm); days with |z| >= 1 vs the 4-week baseline in amber, >= 2 in red."""
-    r = _one_athlete(readiness)
+    r = _one_athlete(readiness, window)
     src = _source(r, ["resting_hr_bpm", "rhr_z"])
     colours = np.where(
         r["rhr_flag"] == "red", "#c62828", np.where(r["rhr_flag"] == "yellow", "#f9a825", "#455a64")
     )
     src.data["colour"] = colours
-    f = _fig("Resting HR (bpm); amber |z| ≥ 1, red ≥ 2", x_range, name="readiness-rhr")
+    f = _fig(title, x_range, height, width, highlight, name="readiness-rhr")
     f.line("date", "resting_hr_bpm", source=src, color="#90a4ae")
     f.scatter("date", "resting_hr_bpm", source=src, color="colour", size=5)
     f.yaxis.axis_label = "bpm"
     return f
 
 
-def sleep_figure(readiness: pd.DataFrame, x_range=None):
-    """Sleep stages stacked (deep, REM, light/other, hours) with the nightly need (line)."""
-    r = _one_athlete(readiness)
+def sleep_figure(
+    readiness: pd.DataFrame,
+    x_range=None,
+    *,
+    window: Period | None = None,
+    highlight: Period | None = None,
+    height: int = 200,
+    width: int | None = None,
+    title: str = "Sleep stages (h) vs need",
+):
+    """Sleep stages stacked (deep, REM, light/other, hours) with the nightly need (line).
+
+    The stack's height is the night's total sleep (all light/other when no stages are known).
+    """
+    r = _one_athlete(readiness, window)
     deep = r["sleep_deep_min"].fillna(0).to_numpy() / 60
     rem = r["sleep_rem_min"].fillna(0).to_numpy() / 60
     total = r["sleep_total_min"].to_numpy(dtype=float) / 60
@@ -126,9 +227,9 @@ def sleep_figure(readiness: pd.DataFrame, x_range=None):
             "need": r["sleep_need_min"].to_numpy(dtype=float) / 60,
         }
     )
-    f = _fig("Sleep stages (h) vs need", x_range, name="readiness-sleep")
+    f = _fig(title, x_range, height, width, highlight, name="readiness-sleep")
     f.vbar_stack(
-        ["deep", "rem", "light/other"], x="date", width=0.8 * 86_400_000, source=src,
+        ["deep", "rem", "light/other"], x="date", width=0.8 * _DAY_MS, source=src,
         color=["#283593", "#7986cb", "#c5cae9"], legend_label=["deep", "REM", "light/other"],
     )  # fmt: skip
     f.line("date", "need", source=src, color="#000000", line_dash="dashed", legend_label="need")
@@ -139,39 +240,120 @@ def sleep_figure(readiness: pd.DataFrame, x_range=None):
     return f
 
 
-def acwr_figure(readiness: pd.DataFrame, x_range=None):
-    """ACWR (the form named in ``acwr_method``) with the 0.8-1.3 zone and load-spike flags."""
-    from bokeh.models import BoxAnnotation, Span
+def daily_load(dates: pd.Series, sessions: pd.DataFrame) -> pd.DataFrame:
+    """Load per calendar day from the first to the last of ``dates``.
 
-    r = _one_athlete(readiness)
+    ``sessions`` are training sessions (``date, status, load_au, planned_load_au``). Returns
+    ``date, done_au`` (sum of ``load_au`` of done sessions) and ``planned_au`` (sum of
+    ``planned_load_au`` of all sessions); days without sessions hold 0.
+    """
+    lo, hi = (dates.min(), dates.max()) if len(dates) else (pd.NaT, pd.NaT)
+    days = pd.DataFrame({"date": pd.date_range(lo, hi, freq="D") if pd.notna(lo) else []})
+    if sessions.empty:
+        return days.assign(done_au=0.0, planned_au=0.0)
+    s = sessions.assign(date=pd.to_datetime(sessions["date"]))
+    done = s[s["status"] == "done"].groupby("date")["load_au"].sum()
+    plan = s.groupby("date")["planned_load_au"].sum()
+    days["done_au"] = days["date"].map(done).fillna(0.0).astype(float)
+    days["planned_au"] = days["date"].map(plan).fillna(0.0).astype(float)
+    return days
+
+
+def acwr_figure(
+    readiness: pd.DataFrame,
+    x_range=None,
+    *,
+    sessions: pd.DataFrame | None = None,
+    window: Period | None = None,
+    highlight: Period | None = None,
+    height: int | None = None,
+    width: int | None = None,
+    title: str | None = None,
+):
+    """ACWR (the form named in ``acwr_method``) with the 0.8-1.3 zone and load-spike flags.
+
+    With ``sessions`` (training sessions of the athlete, see :func:`daily_load`) the daily
+    planned (outline) and done (filled) loads are drawn as bars on the left axis (AU) and the
+    ACWR moves to a right-hand axis.
+    """
+    from bokeh.models import BoxAnnotation, ColumnDataSource, LinearAxis, Range1d, Span
+
+    r = _one_athlete(readiness, window)
     src = _source(r, ["acwr"])
     method = str(r["acwr_method"].iloc[-1]) if len(r) else ""
-    f = _fig(f"ACWR ({method}); spike flag ≥ 1.5", x_range, name="readiness-acwr")
-    f.add_layout(BoxAnnotation(bottom=0.8, top=1.3, fill_color="#a5d6a7", fill_alpha=0.35))
-    f.add_layout(Span(location=1.5, dimension="width", line_color="#c62828", line_dash="dashed"))
-    f.line("date", "acwr", source=src, line_width=2, color="#37474f")
-    spikes = r[r["load_spike_flag"].astype(bool)]
+    if title is None:
+        title = f"ACWR ({method}); spike flag ≥ 1.5"
+        if sessions is not None:
+            title = "Load vs plan (AU) and " + title
+    f = _fig(
+        title, x_range, height or (220 if sessions is not None else 200), width, highlight,
+        name="readiness-acwr",
+    )  # fmt: skip
+    on_acwr: dict[str, Any] = {}
+    if sessions is not None:
+        bars = ColumnDataSource(daily_load(r["date"], sessions))
+        f.vbar(
+            x="date", top="planned_au", source=bars, width=pd.Timedelta(hours=20), fill_alpha=0,
+            line_color="#37474f", legend_label="planned",
+        )  # fmt: skip
+        f.vbar(
+            x="date", top="done_au", source=bars, width=pd.Timedelta(hours=12), color="#ef6c00",
+            alpha=0.8, legend_label="done",
+        )  # fmt: skip
+        f.yaxis.axis_label = "load (AU)"
+        acwr = r["acwr"].astype(float)
+        top = max(2.0, float(acwr.max()) * 1.1) if acwr.notna().any() else 2.0
+        f.extra_y_ranges = {"acwr": Range1d(0, top)}
+        f.add_layout(LinearAxis(y_range_name="acwr", axis_label="ACWR"), "right")
+        on_acwr = {"y_range_name": "acwr"}
+    else:
+        f.yaxis.axis_label = "ACWR"
+    f.add_layout(
+        BoxAnnotation(
+            bottom=0.8, top=1.3, fill_color="#a5d6a7", fill_alpha=0.35, level="underlay",
+            **on_acwr,
+        )
+    )  # fmt: skip
+    f.add_layout(
+        Span(location=1.5, dimension="width", line_color="#c62828", line_dash="dashed", **on_acwr)
+    )
+    f.line(
+        "date", "acwr", source=src, line_width=2, color="#37474f" if not on_acwr else "#6a1b9a",
+        **({"legend_label": "ACWR"} if on_acwr else {}), **on_acwr,
+    )  # fmt: skip
+    spikes = r[r["load_spike_flag"].fillna(False).astype(bool)]
     if len(spikes):
         f.scatter(
             spikes["date"].to_numpy(), spikes["acwr"].to_numpy(dtype=float), marker="triangle",
             size=9, color="#c62828", legend_label="load-spike flag (not an injury prediction)",
+            **on_acwr,
         )  # fmt: skip
+    if f.legend:
         f.legend.location = "top_left"
         f.legend.label_text_font_size = "8pt"
     return f
 
 
-def pmc_figure(readiness: pd.DataFrame, x_range=None):
+def pmc_figure(
+    readiness: pd.DataFrame,
+    x_range=None,
+    *,
+    window: Period | None = None,
+    highlight: Period | None = None,
+    height: int = 200,
+    width: int | None = None,
+    title: str = "PMC: fitness (CTL), fatigue (ATL), form (TSB)",
+):
     """Performance Manager: CTL (42 d), ATL (7 d) and TSB = CTL − ATL (AU/day)."""
     from bokeh.models import Span
 
-    r = _one_athlete(readiness)
+    r = _one_athlete(readiness, window)
     src = _source(r, ["ctl", "atl", "tsb"])
-    f = _fig("PMC: fitness (CTL), fatigue (ATL), form (TSB)", x_range, name="readiness-pmc")
-    f.vbar("date", width=0.8 * 86_400_000, top="tsb", source=src, color="#ffcc80",
+    f = _fig(title, x_range, height, width, highlight, name="readiness-pmc")
+    f.vbar("date", width=0.8 * _DAY_MS, top="tsb", source=src, color="#ffcc80",
            legend_label="TSB")  # fmt: skip
-    f.line("date", "ctl", source=src, line_width=2, color="#1565c0", legend_label="CTL")
-    f.line("date", "atl", source=src, line_width=2, color="#c62828", legend_label="ATL")
+    f.line("date", "ctl", source=src, line_width=2, color="#1565c0", legend_label="CTL 42 d")
+    f.line("date", "atl", source=src, line_width=2, color="#c62828", legend_label="ATL 7 d")
     f.add_layout(Span(location=0, dimension="width", line_color="#9e9e9e"))
     f.legend.location = "top_left"
     f.legend.orientation = "horizontal"
@@ -180,20 +362,31 @@ def pmc_figure(readiness: pd.DataFrame, x_range=None):
     return f
 
 
-def trend_plots(readiness: pd.DataFrame, days: int | None = 90):
+def trend_plots(
+    readiness: pd.DataFrame,
+    days: int | None = 90,
+    *,
+    sessions: pd.DataFrame | None = None,
+    highlight: Period | None = None,
+    width: int | None = None,
+):
     """All five trend plots of one athlete in a column with a shared date axis.
 
-    ``days`` limits the view to the last days (None: everything).
+    ``days`` limits the view to the last days (None: everything); ``sessions`` adds the
+    planned and done loads to the ACWR plot; ``highlight`` and ``width`` as the builders.
     """
     from bokeh.layouts import column
 
     r = _one_athlete(readiness)
     if days is not None and len(r):
         r = r[r["date"] > r["date"].max() - pd.Timedelta(days=days)]
-    first = hrv_figure(r)
-    figs = [first] + [fn(r, first.x_range) for fn in (rhr_figure, sleep_figure, acwr_figure)]
-    figs.append(pmc_figure(r, first.x_range))
-    return column(*figs, sizing_mode="stretch_width", name="readiness-trends")
+    opts: dict[str, Any] = {"highlight": highlight, "width": width}
+    first = hrv_figure(r, **opts)
+    figs = [first] + [fn(r, first.x_range, **opts) for fn in (rhr_figure, sleep_figure)]
+    figs.append(acwr_figure(r, first.x_range, sessions=sessions, **opts))
+    figs.append(pmc_figure(r, first.x_range, **opts))
+    return column(*figs, sizing_mode="stretch_width" if width is None else None,
+                  name="readiness-trends")  # fmt: skip
 
 
 # --------------------------------------------------------------------------------- card
