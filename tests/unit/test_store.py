@@ -117,7 +117,7 @@ def _seed_parents(store):
             "recording_streams",
             {
                 "recording_id": 1,
-                "name": "s",
+                "name": "parent stream: longer than any generated name (40 chars)",
                 "kind": "emg",
                 "device": "sim",
                 "channel_names": '["a"]',

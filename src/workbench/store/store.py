@@ -197,7 +197,7 @@ class Store:
             if isinstance(col.type, sa.Date) and not isinstance(col.type, sa.DateTime):
                 converted = values.dt.date
             else:
-                converted = pd.Series(values.dt.to_pydatetime(), index=values.index, dtype=object)
+                converted = values.astype(object)  # pandas Timestamps are datetime objects
             return converted.astype(object).where(values.notna(), None).tolist()
         if pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
             return values.astype(object).where(values.notna(), None).tolist()
