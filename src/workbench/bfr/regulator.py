@@ -1,10 +1,25 @@
 """The pressure regulator: a pure ``step(state, reading, now) -> (state, command)``.
 
-PI control with anti-windup on *filtered* pressure (req 14): a moving average over one
-contraction period (2 s) removes the ±15-25 mmHg swings of dynamic exercise, so the
-regulator neither vents on every peak nor pumps on every valley. The reference goes
-through the same moving average, so a ramp is tracked without bias. The internal
-setpoint ramps up at most ``slew_up_mmhg_per_s`` and drops at once (req 6).
+Req 14 judges regulation on the 1-s mean pressure P̄. Dynamic exercise swings the cuff
+pressure by ±15-25 mmHg at 0.25-0.5 Hz, and a 1-s mean keeps ~64 % of a 0.5 Hz swing
+(``sin(x)/x`` at half a period): with the air mass held constant, P̄ swings by ±13 mmHg,
+more than the ±12 mmHg band at 60 % of a 200 mmHg AOP. The regulator therefore has two
+parts, both computed as an air *flow* (mL/s of atmospheric air) and turned into pump or
+bleed duty through the nominal pump and valve curves, so that air put in and taken out
+balance over a contraction cycle:
+
+- **air-mass hold (PI on P̄)**: the integral acts on the error of the 1-s means of
+  pressure and reference, the quantity req 14 measures. It sets the air mass; it does not
+  see single contractions.
+- **swing damping**: a proportional flow on the instantaneous error (outside a ±1 mmHg
+  dead band, which keeps the valves quiet at rest). It removes air while the limb swells
+  and returns the same amount while it relaxes, so peaks and valleys shrink alike. This is
+  not "venting on every contraction peak" (req 14): that is one-sided, loses air and
+  deepens the valleys; here the flow is symmetric in air and the PI holds the mean.
+
+Feed-forward supplies the air a 50 mmHg/s ramp needs (from the nominal cuff volume and
+compliance). The internal setpoint ramps up at most ``slew_up_mmhg_per_s`` and drops at
+once (req 6).
 
 The regulator is not trusted: :class:`workbench.bfr.supervisor.Supervisor` clamps its
 setpoint and may override its command; limits are enforced after it.
@@ -17,22 +32,57 @@ from dataclasses import dataclass, replace
 
 from workbench.bfr.protocol import CuffCommand, PressureReading
 
+_P_ATM_MMHG = 760.0
+
 
 @dataclass(frozen=True)
 class RegulatorParams:
-    """Gains and filter; duty per mmHg (``kp``), duty per mmHg·s (``ki``)."""
+    """Gains, filter and the nominal actuator/cuff model.
 
-    kp: float = 0.008
-    ki: float = 0.002
-    window_s: float = 2.0
+    Gains are air flows: ``kq`` mL/s per mmHg (swing damping, instantaneous error beyond
+    ``deadband_mmhg``), ``ki`` mL/s per mmHg·s (integral of the 1-s-mean error). The
+    nominal pump (``pump_max_flow_ml_s``, ``pump_stall_mmhg``), bleed valve (``bleed_k``)
+    and cuff (``v0_ml``, ``compliance_ml_per_mmhg``) convert flow to duty; they match the
+    lab cuff (:class:`workbench.bfr.simulator.CuffParams` defaults) and errors in them are
+    taken up by the integral.
+    """
+
+    kq: float = 24.0
+    ki: float = 6.0
+    deadband_mmhg: float = 1.0
+    window_s: float = 1.0
     sample_period_s: float = 0.01
     slew_up_mmhg_per_s: float = 50.0
-    bleed_gain: float = 1.6
-    ff_duty_per_mmhg_s: float = 0.007
+    pump_max_flow_ml_s: float = 350.0
+    pump_stall_mmhg: float = 420.0
+    bleed_k: float = 0.35
+    v0_ml: float = 150.0
+    compliance_ml_per_mmhg: float = 1.2
+    ff_gain: float = 1.0
+    integral_max_ml_s: float = 60.0
+    swing_legit_mmhg: float = 18.0
+    swing_clear_mmhg: float = 12.0
+    swing_tau_s: float = 2.0
+    fallback_gain: float = 0.0
 
     @property
     def window_n(self) -> int:
         return max(1, round(self.window_s / self.sample_period_s))
+
+    def pump_flow_ml_s(self, p_mmhg: float) -> float:
+        """Nominal full-duty pump flow at gauge pressure ``p_mmhg`` (never below 5 %)."""
+        return self.pump_max_flow_ml_s * max(0.05, 1.0 - p_mmhg / self.pump_stall_mmhg)
+
+    def bleed_flow_ml_s(self, p_mmhg: float) -> float:
+        """Nominal fully open bleed-valve flow at ``p_mmhg`` (evaluated at >= 5 mmHg)."""
+        p = max(p_mmhg, 5.0)
+        return self.bleed_k * math.sqrt(p * (p + _P_ATM_MMHG))
+
+    def air_per_mmhg_ml(self, p_mmhg: float) -> float:
+        """Atmospheric air (mL) that raises the nominal cuff by 1 mmHg at ``p_mmhg``."""
+        p = max(p_mmhg, 0.0)
+        v = self.v0_ml + self.compliance_ml_per_mmhg * p
+        return (v + (p + _P_ATM_MMHG) * self.compliance_ml_per_mmhg) / _P_ATM_MMHG
 
 
 @dataclass(frozen=True)
@@ -42,15 +92,18 @@ class RegulatorState:
     target_mmhg: float = 0.0
     ramp_mmhg: float = 0.0
     t_s: float = math.nan
-    integral: float = 0.0
+    integral: float = 0.0  # mL/s
     window: tuple[tuple[float, float], ...] = ()  # (pressure, ramp) samples
     sum_p: float = 0.0
     sum_r: float = 0.0
+    swing_above_mmhg: float = 0.0  # decaying envelope of P - reference above it
+    swing_below_mmhg: float = 0.0  # ... and below it
+    fallback: bool = False  # swing beyond the legitimate range: damping reduced
     params: RegulatorParams = RegulatorParams()
 
     @property
     def filtered_mmhg(self) -> float:
-        """Moving-average pressure the regulator acts on (NaN before the first sample)."""
+        """Moving-average pressure P̄ the integral acts on (NaN before the first sample)."""
         return self.sum_p / len(self.window) if self.window else math.nan
 
 
@@ -65,6 +118,14 @@ def with_target(state: RegulatorState, target_mmhg: float) -> RegulatorState:
 def reset(state: RegulatorState) -> RegulatorState:
     """Forget the integral, ramp and filter (after a vent)."""
     return RegulatorState(params=state.params)
+
+
+def _deadband(e: float, band: float) -> float:
+    if e > band:
+        return e - band
+    if e < -band:
+        return e + band
+    return 0.0
 
 
 def step(
@@ -91,7 +152,8 @@ def step(
     if ramp <= 0.0:
         new = replace(reset(state), target_mmhg=state.target_mmhg, t_s=now)
         return new, CuffCommand(0.0, 0.0, 1.0)
-    p = reading.pressure_mmhg
+    # the supervisor trips on implausible values; clamp so the arithmetic stays finite
+    p = min(max(reading.pressure_mmhg, -50.0), 500.0)
     window = state.window + ((p, ramp),)
     sum_p, sum_r = state.sum_p + p, state.sum_r + ramp
     if len(window) > prm.window_n:
@@ -100,20 +162,39 @@ def step(
         sum_p -= old_p
         sum_r -= old_r
     n = len(window)
-    err = sum_r / n - sum_p / n
-    ff = prm.ff_duty_per_mmhg_s * prm.slew_up_mmhg_per_s if ramping else 0.0
-    u_p = prm.kp * err + ff
-    integral = state.integral + prm.ki * err * dt
-    u = u_p + integral
-    # anti-windup: clamp the integral so that the total stays inside [-1, 1]
-    if u > 1.0:
-        integral = max(min(integral, 1.0 - u_p), -1.0) if err > 0 else integral
-    elif u < -1.0:
-        integral = min(max(integral, -1.0 - u_p), 1.0) if err < 0 else integral
-    integral = max(-1.0, min(1.0, integral))
-    u = max(-1.0, min(1.0, u_p + integral))
-    pump = max(0.0, u)
-    bleed = max(0.0, min(1.0, -u * prm.bleed_gain))
+    err_mean = sum_r / n - sum_p / n
+    # two-sided swing envelopes (a step or a ramp is one-sided). A swing beyond the
+    # legitimate contraction swing on both sides means something is wrong (req 3: +-15-25
+    # mmHg is normal; the damper leaves +-10): the regulator then only holds the air mass
+    # (no damping, integral frozen) and leaves the judgement to the supervisor
+    e = ramp - p
+    decay = math.exp(-dt / prm.swing_tau_s)
+    above = max(-e, state.swing_above_mmhg * decay)
+    below = max(e, state.swing_below_mmhg * decay)
+    swing = min(above, below)
+    if swing > prm.swing_legit_mmhg:
+        fallback = True
+    elif swing < prm.swing_clear_mmhg:
+        fallback = False
+    else:
+        fallback = state.fallback
+    gain = prm.fallback_gain if fallback else 1.0
+    pa = min(max(p, 0.0), prm.pump_stall_mmhg)
+    ff = prm.ff_gain * prm.air_per_mmhg_ml(pa) * prm.slew_up_mmhg_per_s if ramping else 0.0
+    q_p = gain * prm.kq * _deadband(e, prm.deadband_mmhg) + ff
+    q_pump, q_bleed = prm.pump_flow_ml_s(pa), prm.bleed_flow_ml_s(pa)
+    integral = state.integral
+    q = q_p + integral
+    # anti-windup: integrate only while the actuator that would act is not saturated
+    if not ((err_mean > 0 and q >= q_pump) or (err_mean < 0 and q <= -q_bleed)):
+        integral += gain * prm.ki * err_mean * dt
+    lim = prm.integral_max_ml_s
+    integral = max(-lim, min(lim, integral))
+    # the air-mass hold (integral: leak, swelling) runs on its own actuator all the time and
+    # the damper adds pump in valleys and bleed at peaks: a leak keeps the pump running
+    # continuously, which the supervisor's leak alarm (req 15) watches for
+    pump = min(1.0, (max(integral, 0.0) + max(q_p, 0.0)) / q_pump)
+    bleed = min(1.0, (max(-integral, 0.0) + max(-q_p, 0.0)) / q_bleed)
     new = RegulatorState(
         target_mmhg=state.target_mmhg,
         ramp_mmhg=ramp,
@@ -122,6 +203,9 @@ def step(
         window=window,
         sum_p=sum_p,
         sum_r=sum_r,
+        swing_above_mmhg=above,
+        swing_below_mmhg=below,
+        fallback=fallback,
         params=prm,
     )
     return new, CuffCommand(ramp, pump, bleed)
