@@ -177,3 +177,20 @@ def test_invalidation_rules():
     assert "day" in a.invalid_reason(CTX, DAY + dt.timedelta(days=1))
     with pytest.raises(CalibrationError):
         a.require_valid(CTX.reapplied(), DAY)
+
+
+def test_prediction_refused_for_wide_cuffs():
+    """Loenneke 2015 fitted its equations with a narrow 5 cm cuff: no cross-check for wider ones."""
+    narrow = predict_aop("arm", 30, 120, 70, cuff_width_cm=5.0)
+    assert narrow == pytest.approx(predict_aop("arm", 30, 120, 70))
+    assert predict_aop("arm", 30, 120, 70, cuff_width_cm=7.0) == pytest.approx(narrow)
+    # a typical thigh with a 5 cm cuff predicts a narrow-cuff AOP (~265 mmHg), far above
+    # what an 11.5 cm cuff needs: refused rather than triggering a false re-measurement
+    assert predict_aop("leg", 55, 120, 70, cuff_width_cm=5.0) > 250
+    for limb, width in (("arm", 7.5), ("leg", 11.5), ("leg", 18.0)):
+        assert predict_aop(limb, 50, 120, 70, cuff_width_cm=width) is None
+    # a None prediction skips the cross-check of confirm_aop
+    assert confirm_aop([_r(150), _r(155)], predicted_mmhg=None).notes == ()
+    for bad in (float("nan"), 0.5, 100.0, True):
+        with pytest.raises(CalibrationError):
+            predict_aop("arm", 30, 120, 70, cuff_width_cm=bad)

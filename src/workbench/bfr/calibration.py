@@ -44,8 +44,11 @@ from workbench.bfr.protocol import CuffCommand, CuffController, PressureReading
 from workbench.bfr.simulator import NirsSample
 from workbench.bfr.supervisor import HIGH, LOW, Event
 from workbench.errors import SafetyReason
+from workbench.log import get_logger
 
 Method = Literal["doppler", "ppg", "nirs"]
+log = get_logger(__name__)
+
 METHODS: tuple[str, ...] = ("doppler", "ppg", "nirs")
 #: Two readings must agree within this (req 19), mmHg.
 AGREEMENT_MMHG = 10.0
@@ -157,21 +160,44 @@ class AopReading:
 
 
 # --------------------------------------------------------------------- prediction (req 19)
+#: Widest cuff (cm) for which the Loenneke 2015 equations are applied. They were fitted with
+#: a narrow (5 cm) cuff; a wider cuff occludes at a lower pressure, so the prediction
+#: overestimates its AOP (Loenneke et al. 2012, Eur J Appl Physiol 112:2903-12: thigh AOP
+#: 235 mmHg with a 5 cm cuff vs 144 mmHg with a 13.5 cm cuff).
+PREDICTION_MAX_CUFF_WIDTH_CM = 7.0
+
+
 def predict_aop(
-    limb: Limb, circumference_cm: float, systolic_mmhg: float, diastolic_mmhg: float
-) -> float:
-    """Predicted AOP in mmHg from limb circumference and resting brachial BP.
+    limb: Limb,
+    circumference_cm: float,
+    systolic_mmhg: float,
+    diastolic_mmhg: float,
+    *,
+    cuff_width_cm: float | None = None,
+) -> float | None:
+    """Predicted AOP in mmHg from limb circumference and resting brachial BP, or None.
 
     Field-model regressions of Loenneke JP, Allen KM, Mouser JG, et al. "Blood flow
     restriction in the upper and lower limbs is predicted by limb circumference and
-    systolic blood pressure", Eur J Appl Physiol 2015;115(2):397-405 (supine, Doppler;
-    arm 5 cm cuff, thigh 13.5 cm cuff):
+    systolic blood pressure", Eur J Appl Physiol 2015;115(2):397-405 (supine, Doppler,
+    narrow 5 cm cuff):
 
     - arm: ``0.514 SBP + 0.339 DBP + 1.461 arm circumference + 17.236``
     - leg: ``5.893 thigh circumference + 0.734 DBP + 0.912 SBP - 220.046``
 
-    The models explain ~50-60 % of the variance and were fitted for those cuffs and that
+    The models explain ~50-60 % of the variance and were fitted for that cuff and that
     posture: use the prediction only as a plausibility check, never as the AOP.
+
+    ``cuff_width_cm``: pass the width of the cuff in use. For a cuff wider than
+    :data:`PREDICTION_MAX_CUFF_WIDTH_CM` the narrow-cuff equation would overestimate the
+    AOP, so the prediction is refused: the function returns None (and logs why), and the
+    cross-check of :func:`confirm_aop` is skipped. An unknown width (None) is treated as the
+    study's cuff.
+
+    Raises
+    ------
+    CalibrationError
+        Non-finite or implausible circumference, BP or cuff width.
     """
     limb = validate_limb(limb)
     vals = []
@@ -179,13 +205,22 @@ def predict_aop(
         ("circumference", circumference_cm, 15.0, 100.0),
         ("systolic BP", systolic_mmhg, 60.0, 260.0),
         ("diastolic BP", diastolic_mmhg, 30.0, 160.0),
+        ("cuff width", 5.0 if cuff_width_cm is None else cuff_width_cm, 2.0, 40.0),
     ):
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
             raise CalibrationError(f"{name} must be a finite number, got {v!r}")
         if not lo <= v <= hi:
             raise CalibrationError(f"{name} {v:g} outside the plausible range {lo:g}-{hi:g}")
         vals.append(float(v))
-    circ, sbp, dbp = vals
+    circ, sbp, dbp, width = vals
+    if width > PREDICTION_MAX_CUFF_WIDTH_CM:
+        log.warning(
+            "AOP prediction skipped: the Loenneke 2015 equations were fitted with a 5 cm "
+            "cuff and overestimate the AOP of a %.1f cm cuff (> %.0f cm); no cross-check",
+            width,
+            PREDICTION_MAX_CUFF_WIDTH_CM,
+        )
+        return None
     if limb == "arm":
         return 0.514 * sbp + 0.339 * dbp + 1.461 * circ + 17.236
     return 5.893 * circ + 0.734 * dbp + 0.912 * sbp - 220.046
