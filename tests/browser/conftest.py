@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -45,3 +47,72 @@ def browser(playwright_instance):
     b = launch_chromium(playwright_instance)
     yield b
     b.close()
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def serve(
+    cmd: list[str],
+    *,
+    port: int,
+    cwd: Path,
+    env: dict[str, str] | None = None,
+    timeout_s: float = 60.0,
+):
+    """Run a server command (its own process group) until its port on 127.0.0.1 accepts.
+
+    Yields the base URL; the server's output goes to ``cwd/server.log``, whose tail is in the
+    error when the port never opens. The whole process group is stopped at the end.
+    """
+    import os
+    import signal
+    import socket
+    import subprocess
+    import time
+
+    log_path = cwd / "server.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(cmd, cwd=cwd, env={**os.environ, **(env or {})}, stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+        try:
+            deadline = time.monotonic() + timeout_s
+            while True:
+                with socket.socket() as s:
+                    if s.connect_ex(("127.0.0.1", port)) == 0:
+                        break
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    tail = log_path.read_text()[-2000:]
+                    raise RuntimeError(
+                        f"{cmd[0]} did not open port {port} (exit {proc.poll()}):\n{tail}"
+                    )
+                time.sleep(0.2)
+            yield f"http://127.0.0.1:{port}/"
+        finally:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+@contextmanager
+def serve_voila(
+    notebook: Path, *, cwd: Path, env: dict[str, str] | None = None, timeout_s: float = 60.0
+):
+    """Serve one notebook with Voilà on 127.0.0.1 from ``cwd`` (a temp dir); yields its URL."""
+    import sys
+
+    port = free_port()
+    cmd = [sys.executable, "-m", "voila", "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
+           str(notebook)]  # fmt: skip
+    with serve(cmd, port=port, cwd=cwd, env=env, timeout_s=timeout_s) as url:
+        yield url

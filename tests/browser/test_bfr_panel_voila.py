@@ -9,10 +9,6 @@ test reads: event wall times tie the session clock to the test's wall clock.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -20,6 +16,7 @@ import nbformat
 import numpy as np
 import pytest
 
+from conftest import serve_voila
 from workbench.store import open_store
 
 SCREENS = Path(__file__).parent / "screens"
@@ -69,22 +66,6 @@ STATE_JS = """() => {
 }"""
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_port(port: int, timeout_s: float) -> None:
-    end = time.monotonic() + timeout_s
-    while time.monotonic() < end:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.2)
-    raise TimeoutError(f"voila did not open port {port}")
-
-
 @pytest.fixture(scope="module")
 def voila_bfr(tmp_path_factory):
     """Voilà serving the panel notebook; yields (url, db_url)."""
@@ -99,23 +80,13 @@ def voila_bfr(tmp_path_factory):
                                  "language": "python"}  # fmt: skip
     path = tmp / "bfr_panel.ipynb"
     nbformat.write(nb, path)
-    port = _free_port()
-    voila = Path(sys.executable).with_name("voila")
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "WORKBENCH_DB_URL": db_url,
-           "WORKBENCH_STATE_DIR": str(tmp / "state")}  # fmt: skip
-    proc = subprocess.Popen(
-        [str(voila), "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1", str(path)],
-        cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
-    )  # fmt: skip
-    try:
-        _wait_port(port, 30)
-        yield f"http://127.0.0.1:{port}/", db_url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    env = {
+        "PYTHONUNBUFFERED": "1",
+        "WORKBENCH_DB_URL": db_url,
+        "WORKBENCH_DATA_DIR": str(tmp / "data"),
+    }
+    with serve_voila(path, cwd=tmp, env=env, timeout_s=30) as url:
+        yield url, db_url
 
 
 def _open_inflated(browser, url: str):

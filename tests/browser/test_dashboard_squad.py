@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import signal
-import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
 
+from conftest import free_port, serve
 from workbench.demo import generate_demo
 from workbench.store import open_store
 
@@ -21,48 +18,16 @@ pytestmark = pytest.mark.browser
 BUTTON = ".wb-athlete-button button, button.wb-athlete-button"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_port(port: int, timeout_s: float) -> None:
-    end = time.monotonic() + timeout_s
-    while time.monotonic() < end:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.2)
-    raise TimeoutError(f"voila did not open port {port}")
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("dash")
     url = f"sqlite:///{tmp / 'demo.db'}"
     with open_store(url) as store:
         generate_demo(store, athletes=4, days=90, seed=7, end_date=dt.date(2026, 11, 22))
-    port = _free_port()
-    env = {**os.environ, "WORKBENCH_DB_URL": url}
-    log = open(tmp / "voila.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "workbench", "dashboard", "--port", str(port), "--pool-size", "1"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        _wait_port(port, 60)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-        log.close()
+    port = free_port()
+    cmd = [sys.executable, "-m", "workbench", "dashboard", "--port", str(port), "--pool-size", "1"]
+    with serve(cmd, port=port, cwd=tmp, env={"WORKBENCH_DB_URL": url}) as base:
+        yield base.rstrip("/")
 
 
 def _open_squad(browser, base: str):

@@ -7,16 +7,12 @@ pixels: the skeleton colour appears on the canvas). Saves a screenshot in ``scre
 from __future__ import annotations
 
 import json
-import os
-import socket
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from conftest import launch_chromium
+from conftest import launch_chromium, serve_voila
 
 pytestmark = pytest.mark.browser
 
@@ -43,12 +39,6 @@ NOTEBOOK = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def fake_camera(tmp_path: Path) -> Path:
     y4m = tmp_path / "clip.y4m"
@@ -65,29 +55,8 @@ def fake_camera(tmp_path: Path) -> Path:
 def voila_url(tmp_path: Path):
     nb = tmp_path / "camera.ipynb"
     nb.write_text(json.dumps(NOTEBOOK))
-    port = _free_port()
-    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "voila", "--no-browser", f"--port={port}",
-         "--Voila.ip=127.0.0.1", str(nb)],
-        cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=open(tmp_path / "voila.log", "w"),
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.2)
-        else:
-            raise RuntimeError("voila did not open its port within 30 s")
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    with serve_voila(nb, cwd=tmp_path, env={"PYTHONPATH": str(ROOT / "src")}, timeout_s=30) as url:
+        yield url
 
 
 def test_camera_widget_gets_landmarks_and_draws(playwright_instance, fake_camera, voila_url):

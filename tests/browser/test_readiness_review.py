@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
+from conftest import serve_voila
 from workbench.demo import generate_demo
 from workbench.store import open_store
 
@@ -22,44 +18,15 @@ SCREENS = Path(__file__).parent / "screens"
 pytestmark = pytest.mark.browser
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_port(port: int, timeout_s: float) -> None:
-    end = time.monotonic() + timeout_s
-    while time.monotonic() < end:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.2)
-    raise TimeoutError(f"voila did not open port {port}")
-
-
 @pytest.fixture
 def voila_readiness(tmp_path):
     url = f"sqlite:///{tmp_path / 'demo.db'}"
     with open_store(url) as store:
         generate_demo(store, athletes=6, days=120, seed=7, end_date=dt.date(2026, 11, 20),
                       recordings=False)  # fmt: skip
-    port = _free_port()
-    voila = Path(sys.executable).with_name("voila")
-    env = {**os.environ, "WORKBENCH_DB_URL": url, "WORKBENCH_DATA_DIR": str(tmp_path / "data")}
-    proc = subprocess.Popen(
-        [str(voila), "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1", str(NOTEBOOK)],
-        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
-    )  # fmt: skip
-    try:
-        _wait_port(port, 60)
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    env = {"WORKBENCH_DB_URL": url, "WORKBENCH_DATA_DIR": str(tmp_path / "data")}
+    with serve_voila(NOTEBOOK, cwd=tmp_path, env=env) as voila_url:
+        yield voila_url
 
 
 def test_readiness_review_renders_card_plots_and_table(browser, voila_readiness):
