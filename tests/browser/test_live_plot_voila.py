@@ -53,11 +53,18 @@ plot.add_marker("start")
 """
 
 READ_JS = """() => {
+  const plot_range = (doc) => doc.get_model_by_name('emg').x_range;
   for (const doc of (window.Bokeh && Bokeh.documents) || []) {
     const src = doc.get_model_by_name('live:emg');
     if (src) {
       const d = src.data;
-      return {n: d.x.length, x: Array.from(d.x.slice(0, 5)), y: Array.from(d.y0.slice(-5))};
+      const r = doc.get_model_by_name('probe').data;
+      let sorted = true;
+      for (let i = 1; i < d.x.length; i++) if (d.x[i] < d.x[i - 1]) sorted = false;
+      return {n: d.x.length, x: Array.from(d.x.slice(0, 5)), y: Array.from(d.y0.slice(-5)),
+              x_last: d.x[d.x.length - 1], lens: Object.values(d).map((c) => c.length),
+              sorted, seq: r.seq[0], prev: r.prev[0],
+              range: [plot_range(doc).start, plot_range(doc).end]};
     }
   }
   return null;
@@ -118,7 +125,14 @@ def test_live_plot_traces_move_in_voila(browser, voila_live):
     second = page.evaluate(READ_JS)
     assert first is not None and second is not None
     assert second["y"] != first["y"], "trace values did not change between two reads"
-    assert min(first["x"]) >= -5.01 and max(second["x"]) <= 0.0
+    # x is seconds since the first sample; the x range follows the newest sample
+    for r in (first, second):
+        assert r["sorted"] and len(set(r["lens"])) == 1, r  # all columns the same length
+        assert r["x_last"] == pytest.approx(r["range"][1], abs=0.2), r
+        assert r["range"][1] - r["range"][0] == pytest.approx(5.0)
+        assert min(r["x"]) >= r["range"][0] - 0.05, r
+    assert second["seq"] > first["seq"] and second["prev"] == second["seq"] - 1, second
+    assert second["x_last"] > first["x_last"]
     page.wait_for_selector("canvas", timeout=10_000)
     SCREENS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENS / "live_plot_voila.png"), full_page=True)

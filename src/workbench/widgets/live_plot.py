@@ -2,10 +2,25 @@
 
 Producers (driver callbacks, a DeviceHub thread, an asyncio task reading a
 :class:`~workbench.drivers.base.Source`) call :meth:`LivePlot.push` from any thread; a
-refresh loop on the kernel's event loop drains the buffers at ``refresh_hz`` (10–30 Hz),
-min/max-decimates each channel to ``2 × columns`` points over the rolling window in numpy,
-and replaces each stream's ``ColumnDataSource.data`` whole — one message per stream per
-refresh, never one per sample, and nothing is lost if the browser view attaches late.
+refresh loop on the kernel's event loop drains the buffers at ``refresh_hz`` (10–30 Hz)
+and updates one ``ColumnDataSource`` per stream (all channels as columns).
+
+Decimation uses fixed time bins of ``window_s / columns`` seconds anchored at the first
+sample: a bin with more than two samples becomes two points (each channel's min and max,
+at the bin's first and last sample time), sparser bins pass through unchanged. Because
+the bins do not move, a refresh only has to send what changed: the points of the newest
+(still filling) bin are patched and the new bins' points are streamed with a rollover that
+drops exactly the bins that left the window. All of a refresh's changes (every stream,
+the x range, the latency probe) go to the browser as *one* Bokeh ``PATCH-DOC`` with the
+arrays inline — three small comm messages per refresh instead of one message per event
+and two per binary buffer, which is what jupyter_bokeh would do.
+
+A browser view acknowledges every update it applies; the kernel keeps at most
+``max_in_flight`` updates unacknowledged. A view that sees an update that does not
+continue what it has (it attached late, or missed one) asks for a full replacement of the
+window, which the next refresh sends; while no view has acknowledged anything yet, a full
+window goes out every ``unacked_resend_s``. So a late-attaching view shows the full window
+within one refresh.
 
 In a notebook::
 
@@ -18,21 +33,25 @@ In a notebook::
 from __future__ import annotations
 
 import asyncio
+import logging
+import math
 import threading
 import time
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from workbench.drivers.base import SampleBlock, Source, StreamInfo
 
-__all__ = ["LivePlot", "minmax_decimate"]
+__all__ = ["LivePlot", "bin_decimate", "minmax_decimate"]
 
 _PALETTE = (
     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
 )  # fmt: skip
 _BOKEHJS_LOADED = False
+_log = logging.getLogger(__name__)
 
 
 def minmax_decimate(
@@ -81,6 +100,54 @@ def minmax_decimate(
     return t_out, v_out
 
 
+def bin_decimate(
+    t: np.ndarray, v: np.ndarray, *, origin: float, width: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Min/max-decimate sorted samples over fixed time bins ``origin + k × width``.
+
+    A bin holding more than two samples becomes two points: each channel's min at the
+    bin's first sample time and its max at the bin's last sample time (NaNs ignored
+    unless the whole bin is NaN); a bin with one or two samples keeps them unchanged.
+    The bins are fixed in time, so decimating more samples later never changes the
+    points of bins that were already complete.
+
+    Returns
+    -------
+    bins, t_out, v_out
+        Bin index of each point (int64, non-decreasing), its time, its values
+        (shape (points, channels)).
+    """
+    v = v if v.ndim == 2 else v[:, None]
+    n = t.size
+    if n == 0:
+        return np.zeros(0, np.int64), np.zeros(0), np.zeros((0, v.shape[1]))
+    b = np.floor((t - origin) / width).astype(np.int64)
+    starts = np.flatnonzero(np.r_[True, b[1:] != b[:-1]])
+    ends = np.r_[starts[1:], n]
+    cnt = ends - starts
+    two = cnt >= 2
+    dense = cnt >= 3
+    nrows = np.where(two, 2, 1)
+    pos = np.cumsum(nrows) - nrows  # index of each bin's first point
+    total = int(nrows.sum())
+    t_out = np.empty(total)
+    v_out = np.empty((total, v.shape[1]))
+    b_out = np.empty(total, np.int64)
+    first = v[starts]
+    last = v[ends - 1]
+    if dense.any():
+        first[dense] = np.fmin.reduceat(v, starts, axis=0)[dense]
+        last[dense] = np.fmax.reduceat(v, starts, axis=0)[dense]
+    t_out[pos] = t[starts]
+    v_out[pos] = first
+    b_out[pos] = b[starts]
+    second = pos[two] + 1
+    t_out[second] = t[ends[two] - 1]
+    v_out[second] = last[two]
+    b_out[second] = b[starts[two]]
+    return b_out, t_out, v_out
+
+
 class _Ring:
     """Fixed-capacity ring of (t, values) rows; oldest rows are overwritten."""
 
@@ -115,6 +182,35 @@ class _Ring:
         return self.t[idx], self.v[idx]
 
 
+class _Track:
+    """What one stream's browser-side source holds, for incremental updates."""
+
+    def __init__(self, channels: int) -> None:
+        self.bins = np.zeros(0, np.int64)  # bin index of every point in the source
+        self.tail_t = np.zeros(0)  # raw samples of the newest (still filling) bin
+        self.tail_v = np.zeros((0, channels))
+        self.unsent_t: list[np.ndarray] = []  # samples drained but not yet sent
+        self.unsent_v: list[np.ndarray] = []
+
+    @property
+    def tail_rows(self) -> int:
+        """Points of the newest bin in the source (they get patched, not streamed)."""
+        if not self.bins.size or not self.tail_t.size:
+            return 0
+        return int(self.bins.size - np.searchsorted(self.bins, self.bins[-1], side="left"))
+
+    def take_unsent(self) -> tuple[np.ndarray, np.ndarray]:
+        if not self.unsent_t:
+            return self.tail_t[:0], self.tail_v[:0]
+        t = np.concatenate(self.unsent_t)
+        v = np.concatenate(self.unsent_v)
+        self.unsent_t, self.unsent_v = [], []
+        if t.size > 1 and not bool(np.all(t[1:] >= t[:-1])):
+            k = np.argsort(t, kind="stable")
+            t, v = t[k], v[k]
+        return t, v
+
+
 class LivePlot:
     """Rolling live plot of several streams (one panel per stream, one line per channel).
 
@@ -123,9 +219,11 @@ class LivePlot:
     streams:
         The streams to show (:class:`StreamInfo`); blocks of other streams are ignored.
     window_s:
-        Visible time window (s); x is time relative to the newest sample (−window … 0).
+        Visible time window (s). x is time (s) since the first sample shown; the x range
+        follows the newest sample (pan/zoom while paused).
     columns:
-        Pixel columns per panel for min/max decimation (≈ plot width in px).
+        Decimation bins per window (≈ plot width in px): at most ``2 × columns`` points
+        per channel.
     refresh_hz:
         Display refresh rate, 10–30 Hz.
     panel_height_px, width_px:
@@ -156,6 +254,7 @@ class LivePlot:
         self.columns = int(columns)
         self.refresh_hz = float(refresh_hz)
         self.clock = clock
+        self._bin_s = self.window_s / self.columns
         # monotonic -> wall clock (ms) offset, for the browser-side latency probe
         self._wall_offset_s = time.time() - clock()
         self._lock = threading.Lock()
@@ -164,19 +263,41 @@ class LivePlot:
         for s in streams:
             rate = s.sampling_rate_hz or 10.0
             self._rings[s.name] = _Ring(int(rate * window_s * 1.5) + 64, s.n_channels)
+        self._tracks = {s.name: _Track(s.n_channels) for s in streams}
+        #: host time (s) of x = 0 and of the decimation bins' edges; set by the first data
+        self.origin_s: float | None = None
         self._markers: list[tuple[float, str]] = []
+        self._shown_markers: list[tuple[float, str]] = []
         self._latest_t_s = -np.inf
+        self._latest_wall_s: float | None = None
         self.paused = False
         self._autoscale = True
         self.n_refreshes = 0
         self.n_skipped = 0
+        self.n_full = 0
+        self.n_errors = 0
         self.n_samples_in = 0
+        #: size (bytes) of the last update's PATCH-DOC content sent to the browser
+        self.last_patch_bytes = 0
+        #: recent updates: kernel time to build + send one (ms), PATCH-DOC size (bytes),
+        #: and send -> acknowledgement by a browser view (ms)
+        self.refresh_ms: deque[float] = deque(maxlen=2000)
+        self.patch_bytes: deque[int] = deque(maxlen=2000)
+        self.ack_rtt_ms: deque[float] = deque(maxlen=2000)
+        self._sent_at: dict[int, float] = {}
         #: updates sent but not yet acknowledged by a browser view before sending pauses
         self.max_in_flight = 2
         #: with no acknowledgement (no view attached yet), still send this often (s)
         self.unacked_resend_s = 1.0
         self._seq = 0
+        self._acked_seq = 0
+        self._last_full_seq = 0
+        self._need_full = True
         self._last_send_s = -np.inf
+        self._last_status_s = -np.inf
+        self._model: Any = None
+        #: where PATCH-DOC messages go (default: the BokehModel's comm); tests may replace it
+        self.emit: Callable[[Any], None] | None = None
         self._task: asyncio.Task | None = None
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
@@ -243,31 +364,53 @@ class LivePlot:
         from bokeh.models import DataRange1d, Range1d
 
         self._autoscale = bool(on)
-        for fig in self._figs.values():
+        for name, fig in self._figs.items():
             if on:
                 fig.y_range = DataRange1d(only_visible=True)
             else:
                 yr = fig.y_range
-                lo, hi = self._last_extent.get(fig.name, (0.0, 1.0))
+                lo, hi = self._extent(name)
+                self._last_extent[name] = (lo, hi)
                 if isinstance(yr, DataRange1d) or yr is None:
                     fig.y_range = Range1d(lo, hi)
+
+    def _extent(self, name: str) -> tuple[float, float]:
+        """y extent (with 5 % padding) of a stream's points inside the x range."""
+        data = self._sources[name].data
+        x = np.asarray(data["x"], dtype=float)
+        sel = x >= (self._range.start if self._range.start is not None else -np.inf)
+        ys = [np.asarray(data[k], dtype=float)[sel] for k in data if k != "x"]
+        vals = np.concatenate(ys) if ys else np.zeros(0)
+        vals = vals[np.isfinite(vals)]
+        if not vals.size:
+            return self._last_extent.get(name, (0.0, 1.0))
+        lo, hi = float(vals.min()), float(vals.max())
+        pad = 0.05 * (hi - lo or 1.0)
+        return lo - pad, hi + pad
 
     # ------------------------------------------------------------------ view
     def _build(self, panel_height_px: int, width_px: int) -> None:
         from bokeh.layouts import column
-        from bokeh.models import ColumnDataSource, CustomJS, DataRange1d, Label, Range1d
+        from bokeh.models import (
+            ColumnDataSource,
+            CustomJS,
+            DataRange1d,
+            Label,
+            LabelSet,
+            Range1d,
+            VSpan,
+        )
         from bokeh.plotting import figure
 
         self._sources: dict[str, ColumnDataSource] = {}
-        self._marker_sources: dict[str, ColumnDataSource] = {}
         self._figs: dict[str, Any] = {}
         self._last_extent: dict[str, tuple[float, float]] = {}
         x_range = Range1d(-self.window_s, 0.0)
+        # one marker source for every panel: a dashed vertical line + label per marker
+        self._marker_source = ColumnDataSource(data={"x": np.zeros(0), "label": []}, name="markers")
         figs = []
         for name, info in self.streams.items():
-            data: dict[str, Any] = {"x": np.zeros(0)}
-            data.update({f"y{i}": np.zeros(0) for i in range(info.n_channels)})
-            src = ColumnDataSource(data=data, name=f"live:{name}")
+            src = ColumnDataSource(data=self._columns(info.n_channels), name=f"live:{name}")
             unit = info.units[0] if info.units else ""
             fig = figure(
                 name=name, height=panel_height_px, width=width_px, x_range=x_range,
@@ -279,19 +422,18 @@ class LivePlot:
                     "x", f"y{i}", source=src, color=_PALETTE[i % len(_PALETTE)],
                     line_width=1, legend_label=ch,
                 )  # fmt: skip
-            msrc = ColumnDataSource(
-                data={"x": [], "y0": [], "y1": [], "label": []}, name=f"markers:{name}"
-            )
-            fig.segment(
-                x0="x", x1="x", y0="y0", y1="y1", source=msrc, color="black", line_dash="dashed"
-            )
-            fig.text(x="x", y="y1", text="label", source=msrc, text_font_size="9pt")
+            fig.add_glyph(self._marker_source, VSpan(x="x", line_color="black", line_dash="dashed"))
+            fig.add_layout(
+                LabelSet(
+                    x="x", y=4, y_units="screen", x_offset=3, text="label",
+                    source=self._marker_source, text_font_size="9pt",
+                )
+            )  # fmt: skip
             fig.legend.location = "top_left"
             fig.legend.label_text_font_size = "8pt"
             fig.legend.click_policy = "hide"
-            fig.xaxis.axis_label = "s (0 = newest sample)"
+            fig.xaxis.axis_label = "time (s)"
             self._sources[name] = src
-            self._marker_sources[name] = msrc
             self._figs[name] = fig
             figs.append(fig)
         self._status = Label(
@@ -299,26 +441,53 @@ class LivePlot:
             text="waiting for data", text_font_size="8pt", text_color="#666666",
         )  # fmt: skip
         figs[0].add_layout(self._status)
-        # one tiny source for the browser-side latency probe: wall time (ms) at which the
-        # newest displayed sample was received from the device
-        self._probe = ColumnDataSource(data={"t_created_ms": [0.0], "seq": [0]}, name="probe")
+        # latency probe: wall time (ms) at which the newest displayed sample was created,
+        # the update's sequence number and the one it continues (-1: full window)
+        self._probe = ColumnDataSource(
+            data={"t_created_ms": [0.0], "seq": [0], "prev": [-1]}, name="probe"
+        )
         probe_renderer = figs[0].add_glyph(self._probe, _invisible_glyph())
         probe_renderer.visible = False
-        # back-pressure: the browser echoes the probe's seq once it has applied an update;
-        # the kernel keeps at most ``max_in_flight`` updates unacknowledged, so a slow or
-        # busy browser gets fewer, fresher frames instead of a growing backlog
-        self._ack = ColumnDataSource(data={"seq": [0]}, name="ack")
+        # back-pressure and resync: every view echoes the seq of each update it applied
+        # and asks for a full window when an update does not continue what it holds
+        self._ack = ColumnDataSource(data={"seq": [0], "need_full": [0]}, name="ack")
         ack_renderer = figs[0].add_glyph(self._ack, _invisible_glyph())
         ack_renderer.visible = False
         self._probe.js_on_change(
             "data",
             CustomJS(
                 args={"probe": self._probe, "ack": self._ack},
-                code="ack.data = {seq: [probe.data.seq[0]]};",
+                code=_ACK_JS,
             ),
         )
+        self._ack.on_change("data", self._on_ack)
         self.layout = column(*figs, name="workbench-live-plot")
         self._range = x_range
+
+    def _columns(
+        self, channels: int, t: np.ndarray | None = None, v: np.ndarray | None = None
+    ) -> dict[str, np.ndarray]:
+        """Source columns: x (float64 s since origin), y0… (float32), as numpy arrays."""
+        if t is None or v is None:
+            cols = {"x": np.zeros(0)}
+            cols.update({f"y{i}": np.zeros(0, np.float32) for i in range(channels)})
+            return cols
+        cols = {"x": np.asarray(t, dtype=np.float64) - (self.origin_s or 0.0)}
+        cols.update({f"y{i}": v[:, i].astype(np.float32) for i in range(v.shape[1])})
+        return cols
+
+    def _on_ack(self, _attr: str, _old: Any, new: Any) -> None:
+        try:
+            seq = int(new["seq"][0])
+            need_full = bool(new.get("need_full", [0])[0])
+        except (KeyError, IndexError, TypeError, ValueError):
+            return
+        self._acked_seq = min(self._seq, max(self._acked_seq, seq))
+        sent = self._sent_at.pop(seq, None)
+        if sent is not None:
+            self.ack_rtt_ms.append((time.monotonic() - sent) * 1e3)
+        if need_full and seq > self._last_full_seq:
+            self._need_full = True
 
     def widget(self) -> Any:
         """The ipywidgets view: pause/autoscale toggles above the Bokeh panels.
@@ -357,81 +526,200 @@ class LivePlot:
 
     # ------------------------------------------------------------------ refresh
     def refresh(self) -> bool:
-        """Drain queued blocks and redraw once (called by the refresh loop).
+        """Drain queued blocks and send one update to the browser (called by the loop).
 
-        Returns True when the display changed.
+        Returns True when an update was sent.
         """
         with self._lock:
             pending = {k: v for k, v in self._pending.items() if v}
             for k in pending:
                 self._pending[k] = []
             markers = list(self._markers)
-        newest_wall = None
         for name, blocks in pending.items():
-            ring = self._rings[name]
+            ring, track = self._rings[name], self._tracks[name]
             for b in blocks:
-                ring.append(b.host_t_s, b.values)
+                t = np.asarray(b.host_t_s, dtype=float)
+                v = np.asarray(b.values, dtype=float)
+                v = v if v.ndim == 2 else v[:, None]
+                ring.append(t, v)
+                track.unsent_t.append(t)
+                track.unsent_v.append(v)
                 self.n_samples_in += len(b)
-                last = float(b.host_t_s[-1])
+                last = float(t[-1])
                 if last > self._latest_t_s:
                     self._latest_t_s = last
-                    newest_wall = last + self._wall_offset_s
-        if self.paused or not np.isfinite(self._latest_t_s):
+                    self._latest_wall_s = last + self._wall_offset_s
+        if self.paused:
+            if pending:  # the display resumes with a full window
+                self._need_full = True
+                for track in self._tracks.values():
+                    track.unsent_t, track.unsent_v = [], []
             return False
-        if not pending and self.n_refreshes:
+        if not np.isfinite(self._latest_t_s):
+            return False
+        t_now = self._latest_t_s
+        shown = sorted((m_t, lab) for m_t, lab in markers if m_t >= t_now - self.window_s)
+        markers_changed = shown != self._shown_markers
+        if not pending and self.n_refreshes and not self._need_full and not markers_changed:
             return False
         now = time.monotonic()
-        in_flight = self._seq - int(self._ack.data["seq"][0])
-        if in_flight > self.max_in_flight and now - self._last_send_s < self.unacked_resend_s:
+        stalled = self._seq - self._acked_seq > self.max_in_flight
+        if stalled and now - self._last_send_s < self.unacked_resend_s:
             self.n_skipped += 1
             return False
-        self._last_send_s = now
-        t_now = self._latest_t_s
-        t0 = t_now - self.window_s
+        if self.origin_s is None:
+            self.origin_s = min(
+                float(tr.unsent_t[0][0]) for tr in self._tracks.values() if tr.unsent_t
+            )
+        # no view has ever acknowledged: whoever attaches gets a whole window; a slow view
+        # that still acknowledges keeps getting increments (it asks when it needs more)
+        full = self._need_full or (stalled and self._acked_seq == 0) or self._late_data()
+        b_first = math.floor((t_now - self.window_s - self.origin_s) / self._bin_s)
         doc = self.layout.document
-        if doc is not None:
-            doc.hold("combine")
+        capture = self._model is not None and doc is not None and doc.callbacks.hold_value is None
+        if capture:
+            doc.callbacks.hold("collect")
+        events: list[Any] = []
         try:
-            for name, src in self._sources.items():
-                t, v = self._rings[name].ordered()
-                if t.size == 0:
-                    continue
-                order_ok = t.size < 2 or bool(np.all(t[1:] >= t[:-1]))
-                if not order_ok:  # blocks of one stream arrived out of order: sort once
-                    k = np.argsort(t, kind="stable")
-                    t, v = t[k], v[k]
-                td, vd = minmax_decimate(t, v, t_start=t0, t_end=t_now, columns=self.columns)
-                data = {"x": (td - t_now).astype(np.float32)}
-                for i in range(vd.shape[1]):
-                    data[f"y{i}"] = vd[:, i].astype(np.float32)
-                src.data = data
-                if vd.size:
-                    lo, hi = float(np.nanmin(vd)), float(np.nanmax(vd))
-                    pad = 0.05 * (hi - lo or 1.0)
-                    self._last_extent[name] = (lo - pad, hi + pad)
-                ms = [(m_t - t_now, lab) for m_t, lab in markers if t0 <= m_t <= t_now]
-                msrc = self._marker_sources[name]
-                if ms or len(msrc.data["x"]):
-                    lo, hi = self._last_extent.get(name, (0.0, 1.0))
-                    msrc.data = {
-                        "x": [m[0] for m in ms], "y0": [lo] * len(ms), "y1": [hi] * len(ms),
-                        "label": [m[1] for m in ms],
-                    }  # fmt: skip
-            self._status.text = f"{self.n_samples_in} samples"
+            for name in self.streams:
+                if full:
+                    self._update_full(name, b_first)
+                else:
+                    self._update_increment(name, b_first)
+            x_now = t_now - self.origin_s
+            self._range.update(start=x_now - self.window_s, end=x_now)
+            if markers_changed:
+                self._marker_source.data = {
+                    "x": np.array([m_t - self.origin_s for m_t, _ in shown], dtype=float),
+                    "label": [lab for _, lab in shown],
+                }
+                self._shown_markers = shown
+            if now - self._last_status_s >= 1.0:
+                self._status.text = f"{self.n_samples_in} samples"
+                self._last_status_s = now
             self._seq += 1
-            t_ms = (newest_wall if newest_wall is not None else t_now + self._wall_offset_s) * 1e3
-            self._probe.data = {"t_created_ms": [t_ms], "seq": [self._seq]}
+            t_ms = (self._latest_wall_s or t_now + self._wall_offset_s) * 1e3
+            prev = -1 if full else self._seq - 1
+            self._probe.data = {"t_created_ms": [t_ms], "seq": [self._seq], "prev": [prev]}
         finally:
-            if doc is not None:
-                doc.unhold()
+            if capture:
+                # every change of this refresh, taken out of the hold and sent as one patch
+                events = list(doc.callbacks._held_events)
+                doc.callbacks._held_events.clear()
+                doc.callbacks.unhold()
+        if capture:
+            self._send_events(doc, events)
+        if full:
+            self._need_full = False
+            self._last_full_seq = self._seq
+            self.n_full += 1
+        self._last_send_s = now
         self.n_refreshes += 1
+        done = time.monotonic()
+        self.refresh_ms.append((done - now) * 1e3)
+        self.patch_bytes.append(self.last_patch_bytes)
+        self._sent_at[self._seq] = done
+        if len(self._sent_at) > 100:
+            self._sent_at.pop(min(self._sent_at))
         return True
+
+    def _late_data(self) -> bool:
+        """True when a stream got samples for a bin older than its newest shown bin."""
+        for track in self._tracks.values():
+            if track.unsent_t and track.bins.size:
+                first = min(float(t[0]) for t in track.unsent_t if t.size)
+                if math.floor((first - self.origin_s) / self._bin_s) < track.bins[-1]:
+                    return True
+        return False
+
+    def _update_full(self, name: str, b_first: int) -> None:
+        """Replace a stream's source with the decimated window (from the ring)."""
+        track = self._tracks[name]
+        track.unsent_t, track.unsent_v = [], []
+        t, v = self._rings[name].ordered()
+        if t.size > 1 and not bool(np.all(t[1:] >= t[:-1])):
+            k = np.argsort(t, kind="stable")
+            t, v = t[k], v[k]
+        t0 = self.origin_s + b_first * self._bin_s
+        i0 = int(np.searchsorted(t, t0 - self._bin_s, side="left"))
+        t, v = t[i0:], v[i0:]
+        tb = np.floor((t - self.origin_s) / self._bin_s).astype(np.int64)
+        i1 = int(np.searchsorted(tb, b_first, side="left"))
+        t, v, tb = t[i1:], v[i1:], tb[i1:]
+        bins, td, vd = bin_decimate(t, v, origin=self.origin_s, width=self._bin_s)
+        self._sources[name].data = self._columns(v.shape[1], td, vd)
+        track.bins = bins
+        j = int(np.searchsorted(tb, bins[-1], side="left")) if bins.size else t.size
+        track.tail_t, track.tail_v = t[j:].copy(), v[j:].copy()
+
+    def _update_increment(self, name: str, b_first: int) -> None:
+        """Patch the newest bin's points, stream the new bins', roll old bins out."""
+        track, src = self._tracks[name], self._sources[name]
+        t_new, v_new = track.take_unsent()
+        n_old = track.bins.size
+        new_rows: dict[str, np.ndarray] | None = None
+        bins_new = np.zeros(0, np.int64)
+        if t_new.size:
+            p = track.tail_rows
+            t = np.concatenate([track.tail_t, t_new])
+            v = np.concatenate([track.tail_v, v_new])
+            bins, td, vd = bin_decimate(t, v, origin=self.origin_s, width=self._bin_s)
+            cols = self._columns(v.shape[1], td, vd)
+            first_new_bin = math.floor((float(t_new[0]) - self.origin_s) / self._bin_s)
+            if p and first_new_bin == track.bins[-1]:  # the filling bin got samples
+                sl = slice(n_old - p, n_old)
+                src.patch({k: [(sl, c[:p])] for k, c in cols.items()})
+            new_rows = {k: c[p:] for k, c in cols.items()}
+            bins_new = bins[p:]
+            tb = np.floor((t - self.origin_s) / self._bin_s).astype(np.int64)
+            j = int(np.searchsorted(tb, bins[-1], side="left"))
+            track.tail_t, track.tail_v = t[j:].copy(), v[j:].copy()
+        all_bins = np.concatenate([track.bins, bins_new]) if bins_new.size else track.bins
+        keep = int(all_bins.size - np.searchsorted(all_bins, b_first, side="left"))
+        if keep == 0:  # everything left the window (the stream went quiet)
+            if n_old:
+                src.data = self._columns(len(self.streams[name].channel_names))
+            track.bins = np.zeros(0, np.int64)
+            track.tail_t, track.tail_v = track.tail_t[:0], track.tail_v[:0]
+            return
+        if bins_new.size or keep < all_bins.size:
+            if new_rows is None:
+                new_rows = {k: np.asarray(c)[:0] for k, c in src.data.items()}
+            src.stream(new_rows, rollover=keep)
+        track.bins = all_bins[-keep:]
+
+    def _send_events(self, doc: Any, events: list[Any]) -> None:
+        """Send a refresh's changes as one PATCH-DOC, arrays inline (no binary buffers)."""
+        from bokeh.core.serialization import Serializer
+        from bokeh.protocol.messages.patch_doc import patch_doc
+
+        for event in events:  # Python-side callbacks the hold deferred
+            if event.callback_invoker is not None:
+                event.callback_invoker()
+        if not events:
+            return
+        serializer = Serializer(references=doc.models.synced_references, deferred=False)
+        content = {"events": serializer.encode(events)}
+        doc.models.flush_synced(lambda model: not serializer.has_ref(model))
+        msg = patch_doc(patch_doc.create_header(), {}, content)
+        self.last_patch_bytes = len(msg.content_json)
+        if self.emit is not None:
+            self.emit(msg)
+            return
+        for part in (msg.header_json, msg.metadata_json, msg.content_json):
+            self._model.send({"msg": "patch", "payload": part})
 
     async def _loop(self) -> None:
         period = 1.0 / self.refresh_hz
         while not self._stop.is_set():
             t = time.monotonic()
-            self.refresh()
+            try:
+                self.refresh()
+            except Exception:  # keep the display alive; report once per kind of failure
+                self.n_errors += 1
+                if self.n_errors <= 3:
+                    _log.exception("LivePlot refresh failed")
+                self._need_full = True
             await asyncio.sleep(max(0.0, period - (time.monotonic() - t)))
 
     def start(self) -> asyncio.Task:
@@ -452,6 +740,17 @@ class LivePlot:
         if self._task is not None:
             self._task.cancel()
             self._task = None
+
+
+# browser side, per view: ack every update; ask for a full window when an incremental
+# update does not continue the last one this view applied (late attach, lost message)
+_ACK_JS = """
+const d = probe.data;
+const seq = d.seq[0], prev = d.prev[0];
+const ok = prev < 0 || probe.__wb_seq === prev;
+if (ok) probe.__wb_seq = seq;
+ack.data = {seq: [seq], need_full: [ok ? 0 : 1]};
+"""
 
 
 def _invisible_glyph() -> Any:
