@@ -99,6 +99,15 @@ def _fig(
     return f
 
 
+def _legend(f, location: str, orientation: str = "horizontal", **style) -> None:
+    """Small legend at ``location``."""
+    f.legend.location = location
+    f.legend.orientation = orientation
+    f.legend.label_text_font_size = "8pt"
+    for k, v in style.items():
+        setattr(f.legend, k, v)
+
+
 def _source(r: pd.DataFrame, cols: list[str]):
     from bokeh.models import ColumnDataSource
 
@@ -165,10 +174,7 @@ def hrv_figure(
     )  # fmt: skip
     f.scatter("date", "lnrmssd", source=src, size=4, color="#546e7a", legend_label="morning")
     f.line("date", "lnrmssd_7d", source=src, line_width=2.5, color="#1565c0", legend_label="7-d")
-    f.legend.location = "bottom_left"
-    f.legend.orientation = "horizontal"
-    f.legend.background_fill_alpha = 0.6
-    f.legend.label_text_font_size = "8pt"
+    _legend(f, "bottom_left", background_fill_alpha=0.6)
     f.yaxis.axis_label = "ln ms"
     return f
 
@@ -233,9 +239,7 @@ def sleep_figure(
         color=["#283593", "#7986cb", "#c5cae9"], legend_label=["deep", "REM", "light/other"],
     )  # fmt: skip
     f.line("date", "need", source=src, color="#000000", line_dash="dashed", legend_label="need")
-    f.legend.location = "bottom_left"
-    f.legend.orientation = "horizontal"
-    f.legend.label_text_font_size = "8pt"
+    _legend(f, "bottom_left")
     f.yaxis.axis_label = "h"
     return f
 
@@ -329,8 +333,7 @@ def acwr_figure(
             **on_acwr,
         )  # fmt: skip
     if f.legend:
-        f.legend.location = "top_left"
-        f.legend.label_text_font_size = "8pt"
+        _legend(f, "top_left", orientation="vertical")
     return f
 
 
@@ -355,9 +358,7 @@ def pmc_figure(
     f.line("date", "ctl", source=src, line_width=2, color="#1565c0", legend_label="CTL 42 d")
     f.line("date", "atl", source=src, line_width=2, color="#c62828", legend_label="ATL 7 d")
     f.add_layout(Span(location=0, dimension="width", line_color="#9e9e9e"))
-    f.legend.location = "top_left"
-    f.legend.orientation = "horizontal"
-    f.legend.label_text_font_size = "8pt"
+    _legend(f, "top_left")
     f.yaxis.axis_label = "AU/day"
     return f
 
