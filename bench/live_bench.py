@@ -61,9 +61,15 @@ import json, threading
 def _dump_stats():
     while True:
         time.sleep(0.5)
-        stats = {"rtt": list(plot.ack_rtt_ms), "refresh": list(plot.refresh_ms),
-                 "bytes": list(plot.patch_bytes), "n_refreshes": plot.n_refreshes,
-                 "n_skipped": plot.n_skipped, "n_full": plot.n_full}
+        try:
+            stats = {"rtt": list(plot.ack_rtt_ms), "refresh": list(plot.refresh_ms),
+                     "bytes": list(plot.patch_bytes), "n_refreshes": plot.n_refreshes,
+                     "n_skipped": plot.n_skipped, "n_full": plot.n_full,
+                     "n_errors": plot.n_errors, "last_error": plot.last_error,
+                     "first_error": plot.first_error,
+                     "echoes": getattr(plot._model, "n_echoes_dropped", 0)}
+        except RuntimeError:  # a deque changed while copied: next time
+            continue
         tmp = os.environ["LIVE_BENCH_STATS"] + ".tmp"
         with open(tmp, "w") as f:
             json.dump(stats, f)
@@ -213,11 +219,18 @@ def main() -> None:
                 chrome = [p for p in _descendants(os.getpid()) if p not in (pid, proc.pid)]
                 chrome = [p for p in chrome if "chrom" in Path(f"/proc/{p}/comm").read_text()]
                 stats0 = json.loads(stats_file.read_text())
+                cdp = page.context.new_cdp_session(page)
+                cdp.send("Performance.enable")
+
+                def metrics() -> dict[str, float]:
+                    got = cdp.send("Performance.getMetrics")["metrics"]
+                    return {m["name"]: m["value"] for m in got}
+
                 c0, w0 = _cpu_s(pid), time.monotonic()
-                v0, b0 = _cpu_s(proc.pid), _tree_cpu_s(chrome)
+                v0, b0, m0 = _cpu_s(proc.pid), _tree_cpu_s(chrome), metrics()
                 page.wait_for_timeout(args.seconds * 1000)
                 c1, w1 = _cpu_s(pid), time.monotonic()
-                v1, b1 = _cpu_s(proc.pid), _tree_cpu_s(chrome)
+                v1, b1, m1 = _cpu_s(proc.pid), _tree_cpu_s(chrome), metrics()
                 time.sleep(0.6)
                 stats1 = json.loads(stats_file.read_text())
                 lat = np.asarray(page.evaluate("() => window.__lat"), dtype=float)
@@ -256,11 +269,19 @@ def main() -> None:
           f"{stats1['n_skipped'] - stats0['n_skipped']} refreshes held back by back-pressure; "
           f"build+send {_pct(stats1['refresh'][-k:] if k else [])} ms; "
           f"PATCH-DOC {_pct(stats1['bytes'][-k:] if k else [])} bytes")  # fmt: skip
+    if stats1["n_errors"]:
+        print(f"kernel: {stats1['n_errors']} refresh errors, last: {stats1['last_error']}")
+        print(stats1["first_error"])
+    print(f"echoes of kernel-owned data dropped by the kernel: {stats1['echoes']} in total")
     print(f"kernel send -> browser ack back in kernel: {_pct(stats1['rtt'][-k:] if k else [])} ms")
     print(f"floor, bare Bokeh comm round trip browser -> kernel -> browser (ping every 250 ms, "
           f"same run): {_pct(ping)} ms over {ping.size} pings")  # fmt: skip
     print(f"CPU per wall second: Voila server {(v1 - v0) / wall:.3f} core, Chromium "
           f"{(b1 - b0) / wall:.3f} core ({len(chrome)} processes)")  # fmt: skip
+    busy = {k: (m1.get(k, 0.0) - m0.get(k, 0.0)) / wall for k in
+            ("TaskDuration", "ScriptDuration", "LayoutDuration", "RecalcStyleDuration")}  # fmt: skip
+    print("page main thread busy per wall second: "
+          + ", ".join(f"{k[:-8].lower()} {v:.3f} s" for k, v in busy.items()))  # fmt: skip
     print(f"EMG points per channel in the browser source: {n_points} (decimated from 20000)")
 
 

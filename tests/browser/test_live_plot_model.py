@@ -198,3 +198,23 @@ def test_late_view_and_late_samples_get_a_full_window():
     assert plot.n_full == 3
     x, y = _expected_window(plot, "emg")
     np.testing.assert_array_equal(plot._sources["emg"].data["x"], x)
+
+
+def test_kernel_ignores_echoes_of_its_own_data():
+    """jupyter_bokeh views send applied kernel changes back; they must not be re-applied."""
+    plot = LivePlot([SMO2], window_s=10.0, refresh_hz=10.0)
+    plot.widget()
+    model = plot._model
+    plot.push(_block("smo2", 0.0, 10, 2.0, 1))
+    assert plot.refresh()
+    src = plot._sources["smo2"]
+    n = len(src.data["x"])
+    echo = {"event": "jsevent", "kind": "ColumnsStreamed", "model": {"id": src.id},
+            "attr": "data", "data": {"type": "map", "entries": []}, "rollover": 3}  # fmt: skip
+    model._sync_model(model, echo, [])
+    assert model.n_echoes_dropped == 1 and len(src.data["x"]) == n
+    ack = {"event": "jsevent", "kind": "ModelChanged", "model": {"id": plot._ack.id},
+           "attr": "data", "new": {"type": "map", "entries": [["seq", [plot._seq]],
+                                                             ["need_full", [0]]]}}  # fmt: skip
+    model._sync_model(model, ack, [])
+    assert plot._acked_seq == plot._seq

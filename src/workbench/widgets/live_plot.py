@@ -276,6 +276,8 @@ class LivePlot:
         self.n_skipped = 0
         self.n_full = 0
         self.n_errors = 0
+        self.last_error = ""
+        self.first_error = ""
         self.n_samples_in = 0
         #: size (bytes) of the last update's PATCH-DOC content sent to the browser
         self.last_patch_bytes = 0
@@ -515,7 +517,11 @@ class LivePlot:
                 lambda ch: setattr(self, "autoscale", bool(ch["new"])), names="value"
             )
             mark.on_click(lambda _b: self.add_marker(f"M{len(self._markers) + 1}"))
-            self._model = BokehModel(self.layout)
+            self._model = _live_bokeh_model(BokehModel)(self.layout)
+            # what only the kernel writes: a view must never send it back (see below)
+            self._model.kernel_owned = {
+                m.id for m in (*self._sources.values(), self._marker_source, self._probe)
+            }
             self._widget = w.VBox([w.HBox([self._pause_btn, self._auto_btn, mark]), self._model])
         return self._widget
 
@@ -588,7 +594,7 @@ class LivePlot:
                     self._update_increment(name, b_first)
             x_now = t_now - self.origin_s
             self._range.update(start=x_now - self.window_s, end=x_now)
-            if markers_changed:
+            if markers_changed or full:  # a view that gets a full window gets them too
                 self._marker_source.data = {
                     "x": np.array([m_t - self.origin_s for m_t, _ in shown], dtype=float),
                     "label": [lab for _, lab in shown],
@@ -715,8 +721,13 @@ class LivePlot:
             t = time.monotonic()
             try:
                 self.refresh()
-            except Exception:  # keep the display alive; report once per kind of failure
+            except Exception as exc:  # keep the display alive; log the first few
                 self.n_errors += 1
+                self.last_error = repr(exc)
+                if self.n_errors == 1:
+                    import traceback
+
+                    self.first_error = traceback.format_exc()
                 if self.n_errors <= 3:
                     _log.exception("LivePlot refresh failed")
                 self._need_full = True
@@ -742,9 +753,60 @@ class LivePlot:
             self._task = None
 
 
+def _live_bokeh_model(base: type) -> type:
+    """jupyter_bokeh's BokehModel that ignores echoes of the kernel's own data changes.
+
+    jupyter_bokeh 4.1's view sends every change of its BokehJS document back to the
+    kernel, including the ones it has just applied from the kernel (BokehJS marks them
+    ``sync = false``; Bokeh's own server client drops them, jupyter_bokeh does not). For
+    a live plot that doubles the traffic and, for streamed/patched columns, would apply
+    every increment twice. The browser side of :class:`LivePlot` filters these events
+    out (``_ACK_JS``); this is the kernel-side backstop for the first update and for
+    BokehJS versions where that filter cannot be installed.
+    """
+    global _LIVE_BOKEH_MODEL
+    if _LIVE_BOKEH_MODEL is None:
+
+        class LiveBokehModel(base):  # type: ignore[misc, valid-type]
+            kernel_owned: set[str] = set()  # noqa: RUF012  (replaced per instance)
+            n_echoes_dropped = 0
+
+            def _sync_model(self, model: Any, content: dict[str, Any], buffers: Any) -> None:
+                target = content.get("model")
+                if (
+                    content.get("event") == "jsevent"
+                    and content.get("kind") in ("ModelChanged", "ColumnsStreamed", "ColumnsPatched")
+                    and isinstance(target, dict)
+                    and target.get("id") in self.kernel_owned
+                ):
+                    self.n_echoes_dropped += 1
+                    return
+                super()._sync_model(model, content, buffers)
+
+        _LIVE_BOKEH_MODEL = LiveBokehModel
+    return _LIVE_BOKEH_MODEL
+
+
+_LIVE_BOKEH_MODEL: type | None = None
+
 # browser side, per view: ack every update; ask for a full window when an incremental
-# update does not continue the last one this view applied (late attach, lost message)
+# update does not continue the last one this view applied (late attach, lost message).
+# Once per document, stop jupyter_bokeh from sending back what the kernel sent (events
+# BokehJS marks sync = false) and the y ranges BokehJS computes on every render.
 _ACK_JS = """
+const doc = probe.document;
+if (doc != null && !doc.__wb_no_echo && doc._callbacks instanceof Map) {
+  doc.__wb_no_echo = true;
+  for (const [cb, batches] of [...doc._callbacks]) {
+    doc._callbacks.delete(cb);
+    doc._callbacks.set((e) => {
+      if (e.sync === false) return;
+      if (e.kind === "ModelChanged" && e.model != null
+          && e.model.constructor.__name__ === "DataRange1d") return;
+      cb(e);
+    }, batches);
+  }
+}
 const d = probe.data;
 const seq = d.seq[0], prev = d.prev[0];
 const ok = prev < 0 || probe.__wb_seq === prev;
