@@ -35,6 +35,7 @@ import traitlets
 
 from workbench.log import get_logger
 from workbench.widgets._frontend import asset
+from workbench.widgets._periodic import PeriodicTask
 
 log = get_logger(__name__)
 
@@ -174,8 +175,7 @@ class BfrPanel(anywidget.AnyWidget):
         self._seq = 0
         self._progress: dict[str, Any] = {"phase": "", "phase_start_s": None}
         self._lock = threading.Lock()
-        self._task: asyncio.Task | None = None
-        self._stop = threading.Event()
+        self._refresher = PeriodicTask(self.poll, self.sample_hz, self._on_poll_error)
         #: heartbeats received from browser views and when the last one came (wall clock)
         self.heartbeats = 0
         self.last_heartbeat_s: float | None = None
@@ -352,37 +352,20 @@ class BfrPanel(anywidget.AnyWidget):
             [np.ascontiguousarray(rows, dtype=np.float32).tobytes()],
         )
 
-    async def _loop(self) -> None:
-        period = 1.0 / self.sample_hz
-        while not self._stop.is_set():
-            t = time.monotonic()
-            try:
-                self.poll()
-            except Exception as exc:  # the view must never die silently; the session is unaffected
-                log.exception("BFR panel refresh failed")
-                self.message = f"panel refresh failed: {exc}"
-            await asyncio.sleep(max(0.0, period - (time.monotonic() - t)))
+    def _on_poll_error(self, exc: Exception) -> None:
+        """The view must never die silently; the session is unaffected."""
+        log.error("BFR panel refresh failed", exc_info=exc)
+        self.message = f"panel refresh failed: {exc}"
 
     def start(self) -> asyncio.Task:
         """Run the refresh loop as a task on the current (kernel) event loop."""
-        if self._task is not None and not self._task.done():
-            return self._task
-        self._stop.clear()
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            loop = asyncio.get_event_loop()
-        self._task = loop.create_task(self._loop())
-        return self._task
+        return self._refresher.start()
 
     def stop(self) -> None:
         """Stop the refresh loop (the session is not touched)."""
-        stop = getattr(self, "_stop", None)  # absent when __init__ failed early
-        if stop is not None:
-            stop.set()
-        if getattr(self, "_task", None) is not None and self._task is not None:
-            self._task.cancel()
-        self._task = None
+        refresher = getattr(self, "_refresher", None)  # absent when __init__ failed early
+        if refresher is not None:
+            refresher.stop()
 
     def close(self) -> None:
         """Stop refreshing and close the view (no more heartbeats: an armed session vents)."""

@@ -44,6 +44,7 @@ from typing import Any
 import numpy as np
 
 from workbench.drivers.base import SampleBlock, Source, StreamInfo
+from workbench.widgets._periodic import PeriodicTask
 
 __all__ = ["LivePlot", "bin_decimate", "minmax_decimate"]
 
@@ -300,9 +301,7 @@ class LivePlot:
         self._model: Any = None
         #: where PATCH-DOC messages go (default: the BokehModel's comm); tests may replace it
         self.emit: Callable[[Any], None] | None = None
-        self._task: asyncio.Task | None = None
-        self._thread: threading.Thread | None = None
-        self._stop = threading.Event()
+        self._refresher = PeriodicTask(self.refresh, self.refresh_hz, self._on_refresh_error)
         self._build(panel_height_px, width_px)
 
     # ------------------------------------------------------------------ producers
@@ -715,42 +714,25 @@ class LivePlot:
         for part in (msg.header_json, msg.metadata_json, msg.content_json):
             self._model.send({"msg": "patch", "payload": part})
 
-    async def _loop(self) -> None:
-        period = 1.0 / self.refresh_hz
-        while not self._stop.is_set():
-            t = time.monotonic()
-            try:
-                self.refresh()
-            except Exception as exc:  # keep the display alive; log the first few
-                self.n_errors += 1
-                self.last_error = repr(exc)
-                if self.n_errors == 1:
-                    import traceback
+    def _on_refresh_error(self, exc: Exception) -> None:
+        """Keep the display alive; count errors, log the first few, resend a full window."""
+        self.n_errors += 1
+        self.last_error = repr(exc)
+        if self.n_errors == 1:
+            import traceback
 
-                    self.first_error = traceback.format_exc()
-                if self.n_errors <= 3:
-                    _log.exception("LivePlot refresh failed")
-                self._need_full = True
-            await asyncio.sleep(max(0.0, period - (time.monotonic() - t)))
+            self.first_error = "".join(traceback.format_exception(exc))
+        if self.n_errors <= 3:
+            _log.error("LivePlot refresh failed", exc_info=exc)
+        self._need_full = True
 
     def start(self) -> asyncio.Task:
         """Run the refresh loop as a task on the current (kernel) event loop."""
-        if self._task is not None and not self._task.done():
-            return self._task
-        self._stop.clear()
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            loop = asyncio.get_event_loop()
-        self._task = loop.create_task(self._loop())
-        return self._task
+        return self._refresher.start()
 
     def stop(self) -> None:
         """Stop the refresh loop (the last frame stays on screen)."""
-        self._stop.set()
-        if self._task is not None:
-            self._task.cancel()
-            self._task = None
+        self._refresher.stop()
 
 
 def _live_bokeh_model(base: type) -> type:
