@@ -79,6 +79,8 @@ def test_thread_death_is_caught_by_the_firmware_watchdog():
     assert _wait(lambda: cuff.sim.state is FirmwareState.VENTED_WATCHDOG, 0.5)
     assert _wait(lambda: cuff.true_pressure_mmhg < 20, 1.0)
     assert time.monotonic() - t_kill < 1.5
+    del cuff.vent  # the port is back: close the session here, not at interpreter exit
+    s.stop()
     cuff.close()
 
 
