@@ -5,15 +5,18 @@ whole batch and NeuroKit2 on the first ``--nk-subset`` series (it takes ~0.1-0.4
 so both see the same machine load; the ratio uses the best round of each (the least disturbed
 measurement on a shared machine), the median ratio over rounds is printed as well. Then checks
 that both agree on every shared column of the subset (NaN in the same places, max relative
-difference elsewhere).
+difference elsewhere). Last, the time to compute daily readiness for 50 athletes x 365 days
+(``bench/readiness_bench.py``; skip with ``--no-readiness``).
 Run: ``.venv/bin/python bench/hrv_bench.py``
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 
@@ -37,6 +40,7 @@ def main() -> None:
     ap.add_argument("--beats", type=int, default=25_000)
     ap.add_argument("--nk-subset", type=int, default=20)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--no-readiness", action="store_true", help="skip the readiness timing")
     args = ap.parse_args()
     series = make_series(args.series, args.beats)
 
@@ -85,6 +89,12 @@ def main() -> None:
         f"agreement on {len(cols)} shared columns x {len(refs)} series: max relative difference "
         f"{worst:.2e}, NaN mismatches {nan_mismatch}"
     )
+    if not args.no_readiness:
+        sys.path.insert(0, str(Path(__file__).parent))
+        from readiness_bench import main as readiness_main
+
+        print("daily readiness:")
+        readiness_main(athletes=50, days=365)
 
 
 if __name__ == "__main__":
