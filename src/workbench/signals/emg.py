@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 from scipy import signal
 
+from workbench.signals._checks import check_sampling_rate
+
 __all__ = ["emg_band_hz", "emg_clean", "emg_envelope", "emg_onsets", "emg_fatigue"]
 
 
@@ -24,13 +26,6 @@ def _as2d(x: np.ndarray) -> np.ndarray:
     return a
 
 
-def _rate(fs: float) -> float:
-    fs = float(fs)
-    if not np.isfinite(fs) or fs <= 0:
-        raise ValueError(f"sampling_rate_hz must be positive, got {fs!r}")
-    return fs
-
-
 def emg_band_hz(*, sampling_rate_hz: float) -> tuple[float, float]:
     """The band-pass used by :func:`emg_clean`: 20–450 Hz when fs ≥ 1000 Hz.
 
@@ -38,7 +33,7 @@ def emg_band_hz(*, sampling_rate_hz: float) -> tuple[float, float]:
     such a band misses most EMG power and is stated in ``info["band_hz"]``. Below 100 Hz the
     rate is too low for EMG and a ValueError is raised.
     """
-    fs = _rate(sampling_rate_hz)
+    fs = check_sampling_rate(sampling_rate_hz)
     if fs >= 1000:
         return (20.0, 450.0)
     if fs < 100:
@@ -75,7 +70,7 @@ def emg_clean(
         ``band_hz`` (applied band), ``baseline`` (per-channel value removed, zeros if not),
         ``sampling_rate_hz``.
     """
-    fs = _rate(sampling_rate_hz)
+    fs = check_sampling_rate(sampling_rate_hz)
     a = _as2d(x)
     if np.isnan(a).any():
         raise ValueError("EMG contains NaN; split the recording at gaps before cleaning")
@@ -95,7 +90,7 @@ def emg_envelope(x: np.ndarray, *, sampling_rate_hz: float, window_s: float = 0.
 
     Feed it cleaned (baseline-free) EMG; units follow the input.
     """
-    fs = _rate(sampling_rate_hz)
+    fs = check_sampling_rate(sampling_rate_hz)
     if not 0.05 <= window_s <= 0.25:
         raise ValueError(f"window_s must be 0.05–0.25 s for an EMG RMS envelope, got {window_s}")
     a = _as2d(x)
@@ -124,7 +119,7 @@ def emg_onsets(
         ``channel`` (0-based), ``contraction`` (1-based per channel), ``onset_s``,
         ``offset_s``, ``duration_s``, ``peak`` (envelope max, input units), ``threshold``.
     """
-    fs = _rate(sampling_rate_hz)
+    fs = check_sampling_rate(sampling_rate_hz)
     env = _as2d(envelope)
     rows = []
     gap = int(round(min_gap_s * fs))
@@ -217,7 +212,7 @@ def emg_fatigue(
         ``fatigue`` (True when the MDF slope is negative and the fitted change is below
         −5 %).
     """
-    fs = _rate(sampling_rate_hz)
+    fs = check_sampling_rate(sampling_rate_hz)
     a = _as2d(x)
     band = (max(5.0, min(20.0, fs * 0.05)), min(450.0, fs / 2))
     segs: list[tuple[int, int, int]] = []

@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, signal
 
+from workbench.signals._checks import check_sampling_rate
+
 __all__ = ["smo2_clean", "smo2_intervals", "smo2_kinetics", "smo2_recovery_model"]
 
 _DEFAULT_INVALID = (0.0, 100.0, 102.3, 127.0, 255.0, -1.0)
@@ -29,13 +31,6 @@ def _signal_columns(df: pd.DataFrame, columns: Sequence[str] | None) -> list[str
     if not cols:
         raise ValueError(f"no smo2_pct* column in frame (has {list(df.columns)}); pass columns=")
     return cols
-
-
-def _check_rate(sampling_rate_hz: float) -> float:
-    fs = float(sampling_rate_hz)
-    if not np.isfinite(fs) or fs <= 0:
-        raise ValueError(f"sampling_rate_hz must be a positive number, got {sampling_rate_hz!r}")
-    return fs
 
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
@@ -86,7 +81,7 @@ def smo2_clean(
         ``n_interpolated``, ``n_missing_after`` (NaN left in long gaps),
         ``lowpass_hz`` (applied cutoff or NaN) and ``note``.
     """
-    fs = _check_rate(sampling_rate_hz)
+    fs = check_sampling_rate(sampling_rate_hz)
     cols = _signal_columns(df, columns)
     if "t_s" not in df:
         raise ValueError("frame needs a t_s column (seconds)")
@@ -181,7 +176,7 @@ def smo2_intervals(
         ``interval`` (1-based), ``work_start_s``, ``work_end_s``, ``source``
         (``"laps"`` or ``"signal"``).
     """
-    fs = _check_rate(sampling_rate_hz)
+    fs = check_sampling_rate(sampling_rate_hz)
     if column not in df:
         raise ValueError(f"column {column!r} not in frame")
     t = df["t_s"].to_numpy(float)
@@ -315,7 +310,7 @@ def smo2_kinetics(
         ``flags`` (``;``-separated: ``short_baseline``, ``short_recovery``,
         ``fit_failed``, ``poor_fit`` when r² < 0.8, ``no_half_recovery``).
     """
-    fs = _check_rate(sampling_rate_hz)
+    fs = check_sampling_rate(sampling_rate_hz)
     if column not in df or "t_s" not in df:
         raise ValueError(f"frame needs t_s and {column!r} columns")
     t = df["t_s"].to_numpy(float)
