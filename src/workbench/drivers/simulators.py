@@ -34,6 +34,7 @@ from scipy.signal import lfilter
 
 from workbench.drivers._clocked import Clock, ClockedSource, Sleep
 from workbench.drivers.base import SampleBlock, StreamInfo
+from workbench.signals.checks import check_sampling_rate
 
 __all__ = [
     "EcgSimulator",
@@ -62,13 +63,6 @@ def _indexed_normal(seed: int, tag: int, start: int, n: int, n_ch: int) -> np.nd
     flat = np.concatenate(segs) if len(segs) > 1 else segs[0]
     off = start - k0 * _SEG
     return flat[off : off + n]
-
-
-def _check_rate(sampling_rate_hz: float) -> float:
-    fs = float(sampling_rate_hz)
-    if not np.isfinite(fs) or fs <= 0:
-        raise ValueError(f"sampling_rate_hz must be a positive number, got {sampling_rate_hz!r}")
-    return fs
 
 
 # ------------------------------------------------------------------------- HR / RR
@@ -167,7 +161,7 @@ def simulate_ecg(
     ndarray, shape (n_samples,)
         ECG in µV at ``(start_index + i) / sampling_rate_hz`` seconds.
     """
-    fs = _check_rate(sampling_rate_hz)
+    fs = check_sampling_rate(sampling_rate_hz)
     beats = np.asarray(beat_t_s, dtype=np.float64)
     if beats.ndim != 1 or beats.size < 2 or np.any(np.diff(beats) <= 0):
         raise ValueError("beat_t_s must be ≥ 2 strictly increasing beat times in s")
@@ -313,7 +307,7 @@ def simulate_smo2(
     smo2_pct, thb_g_dl:
         Arrays of shape (n_samples,), clipped to 0–100 % and ≥ 0.
     """
-    fs = _check_rate(sampling_rate_hz)
+    fs = check_sampling_rate(sampling_rate_hz)
     smo2, thb = _smo2_model(
         work,
         occlusions,
@@ -407,7 +401,7 @@ def simulate_emg(
     ``electrode_off`` ``[(start_s, end_s, channel), …]`` a channel carries 1.5 mV mains hum on
     a 600 µV offset instead of EMG.
     """
-    fs = _check_rate(sampling_rate_hz)
+    fs = check_sampling_rate(sampling_rate_hz)
     if not 1 <= n_channels <= 64:
         raise ValueError(f"n_channels must be 1-64, got {n_channels}")
     if n_samples <= 0:
@@ -524,7 +518,7 @@ class EcgSimulator(_RegularSimulator):
         clock: Clock | None = None,
         sleep: Sleep | None = None,
     ) -> None:
-        fs = _check_rate(sampling_rate_hz)
+        fs = check_sampling_rate(sampling_rate_hz)
         info = StreamInfo(name, "ecg", "simulator:ecg", ("ecg",), ("uV",), fs)
         super().__init__(info, block_s=block_s, drift_ppm=drift_ppm, clock=clock, sleep=sleep)
         self._seed = seed
@@ -565,7 +559,7 @@ class SmO2Simulator(_RegularSimulator):
         clock: Clock | None = None,
         sleep: Sleep | None = None,
     ) -> None:
-        fs = _check_rate(sampling_rate_hz)
+        fs = check_sampling_rate(sampling_rate_hz)
         info = StreamInfo(
             name, "smo2", "simulator:moxy", ("smo2_pct", "thb_g_dl"), ("%", "g/dL"), fs
         )
@@ -611,7 +605,7 @@ class EmgSimulator(_RegularSimulator):
         clock: Clock | None = None,
         sleep: Sleep | None = None,
     ) -> None:
-        fs = _check_rate(sampling_rate_hz)
+        fs = check_sampling_rate(sampling_rate_hz)
         chans = tuple(f"emg{i + 1}" for i in range(n_channels))
         info = StreamInfo(name, "emg", "simulator:emg", chans, ("uV",) * n_channels, fs)
         super().__init__(info, block_s=block_s, drift_ppm=drift_ppm, clock=clock, sleep=sleep)

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy import signal
 
-from workbench.signals._checks import check_sampling_rate
+from workbench.signals.checks import check_sampling_rate
 
 __all__ = ["emg_band_hz", "emg_clean", "emg_envelope", "emg_onsets", "emg_fatigue"]
 

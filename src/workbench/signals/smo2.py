@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, signal
 
-from workbench.signals._checks import check_sampling_rate
+from workbench.signals.checks import check_sampling_rate
 
 __all__ = ["smo2_clean", "smo2_intervals", "smo2_kinetics", "smo2_recovery_model"]
 
