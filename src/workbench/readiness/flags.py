@@ -44,7 +44,7 @@ def biomarkers_elevated_wide(
         hit = sub[(sub["value"] >= rise * prior) & prior.notna()]
         for aid, day in zip(hit["athlete_id"], hit["date"], strict=True):
             span = (dates >= day) & (dates < day + pd.Timedelta(days=BIOMARKER_HOLD_DAYS))
-            col = out[aid].to_numpy()
+            col = out[aid].to_numpy(copy=True)
             col[span] = [f"{c}, {key}" if c and key not in c else (c or key) for c in col[span]]
             out[aid] = col
     return out
