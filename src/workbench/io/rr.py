@@ -5,6 +5,7 @@ Pure: path in, raw RR intervals (ms) out; nothing is cleaned or reordered.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ import numpy as np
 
 from workbench.errors import DataFormatError
 
-__all__ = ["RRRecording", "read_rr", "read_rr_recording", "is_fit_file"]
+__all__ = ["RRRecording", "read_rr", "read_rr_recording", "is_fit_file", "rr_flags"]
 
 _RR_MIN_MS = 200.0  # 300 bpm
 _RR_MAX_MS = 3000.0  # 20 bpm, plausibility bound for the median
@@ -35,12 +36,22 @@ class RRRecording:
         ``fit_hrv``, ``fit_hr_beats``, ``rr_text``, ``polar_rr`` or ``time_rr``.
     device:
         Device name from the file (FIT ``file_id``), else empty.
+    unit:
+        Unit the file's values were in (``ms`` or ``s``; FIT: as the FIT profile defines).
+    flags:
+        Dead-channel / plausibility flags (see :func:`rr_flags`); empty when the series
+        looks like beat-to-beat data.
+    notes:
+        What the reader decided (unit detection, dropped intervals at clock resets).
     """
 
     rr_ms: np.ndarray
     start_time: dt.datetime | None
     source_format: str
     device: str = ""
+    unit: str = "ms"
+    flags: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
 
 def is_fit_file(head: bytes) -> bool:
@@ -89,7 +100,8 @@ def read_rr_recording(path: str | Path, *, unit: str | None = None) -> RRRecordi
     else:
         rec = _read_text(path, unit)
     _check_plausible(rec.rr_ms, path)
-    return rec
+    flags = rr_flags(rec.rr_ms)
+    return dataclasses.replace(rec, flags=flags) if flags else rec
 
 
 # --------------------------------------------------------------------------- FIT
@@ -140,16 +152,21 @@ def _read_fit(path: Path) -> RRRecording:
     start = start or first_ts
     if rr_s:
         return RRRecording(np.asarray(rr_s) * 1000.0, start, "fit_hrv", device)
-    if len(beats.ticks) >= 2:
-        rr = np.diff(np.asarray(beats.ticks, dtype=np.float64)) * (1000.0 / 1024.0)
-        if (rr <= 0).any():
-            i = int(np.flatnonzero(rr <= 0)[0])
-            raise DataFormatError(
-                f"beat timestamps go backwards at beat {i + 1} of the 'hr' messages",
-                path=path,
-                field="event_timestamp",
+    rr_beats = beats.intervals_ms()
+    if rr_beats.size:
+        notes = []
+        if beats.resets:
+            notes.append(
+                f"beat clock restarted {beats.resets} time(s) (per-length resets, e.g. pool "
+                "swims): the interval across each restart is unknown and left out"
             )
-        return RRRecording(rr, start, "fit_hr_beats", device)
+        if beats.repeats:
+            notes.append(f"{beats.repeats} repeated beat time(s) (no new beat) skipped")
+        if beats.gaps:
+            notes.append(
+                f"{beats.gaps} pause(s) without beats (> {_BeatClock.MAX_GAP_S:g} s) left out"
+            )
+        return RRRecording(rr_beats, start, "fit_hr_beats", device, notes=tuple(notes))
     raise DataFormatError(
         "FIT file has no RR data: neither 'hrv' messages nor 'hr' beat timestamps "
         "(record HRV on the watch: 'log HRV' / chest strap)",
@@ -164,18 +181,43 @@ class _BeatClock:
     ``event_timestamp_12`` values packed little-endian into 12 bytes: the low 12 bits of the
     next beat times, accumulated with roll-over (FIT SDK "compressed" timestamps).
     fitdecode's own expansion of these does not accumulate, so they are decoded here.
+
+    Each anchor may start a new segment: when it lies before the last accumulated beat (the
+    watch restarted its beat clock, as a Forerunner 945 does at each pool length) or after a
+    pause longer than :attr:`MAX_GAP_S`. Intervals are taken within segments only.
     """
+
+    MAX_GAP_S = 3.0
 
     def __init__(self) -> None:
         self.last: int | None = None
-        self.ticks: list[int] = []
+        self.segments: list[list[int]] = []
+        self.resets = 0
+        self.gaps = 0
+        self.repeats = 0
+
+    @property
+    def ticks(self) -> list[int]:
+        return [t for seg in self.segments for t in seg]
+
+    def _anchor(self, raw: int) -> None:
+        if self.last is None or not self.segments:
+            self.segments.append([raw])
+        elif raw <= self.last:
+            self.resets += 1
+            self.segments.append([raw])
+        elif raw - self.last > self.MAX_GAP_S * 1024:
+            self.gaps += 1
+            self.segments.append([raw])
+        else:
+            self.segments[-1].append(raw)
+        self.last = raw
 
     def add(self, frame) -> None:  # noqa: ANN001 - fitdecode message
         for fld in frame.fields:
             if fld.name == "event_timestamp" and isinstance(fld.raw_value, int):
                 if not isinstance(fld.value, dt.datetime):  # full anchor, not an expansion
-                    self.last = fld.raw_value
-                    self.ticks.append(self.last)
+                    self._anchor(fld.raw_value)
             elif fld.name == "event_timestamp_12" and fld.raw_value is not None:
                 if self.last is None:
                     continue  # no anchor yet: these beats cannot be placed
@@ -183,15 +225,35 @@ class _BeatClock:
                 packed = int.from_bytes(raw, "little")
                 for i in range(len(raw) * 8 // 12):
                     low = (packed >> (12 * i)) & 0xFFF
+                    if low == self.last & 0xFFF:
+                        # the same 12-bit time again: no new beat (the watch repeats the
+                        # last beat time while it has none); read literally it would be a
+                        # 4.000-s interval
+                        self.repeats += 1
+                        continue
                     new = (self.last & ~0xFFF) | low
                     if new <= self.last:
                         new += 0x1000
                     self.last = new
-                    self.ticks.append(new)
+                    self.segments[-1].append(new)
+
+    def intervals_ms(self) -> np.ndarray:
+        parts = [
+            np.diff(np.asarray(seg, dtype=np.float64)) for seg in self.segments if len(seg) > 1
+        ]
+        if not parts:
+            return np.empty(0)
+        return np.concatenate(parts) * (1000.0 / 1024.0)
 
 
 # --------------------------------------------------------------------------- text
 _SPLIT = re.compile(r"[;,\t ]+")
+_HEAD_BYTES = 65536
+_CHUNK_ROWS = 1_000_000
+#: An interval longer than this is not a heartbeat interval (a gap or a corrupt value).
+RR_HARD_MAX_MS = 20_000.0
+#: A value below this in a millisecond file is a value in seconds (mixed units).
+_MS_FLOOR = 20.0
 
 
 def _unit_from_header(name: str) -> str | None:
@@ -218,24 +280,41 @@ def _parse_time(tok: str) -> dt.datetime | None:
     return _naive_utc(t)
 
 
-def _read_text(path: Path, unit: str | None) -> RRRecording:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
+def _tokens(line: str) -> list[str]:
+    if re.search(r"[;,\t]", line):
+        return [t.strip() for t in re.split(r"[;,\t]", line) if t.strip()]
+    return [t for t in line.split() if t]
+
+
+@dataclass(frozen=True)
+class _Layout:
+    header_line: int  # 1-based line of the header, 0 when there is none
+    sep: str | None  # None: whitespace
+    rr_col: int
+    header_unit: str | None
+    start: dt.datetime | None
+    fmt: str
+
+
+def _layout(path: Path, head: str) -> _Layout:
+    """Header, separator and RR column from the first lines of the file."""
+    if head.startswith("# OpenSignals") or head.startswith("# Simple Text Format"):
         raise DataFormatError(
-            f"not a text RR file (byte {exc.start} is not UTF-8)", path=path
-        ) from None
-    lines = [(i + 1, ln.strip()) for i, ln in enumerate(text.splitlines())]
+            "this is an OpenSignals/BITalino raw-sample recording, not RR intervals "
+            "(import it as EMG, or detect beats in the ECG first)",
+            path=path,
+            line=1,
+        )
+    lines = [(i + 1, ln.strip()) for i, ln in enumerate(head.splitlines())]
     lines = [(i, ln) for i, ln in lines if ln and not ln.startswith("#")]
     if not lines:
         raise DataFormatError("file has no RR values", path=path)
-
+    header_line = 0
     header_unit: str | None = None
     rr_col: int | None = None
     first_no, first = lines[0]
     first_tokens = [t for t in _SPLIT.split(first) if t]
     if any(_parse_float(t) is None and _parse_time(t) is None for t in first_tokens):
-        # a header line
         names = (
             [t.strip() for t in re.split(r"[;,\t]", first)]
             if re.search(r"[;,\t]", first)
@@ -252,56 +331,196 @@ def _read_text(path: Path, unit: str | None) -> RRRecording:
                 path=path,
                 line=first_no,
             )
+        header_line = first_no
         lines = lines[1:]
         if not lines:
             raise DataFormatError("file has a header but no RR values", path=path)
-
-    values = np.empty(len(lines))
+    no, data = lines[0]
+    sep = next((c for c in (";", "\t", ",") if c in data), None)
+    tokens = _tokens(data)
+    col = rr_col if rr_col is not None else len(tokens) - 1
     start: dt.datetime | None = None
     fmt = "rr_text"
-    for k, (no, ln) in enumerate(lines):
-        tokens = (
-            [t for t in re.split(r"[;,\t]", ln) if t.strip()]
-            if re.search(r"[;,\t]", ln)
-            else [t for t in ln.split() if t]
+    if len(tokens) > 1:
+        t0 = _parse_time(tokens[0])
+        if t0 is not None:
+            start, fmt = t0, "polar_rr"
+        elif _parse_float(tokens[0]) is not None:
+            fmt = "time_rr"
+    if col >= len(tokens):
+        raise DataFormatError(
+            f"expected at least {col + 1} columns, found {len(tokens)}", path=path, line=no
         )
-        tokens = [t.strip() for t in tokens]
-        col = rr_col if rr_col is not None else len(tokens) - 1
-        if col >= len(tokens):
+    return _Layout(header_line, sep, col, header_unit, start, fmt)
+
+
+def _fast_values(path: Path, lay: _Layout) -> np.ndarray:
+    """All RR values via the C CSV parser in chunks (memory: 8 bytes per beat + one chunk)."""
+    import pandas as pd
+
+    reader = pd.read_csv(
+        path,
+        sep=lay.sep if lay.sep is not None else r"\s+",
+        header=None,
+        skiprows=lay.header_line,
+        comment="#",
+        skip_blank_lines=True,
+        usecols=[lay.rr_col],
+        dtype=np.float64,
+        engine="c",
+        chunksize=_CHUNK_ROWS,
+        encoding="utf-8-sig",
+    )
+    parts: list[np.ndarray] = []
+    with reader:
+        for chunk in reader:
+            parts.append(chunk.iloc[:, 0].to_numpy(np.float64, copy=True))
+    return np.concatenate(parts) if parts else np.empty(0)
+
+
+def _slow_values(path: Path, lay: _Layout) -> np.ndarray:
+    """Line-by-line parse (streaming); names the first bad line."""
+    from array import array
+
+    values = array("d")
+    with path.open(encoding="utf-8-sig", newline=None) as fh:
+        for no, raw in enumerate(fh, start=1):
+            ln = raw.strip()
+            if no <= lay.header_line or not ln or ln.startswith("#"):
+                continue
+            tokens = _tokens(ln)
+            if lay.rr_col >= len(tokens):
+                raise DataFormatError(
+                    f"expected at least {lay.rr_col + 1} columns, found {len(tokens)}",
+                    path=path,
+                    line=no,
+                )
+            v = _parse_float(tokens[lay.rr_col])
+            if v is None:
+                raise DataFormatError(
+                    f"RR value {tokens[lay.rr_col]!r} is not a number", path=path, line=no
+                )
+            values.append(v)
+    return np.frombuffer(values, dtype=np.float64).copy() if values else np.empty(0)
+
+
+def _line_of(path: Path, lay: _Layout, index: int) -> int | None:
+    """1-based file line of the ``index``-th RR value (rescans the file; error path only)."""
+    k = -1
+    with path.open(encoding="utf-8-sig", newline=None) as fh:
+        for no, raw in enumerate(fh, start=1):
+            ln = raw.strip()
+            if no <= lay.header_line or not ln or ln.startswith("#"):
+                continue
+            k += 1
+            if k == index:
+                return no
+    return None
+
+
+def _read_text(path: Path, unit: str | None) -> RRRecording:
+    with path.open("rb") as fh:
+        raw_head = fh.read(_HEAD_BYTES)
+    try:
+        head = raw_head.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(raw_head) - 4:  # not just a multi-byte character cut at the end
             raise DataFormatError(
-                f"expected at least {col + 1} columns, found {len(tokens)}", path=path, line=no
-            )
-        v = _parse_float(tokens[col])
-        if v is None or not np.isfinite(v) or v <= 0:
-            raise DataFormatError(
-                f"RR value {tokens[col]!r} is not a positive number", path=path, line=no
-            )
-        values[k] = v
-        if len(tokens) > 1 and k == 0:
-            t0 = _parse_time(tokens[0])
-            if t0 is not None:
-                start, fmt = t0, "polar_rr"
-            elif _parse_float(tokens[0]) is not None:
-                fmt = "time_rr"
-    chosen = unit or header_unit
+                f"not a text RR file (byte {exc.start} is not UTF-8)", path=path
+            ) from None
+        head = raw_head[: exc.start].decode("utf-8-sig")
+    if len(raw_head) == _HEAD_BYTES:  # drop a possibly cut last line
+        head = head[: max(head.rfind("\n"), head.rfind("\r"), 0)] or head
+    lay = _layout(path, head)
+    try:
+        values = _fast_values(path, lay)
+    except (ValueError, UnicodeDecodeError, IndexError):
+        # pandas' messages have no file line; the slow path names it (or the file is fine
+        # for it, e.g. a mixed separator the C parser refuses)
+        try:
+            values = _slow_values(path, lay)
+        except UnicodeDecodeError as exc:
+            raise DataFormatError(f"not a UTF-8 text file ({exc.reason})", path=path) from None
+    if values.size == 0:
+        raise DataFormatError("file has no RR values", path=path)
+    bad = ~np.isfinite(values) | (values <= 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise DataFormatError(
+            f"RR value {values[i]!r} is not a positive number",
+            path=path,
+            line=_line_of(path, lay, i),
+        )
+    chosen = unit or lay.header_unit
     if chosen is None:
         chosen = "s" if np.median(values) < 10 else "ms"
-    rr_ms = values * 1000.0 if chosen == "s" else values.copy()
+    # one file, one unit: a value in the other unit is refused, never averaged in
+    wrong = values < _MS_FLOOR if chosen == "ms" else values >= _MS_FLOOR
+    if wrong.any() and not wrong.all():  # all of them: a wrong unit, refused below
+        i = int(np.flatnonzero(wrong)[0])
+        other = "seconds" if chosen == "ms" else "milliseconds"
+        raise DataFormatError(
+            f"RR value {values[i]:g} looks like {other} while the file's RR are in {chosen} "
+            f"({int(wrong.sum())} such value(s)): mixed units; fix the file",
+            path=path,
+            line=_line_of(path, lay, i),
+        )
+    rr_ms = values * 1000.0 if chosen == "s" else values
+    huge = rr_ms > RR_HARD_MAX_MS
+    if huge.any() and _RR_MIN_MS <= np.median(rr_ms) <= _RR_MAX_MS:  # else: wrong unit
+        i = int(np.flatnonzero(huge)[0])
+        raise DataFormatError(
+            f"RR value {values[i]:g} {chosen} is longer than {RR_HARD_MAX_MS:g} ms: not a "
+            f"heartbeat interval ({int(huge.sum())} such value(s)); the file is corrupt",
+            path=path,
+            line=_line_of(path, lay, i),
+        )
+    start = lay.start
     if start is None:
         m = _ELITE_NAME.search(path.name)  # Elite HRV names its RR files by start time
         if m:
             start = dt.datetime.fromisoformat(f"{m[1]}T{m[2]}:{m[3]}:{m[4]}")
-    return RRRecording(rr_ms, start, fmt)
+    how = "given" if unit else ("from the header" if lay.header_unit else "detected from values")
+    note = f"RR unit {chosen} ({how}; median {np.median(values):g})"
+    return RRRecording(rr_ms, start, lay.fmt, unit=chosen, notes=(note,))
+
+
+def rr_flags(rr_ms: np.ndarray) -> tuple[str, ...]:
+    """Dead-channel and plausibility flags of an RR series (empty when it looks alive).
+
+    ``constant``: every interval identical (a simulator, a keep-alive or an HR-derived
+    series, not beat-to-beat data); ``out_of_range``: more than half of the intervals
+    outside 250–2500 ms (24–240 bpm).
+    """
+    from workbench.io.quality import dead_reason
+
+    reason = dead_reason(rr_ms, valid_range=(250.0, 2500.0), min_samples=10)
+    return (f"dead RR channel: {reason}",) if reason else ()
 
 
 def _check_plausible(rr_ms: np.ndarray, path: Path) -> None:
     if rr_ms.size == 0:
         raise DataFormatError("file has no RR values", path=path)
+    if not np.isfinite(rr_ms).all() or (rr_ms <= 0).any():
+        i = int(np.flatnonzero(~np.isfinite(rr_ms) | (rr_ms <= 0))[0])
+        raise DataFormatError(
+            f"RR interval {i + 1} is {rr_ms[i]!r}: not a positive number", path=path, field="rr"
+        )
     med = float(np.median(rr_ms))
     if not _RR_MIN_MS <= med <= _RR_MAX_MS:
         raise DataFormatError(
             f"median RR is {med:g} ms, outside {_RR_MIN_MS:g}-{_RR_MAX_MS:g} ms: wrong unit? "
             "(pass unit='ms' or unit='s')",
+            path=path,
+            field="rr",
+        )
+    huge = rr_ms > RR_HARD_MAX_MS
+    if huge.any():
+        i = int(np.flatnonzero(huge)[0])
+        raise DataFormatError(
+            f"RR interval {i + 1} is {rr_ms[i]:g} ms: longer than {RR_HARD_MAX_MS:g} ms is not a "
+            f"heartbeat interval ({int(huge.sum())} such value(s)); the file is corrupt or "
+            "holds a recording gap",
             path=path,
             field="rr",
         )
