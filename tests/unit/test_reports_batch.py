@@ -68,7 +68,7 @@ def test_all_reports_index_and_sidecars(first_run):
         )
         assert 0 <= fig["readiness_mean"] <= 100
     index = (week_dir / "index.html").read_text()
-    assert all(f'href="{a}.html"' in index for a in ("ath01", "ath02", "ath03"))
+    assert all(f'href="./{a}.html"' in index for a in ("ath01", "ath02", "ath03"))
     summary = json.loads((week_dir / "index.json").read_text())
     assert summary["ok"] == 3 and summary["failed"] == 0
     assert not list(week_dir.glob(".*.tmp"))

@@ -16,6 +16,7 @@ from hypothesis.extra import numpy as hnp
 from workbench.errors import ConfigError, DataFormatError, StoreError
 from workbench.store import TABLES, open_store
 from workbench.store.codec import decode_array, encode_array
+from workbench.store.ids import ATHLETE_ID_PATTERN
 
 FINITE = st.floats(allow_nan=False, allow_infinity=False, width=64)
 TEXT = st.text(
@@ -29,6 +30,8 @@ def _column_strategy(col: sa.Column):
         return st.just(PARENT[col.name])
     if col.name == "rr_ms":
         return hnp.arrays(np.float64, st.integers(0, 300), elements=FINITE)
+    if col.table.name == "athletes" and col.name == "athlete_id":
+        return st.from_regex(ATHLETE_ID_PATTERN, fullmatch=True)  # the store refuses others
     t = col.type
     if isinstance(t, sa.Float):
         base = st.floats(allow_nan=False, width=64)

@@ -18,6 +18,7 @@ import subprocess
 import tempfile
 import time
 import traceback
+import urllib.parse
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
@@ -104,32 +105,55 @@ def notebook_to_html(nb) -> str:  # noqa: ANN001
 def html_to_pdf(
     html_path: Path, pdf_path: Path, *, chromium: str = CHROMIUM, timeout_s: float = 120.0
 ) -> None:
-    """Print an HTML file to PDF with headless Debian chromium (atomically)."""
+    """Print a self-contained HTML report to PDF with headless Debian chromium (atomically).
+
+    Chromium runs in a private temporary folder that holds its profile, its HOME and a copy of
+    the page, with D-Bus disabled, so it needs nothing of the user's session; ``--no-sandbox``
+    is passed only when running as root, where chromium's sandbox cannot start.
+    """
     if not Path(chromium).exists():
         raise ConfigError(f"chromium not found at {chromium}; install Debian's chromium package")
+    with tempfile.TemporaryDirectory(prefix="workbench-pdf-") as private:
+        home = Path(private)
+        page = home / "report.html"
+        page.write_bytes(Path(html_path).read_bytes())
+        out = home / "report.pdf"
+        cmd = [
+            chromium,
+            "--headless",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--host-resolver-rules=MAP * ~NOTFOUND",
+            f"--user-data-dir={home / 'profile'}",
+            "--no-pdf-header-footer",
+            "--virtual-time-budget=5000",
+            f"--print-to-pdf={out}",
+            page.as_uri(),
+        ]
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            cmd.insert(2, "--no-sandbox")
+        env = {
+            **os.environ,
+            "HOME": str(home),
+            "XDG_CONFIG_HOME": str(home / ".config"),
+            "XDG_CACHE_HOME": str(home / ".cache"),
+            "DBUS_SESSION_BUS_ADDRESS": "disabled:",
+        }
+        proc = subprocess.run(
+            cmd, capture_output=True, timeout=timeout_s, check=False, env=env, cwd=home
+        )
+        data = out.read_bytes() if out.exists() else b""
+        if proc.returncode != 0 or not data.startswith(b"%PDF"):
+            tail = proc.stderr.decode(errors="replace")[-500:]
+            raise RuntimeError(f"chromium --print-to-pdf failed ({proc.returncode}): {tail}")
     fd, tmp = tempfile.mkstemp(dir=pdf_path.parent, prefix=f".{pdf_path.name}.", suffix=".tmp")
-    os.close(fd)
     try:
-        with tempfile.TemporaryDirectory() as profile:
-            cmd = [
-                chromium,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--host-resolver-rules=MAP * ~NOTFOUND",
-                f"--user-data-dir={profile}",
-                "--no-pdf-header-footer",
-                "--virtual-time-budget=5000",
-                f"--print-to-pdf={tmp}",
-                html_path.resolve().as_uri(),
-            ]
-            proc = subprocess.run(cmd, capture_output=True, timeout=timeout_s, check=False)
-        if proc.returncode != 0 or Path(tmp).stat().st_size == 0:
-            raise RuntimeError(
-                f"chromium --print-to-pdf failed ({proc.returncode}): {proc.stderr.decode()[-500:]}"
-            )
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
         os.replace(tmp, pdf_path)
     finally:
         Path(tmp).unlink(missing_ok=True)
@@ -149,11 +173,11 @@ def render_report(job: ReportJob) -> ReportResult:
     import papermill as pm
 
     t0 = time.perf_counter()
-    week_dir = Path(job.out_dir) / job.week
-    week_dir.mkdir(parents=True, exist_ok=True)
-    html_path = week_dir / f"{job.athlete_id}.html"
-    json_path = week_dir / f"{job.athlete_id}.json"
     try:
+        html_path = output_path(job.out_dir, job.week, f"{job.athlete_id}.html")
+        json_path = output_path(job.out_dir, job.week, f"{job.athlete_id}.json")
+        week_dir = html_path.parent
+        week_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix="wb-report-") as tmp:
             out_nb = Path(tmp) / "report.ipynb"
             fig_path = Path(tmp) / "figures.json"
@@ -177,7 +201,7 @@ def render_report(job: ReportJob) -> ReportResult:
         atomic_write(json_path, json.dumps(figures, indent=1, default=str))
         pdf = None
         if job.pdf:
-            pdf = week_dir / f"{job.athlete_id}.pdf"
+            pdf = output_path(job.out_dir, job.week, f"{job.athlete_id}.pdf")
             html_to_pdf(html_path, pdf)
         return ReportResult(
             job.athlete_id,
@@ -211,8 +235,13 @@ def _run_pool(jobs: list[ReportJob], workers: int) -> Iterable[ReportResult]:
 
 
 def _run_dask(jobs: list[ReportJob], workers: int, scheduler: str) -> Iterable[ReportResult]:
-    from distributed import Client, LocalCluster
-    from distributed import as_completed as dask_completed
+    try:
+        from distributed import Client, LocalCluster
+        from distributed import as_completed as dask_completed
+    except ImportError as exc:
+        raise ConfigError(
+            "--scheduler needs Dask distributed: pip install 'workbench[dask]'"
+        ) from exc
 
     cluster = None
     if scheduler == "local":
@@ -278,6 +307,7 @@ def run_batch(
     nb = Path(notebook) if notebook is not None else default_notebook()
     if not nb.exists():
         raise ConfigError(f"report notebook not found: {nb}")
+    week_dir = output_path(out, week)  # a bad week label fails before any work
     jobs = [
         ReportJob(a, week, str(out.resolve()), db_url, str(nb.resolve()), pdf) for a in athlete_ids
     ]
@@ -300,7 +330,7 @@ def run_batch(
         if bar is not None:
             bar.close()
     ordered = [results[a] for a in athlete_ids]
-    write_index(out / week, week, ordered)
+    write_index(week_dir, week, ordered)
     return ordered
 
 
@@ -310,17 +340,25 @@ def write_index(week_dir: Path, week: str, results: list[ReportResult]) -> Path:
     Rows of an earlier ``index.json`` for athletes not in ``results`` are kept (a run for a
     few athletes does not drop the others from the squad index).
     """
+    week_dir = Path(week_dir).resolve()
     week_dir.mkdir(parents=True, exist_ok=True)
+
+    def existing(athlete_id: str, suffix: str) -> str | None:
+        try:
+            path = output_path(week_dir, f"{athlete_id}{suffix}")
+        except ConfigError:
+            return None
+        return path.name if path.exists() else None
+
     rows = []
     for r in results:
         fig = r.figures or {}
-        if not r.ok:
-            old = week_dir / f"{r.athlete_id}.json"
-            if old.exists():  # a previous good report stays available
-                try:
-                    fig = json.loads(old.read_text())
-                except ValueError:
-                    fig = {}
+        old = existing(r.athlete_id, ".json")
+        if not r.ok and old:  # a previous good report stays available
+            try:
+                fig = json.loads((week_dir / old).read_text())
+            except ValueError:
+                fig = {}
         rows.append(
             {
                 "athlete_id": r.athlete_id,
@@ -331,12 +369,8 @@ def write_index(week_dir: Path, week: str, results: list[ReportResult]) -> Path:
                 "readiness_mean": fig.get("readiness_mean"),
                 "band_last": fig.get("band_last"),
                 "flags": len(fig.get("flags") or []),
-                "html": f"{r.athlete_id}.html"
-                if (week_dir / f"{r.athlete_id}.html").exists()
-                else None,
-                "pdf": f"{r.athlete_id}.pdf"
-                if (week_dir / f"{r.athlete_id}.pdf").exists()
-                else None,
+                "html": existing(r.athlete_id, ".html"),
+                "pdf": existing(r.athlete_id, ".pdf"),
                 "seconds": round(r.seconds, 2),
             }
         )
@@ -360,15 +394,16 @@ def write_index(week_dir: Path, week: str, results: list[ReportResult]) -> Path:
     trs = []
     for r in rows:
         e = html.escape
+        athlete = str(r["athlete_id"])
+        # links are rebuilt from the id (rows of an old index.json are data, not markup)
+        page_name, pdf_name = existing(athlete, ".html"), existing(athlete, ".pdf")
         link = (
-            f'<a href="{e(r["html"])}">{e(r["athlete_id"])}</a>'
-            if r["html"]
-            else e(r["athlete_id"])
+            f'<a href="{e(report_href(page_name))}">{e(athlete)}</a>' if page_name else e(athlete)
         )
-        if r["pdf"]:
-            link += f' (<a href="{e(r["pdf"])}">PDF</a>)'
+        if pdf_name:
+            link += f' (<a href="{e(report_href(pdf_name))}">PDF</a>)'
         status = "ok" if r["ok"] else f'<span class="err">FAILED: {e(str(r["error"]))}</span>'
-        if not r["ok"] and r["html"]:
+        if not r["ok"] and page_name:
             status += " (previous report kept)"
         rm = "–" if r["readiness_mean"] is None else f"{r['readiness_mean']:.0f}"
         trs.append(

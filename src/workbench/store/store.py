@@ -22,6 +22,7 @@ from workbench.errors import ConfigError, DataFormatError, StoreError
 from workbench.log import get_logger
 from workbench.store import schema
 from workbench.store.codec import decode_array, decode_matrix, encode_array, encode_matrix
+from workbench.store.ids import validate_athlete_ids
 
 log = get_logger(__name__)
 
@@ -150,11 +151,15 @@ class Store:
         """
         if isinstance(rows, pd.DataFrame):
             self._check_columns(table, [list(rows.columns)], partial)
+            if table.name == "athletes" and "athlete_id" in rows:
+                validate_athlete_ids(rows["athlete_id"])
             names = list(rows.columns)
             columns = [self._convert_column(table.columns[n], rows[n]) for n in names]
             return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
         records = [dict(r) for r in rows]
         self._check_columns(table, [list(r) for r in records], partial)
+        if table.name == "athletes":
+            validate_athlete_ids(r["athlete_id"] for r in records if "athlete_id" in r)
         return [
             {k: self._convert_value(table.columns[k], v) for k, v in rec.items()} for rec in records
         ]
