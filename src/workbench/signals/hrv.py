@@ -6,7 +6,9 @@ series. :func:`hrv_time` computes a whole batch at once on the concatenated inte
 (segment sums with ``np.add.reduceat``, one in-place sort per series, order statistics read
 off the sorted segments), which is what makes a squad's season fast.
 
-Column names follow NeuroKit2 (``HRV_MeanNN`` ...) so results can be compared one to one.
+Column names follow NeuroKit2 (``HRV_MeanNN`` ...) so results can be compared one to one. The
+definitions are ours, stated in ``docs/hrv-definitions.md``; SDANN/SDNNI follow Task Force
+(1996) and differ from NeuroKit2's on recordings with a partial trailing segment.
 """
 
 from __future__ import annotations
@@ -390,7 +392,7 @@ def rr_clean(
 
 
 # --------------------------------------------------------------------------- hrv_time
-_SD_WINDOWS_MIN = (1, 2, 5)  # SDANN/SDNNI window lengths (minutes), as NeuroKit2
+_SD_WINDOWS_MIN = (1, 2, 5)  # SDANN/SDNNI segment lengths (minutes); Task Force uses 5
 _MINUTE_MS = 60_000.0
 _WINDOW_ALIGN = 10  # lcm of _SD_WINDOWS_MIN: per-series minute blocks are padded to it
 _CHUNK_ELEMENTS = 1_000_000  # intervals per concatenated chunk (bounds memory)
@@ -491,24 +493,25 @@ def _hti_one(seg_sorted: np.ndarray) -> float:
 
 
 def _windows_sd(
-    x: np.ndarray, t: np.ndarray, starts: np.ndarray, n: np.ndarray
+    x: np.ndarray, c: np.ndarray, starts: np.ndarray, n: np.ndarray
 ) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-    """SDANN and SDNNI (NeuroKit2 definitions) per series, for each window length (min).
+    """SDANN and SDNNI (Task Force 1996, see ``docs/hrv-definitions.md``) per series.
 
-    NeuroKit2 puts the beats with ``w*i*60 s <= c < w*(i+1)*60 s`` (``c`` = cumulative time
-    from the first interval) into window ``i`` but drops the last of them (an exclusive slice
-    end). Every window is a run of one-minute segments: each minute's sums of ``x - K`` and
-    ``(x - K)**2`` (``K`` = the minute's mean, so no cancellation) are taken once with
-    ``np.add.reduceat``; a window's mean and squared deviations combine its minutes
-    (parallel-variance formula) after the dropped beat is taken out of its minute.
-    ``t`` holds the per-series cumulative sums of ``x / 1000``.
+    Interval ``j`` ends at ``c_j`` = sum of the intervals up to and including ``j`` (ms, time 0
+    at the beat that opens the first interval) and belongs to segment ``floor(c_j / W)``.
+    Only complete segments count (``floor(c_last / W)`` of them, every beat included); the
+    intervals ending after the last complete segment are left out. Every segment is a run of
+    one-minute blocks: each minute's sums of ``x - K`` and ``(x - K)**2`` (``K`` = the minute's
+    mean, so no cancellation) are taken once with ``np.add.reduceat``; a segment's mean and
+    squared deviations combine its minutes (parallel-variance formula).
+    ``c`` holds the per-series cumulative sums of ``x`` (ms).
     """
     k = n.size
     out = {w: (np.full(k, np.nan), np.full(k, np.nan)) for w in _SD_WINDOWS_MIN}
     ends = starts + n
-    # NeuroKit2: t = nancumsum(rri / 1000); c = (t - t[0]) * 1000 + rri[0]
-    c_last = (t[ends - 1] - t[starts]) * 1000.0 + x[starts]
-    n_win = {w: np.round(c_last / (w * _MINUTE_MS)).astype(np.int64) for w in _SD_WINDOWS_MIN}
+    c_last = c[ends - 1]
+    # complete segments only (a partial trailing segment is left out)
+    n_win = {w: np.floor(c_last / (w * _MINUTE_MS)).astype(np.int64) for w in _SD_WINDOWS_MIN}
     span = np.max([np.where(n_win[w] >= 3, w * n_win[w], 0) for w in _SD_WINDOWS_MIN], axis=0)
     rows = np.flatnonzero(span > 0)
     if rows.size == 0:
@@ -518,11 +521,8 @@ def _windows_sd(
     pos = np.empty(int(first[-1]), dtype=np.int64)
     for j, r in enumerate(rows.tolist()):
         a, b = int(starts[r]), int(ends[r])
-        c = t[a:b] - t[a]
-        c *= 1000.0
-        c += x[a]
         edges = np.arange(int(n_min[j]) + 1) * _MINUTE_MS
-        pos[first[j] : first[j + 1]] = c.searchsorted(edges) + a  # first c >= edge
+        pos[first[j] : first[j + 1]] = c[a:b].searchsorted(edges) + a  # first c >= edge
 
     # minute m of the j-th series is x[pos[first[j] + m] : pos[first[j] + m + 1]]; the entry
     # at each series' last edge spans no minute (it runs on to the next series)
@@ -542,23 +542,12 @@ def _windows_sd(
     q1 = np.where(seg_len > 0, np.add.reduceat(dev2, pos), 0.0)[minute]
     m1 = seg_len[minute].astype(np.float64)
     k1 = ref[minute]
-    pos_minute = np.flatnonzero(minute)  # index into pos of each minute's start
     for w in _SD_WINDOWS_MIN:
         # series j owns n_min[j] // w consecutive windows (n_min is a multiple of w)
         per = n_min // w
         series = np.repeat(np.arange(rows.size), per)
         win = np.arange(per.sum()) - np.repeat(np.cumsum(per) - per, per)
-        p_start = pos[first[series] + win * w]
-        p_end = pos[first[series] + (win + 1) * w]
-        nonempty = p_end > p_start
-        # NeuroKit2 drops the window's last beat: take it out of the minute that holds it
-        s, q, m = s1.copy(), q1.copy(), m1.copy()
-        drop = p_end[nonempty] - 1
-        holder = np.searchsorted(pos, drop, side="right") - 1  # last minute starting <= drop
-        holder = np.searchsorted(pos_minute, holder)
-        s[holder] -= dev[drop]
-        q[holder] -= dev2[drop]
-        m[holder] -= 1.0
+        s, q, m = s1, q1, m1  # per-minute count, sums of deviations and of their squares
         m_w = m.reshape(-1, w).sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
             win_mean = (m * k1 + s).reshape(-1, w).sum(axis=1) / m_w
@@ -603,7 +592,7 @@ def _time_chunk(rr: RRBatch, arrays: list[np.ndarray]) -> np.ndarray:
         dmean = np.add.reduceat(d, starts) / nd
 
     xs = x.copy()
-    t = x / 1000.0
+    c = np.empty(size)  # per-series cumulative time (ms): where each interval ends
     dev = np.empty(size)  # x - series mean
     hti = np.empty(k)
     ssd = np.empty(k)  # sum of squared deviations of the differences from their mean
@@ -616,7 +605,7 @@ def _time_chunk(rr: RRBatch, arrays: list[np.ndarray]) -> np.ndarray:
         if not (seg[0] > 0.0 and math.isfinite(seg[-1])):  # NaN sorts last
             raise _invalid(rr)
         hti[i] = (b - a) / _hti_one(seg)  # NeuroKit2: len(rri) / max(bar_y)
-        np.cumsum(t[a:b], out=t[a:b])  # sequential, bit-identical to NeuroKit2's per series
+        np.cumsum(x[a:b], out=c[a:b])  # per series, so a batch row equals a single series
         np.subtract(x[a:b], mu, out=dev[a:b])
         e = np.subtract(d[a : b - 1], dmu, out=scratch[: b - a - 1])
         ssd[i] = np.multiply(e, e, out=e).sum()  # not np.dot: BLAS threads on a shared CPU
@@ -642,7 +631,7 @@ def _time_chunk(rr: RRBatch, arrays: list[np.ndarray]) -> np.ndarray:
 
         out[:, col["HRV_MeanNN"]] = mean
         out[:, col["HRV_SDNN"]] = sdnn
-        for w, (sdann, sdnni) in _windows_sd(x, t, starts, n).items():
+        for w, (sdann, sdnni) in _windows_sd(x, c, starts, n).items():
             out[:, col[f"HRV_SDANN{w}"]] = sdann
             out[:, col[f"HRV_SDNNI{w}"]] = sdnni
         out[:, col["HRV_RMSSD"]] = rmssd
@@ -668,11 +657,17 @@ def _time_chunk(rr: RRBatch, arrays: list[np.ndarray]) -> np.ndarray:
 def hrv_time(rr_ms: RRBatch) -> pd.DataFrame:
     """Time-domain HRV of one or many NN series (ms), computed as one batch.
 
-    Definitions follow NeuroKit2 ``hrv_time`` exactly (values agree to ~1e-12 relative):
-    sample SD (ddof 1), ``pNNx`` = count(|ΔNN| > x ms) / (number of diffs + 1) × 100,
-    ``MadNN`` = 1.4826 × median absolute deviation, percentiles with linear interpolation,
-    SDANN/SDNNI over 1-, 2- and 5-min windows (NaN with fewer than 3 windows), HTI with
-    1/128-s bins. NeuroKit2's ``HRV_TINN`` (a brute-force triangle search) is not computed.
+    Definitions are stated in ``docs/hrv-definitions.md``: sample SD (ddof 1),
+    ``pNNx`` = count(|ΔNN| > x ms) / (number of intervals) × 100, ``MadNN`` = 1.4826 × median
+    absolute deviation, percentiles with linear interpolation, HTI with 1/128-s bins.
+    SDANN/SDNNI (Task Force 1996) use complete W-minute segments (W = 1, 2, 5): interval
+    ``j`` belongs to the segment in which it ends (``floor(c_j / W)``, ``c_j`` = sum of the
+    intervals up to ``j``), every interval of a segment is included, and a partial trailing
+    segment is left out (it would enter with the weight of a full segment from fewer beats
+    and a shorter span); NaN with fewer than 3 complete segments. All other columns equal
+    NeuroKit2 0.3 ``hrv_time`` (~1e-12 relative), and so do SDANN/SDNNI when the trailing part
+    is shorter than W/2 (NeuroKit2 rounds the window count). NeuroKit2's ``HRV_TINN`` (a
+    brute-force triangle search) is not computed.
 
     Parameters
     ----------
