@@ -159,6 +159,30 @@ def html_to_pdf(
         Path(tmp).unlink(missing_ok=True)
 
 
+def output_path(out_dir: str | Path, *parts: str) -> Path:
+    """``out_dir / parts...`` resolved, refused (:class:`ConfigError`) unless it stays under
+    ``out_dir``: each part must be one plain path segment (no separator, ``..`` or NUL)."""
+    base = Path(out_dir).resolve()
+    for part in parts:
+        if (
+            not part
+            or part in (".", "..")
+            or any(ch in part for ch in ("/", "\\", "\0"))
+            or Path(part).is_absolute()
+        ):
+            raise ConfigError(f"{part!r} is not a plain file name: refusing it under {base}")
+    path = base.joinpath(*parts).resolve()
+    if path != base and base not in path.parents:
+        raise ConfigError(f"refusing output path {path}: outside {base}")
+    return Path(out_dir).joinpath(*parts) if not Path(out_dir).is_absolute() else path
+
+
+def report_href(file_name: str) -> str:
+    """A relative link to ``file_name`` in the same folder: one quoted path segment after
+    ``./``, so no scheme (``javascript:``) or folder can come from the data."""
+    return "./" + urllib.parse.quote(file_name, safe="")
+
+
 def _error_text(exc: BaseException) -> str:
     from papermill.exceptions import PapermillExecutionError
 
