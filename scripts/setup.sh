@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Idempotent setup: Debian packages the project needs, a virtual environment at .venv/,
-# and the package with its test extras. Re-running is cheap: each step checks first.
+# Idempotent setup: Debian packages the project needs, a virtual environment at .venv/, and
+# every Python package pinned with hashes in requirements.lock (plus this project, editable).
+# Re-running is cheap: each step checks first; Python packages are re-synced only when
+# requirements.lock or pyproject.toml changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,10 +24,17 @@ fi
 PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 stamp=.venv/.workbench-installed
-want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+want=$(cat requirements.lock pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  echo "setup: installing Python packages into .venv (first run takes a few minutes)"
-  .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e ".[test]"
+  echo "setup: installing the locked Python packages into .venv"
+  if [ ! -x .venv/bin/uv ]; then
+    # uv itself comes from the lock: its pinned version and hashes, installed by pip.
+    uv_req=$(mktemp)
+    awk '/^uv==/{p=1} p&&/^[a-z0-9]/&&!/^uv==/{exit} p' requirements.lock > "$uv_req"
+    .venv/bin/python -m pip install -q --no-deps --require-hashes -r "$uv_req"
+    rm -f "$uv_req"
+  fi
+  .venv/bin/uv pip sync -q --python .venv/bin/python --require-hashes requirements.lock
+  .venv/bin/uv pip install -q --python .venv/bin/python --no-deps -e .
   echo "$want" > "$stamp"
 fi
