@@ -159,6 +159,12 @@ def _lab_opts(p: argparse.ArgumentParser) -> None:
         help="do not build the demo squad when the database is empty",
     )
     p.add_argument(
+        "--root-dir",
+        type=Path,
+        default=None,
+        help="folder JupyterLab serves (default: the project's notebooks/)",
+    )
+    p.add_argument(
         "--dry-run", action="store_true", help="prepare and print the JupyterLab command only"
     )
 
@@ -184,7 +190,7 @@ def cmd_lab(args: argparse.Namespace) -> int:
             no_recordings=False,
         )
         cmd_demo(demo_args)
-    notebooks = project_root() / "notebooks"
+    notebooks = args.root_dir.resolve() if args.root_dir else project_root() / "notebooks"
     cmd = [
         sys.executable,
         "-m",
