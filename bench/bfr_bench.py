@@ -1,6 +1,8 @@
-"""BFR control benchmark: loop timing under load, trip->vent latency, time in band, violations.
+"""BFR control benchmark: loop timing under load, trip->vent latency, time in band, violations,
+true cuff pressure against the true AOP over faults x randomised plants x hostile setpoints.
 
-Run: ``.venv/bin/python bench/bfr_bench.py [--loop-s 20] [--trips 10000] [--sessions 3]``.
+Run: ``.venv/bin/python bench/bfr_bench.py [--loop-s 20] [--trips 10000] [--sessions 3]
+[--plants 5] [--only-true-pressure]``.
 Prints figures; asserts nothing about time (BFR-SAFETY "How it is proven").
 """
 
@@ -15,11 +17,21 @@ import time
 
 import numpy as np
 
-from workbench.bfr import FAULTS, CuffLimits, simulate_session
+from workbench.bfr import FAULTS, CuffLimits, authorize_override, simulate_session
 from workbench.bfr.control import ControlCore
 from workbench.bfr.live import LiveSession, RealtimeSimCuff
 from workbench.bfr.protocol import PressureReading
+from workbench.bfr.simulator import CuffParams
 from workbench.bfr.supervisor import Supervisor
+
+
+def _bench_limits() -> CuffLimits:
+    """Limits of the simulated 200 mmHg leg, armed under a logged override (req 2)."""
+    return authorize_override(
+        CuffLimits.for_session(200, "leg"),
+        supervisor="bfr_bench",
+        reason="simulated limb whose AOP is known exactly (benchmark, no person)",
+    )
 
 
 def pct(a, q) -> float:
@@ -52,7 +64,7 @@ def loop_period(seconds: float) -> None:
         threading.Thread(target=gc_pressure, daemon=True),
     ]
     cuff = RealtimeSimCuff()
-    s = LiveSession(cuff, CuffLimits.for_session(200, "leg"), require_operator=False)
+    s = LiveSession(cuff, _bench_limits(), require_operator=False)
     s.start()
     s.thread.record_periods = True
     s.request_setpoint(120)
@@ -119,7 +131,7 @@ def trip_latency(n_trips: int, seed: int = 0) -> None:
     rng = random.Random(seed)
     sim_t = [0.0]
     cuff = ScriptedCuff(lambda: sim_t[0])
-    lim = CuffLimits.for_session(200, "leg")
+    lim = _bench_limits()
     latencies, compute = [], []
     kinds = [
         "nan",
@@ -234,16 +246,116 @@ def sessions(n: int) -> None:
     )
 
 
+# ------------------------------------------------------------------ 5. true pressure vs true AOP
+def random_plant(rng: random.Random) -> tuple[CuffParams, str, float]:
+    """A cuff/limb +-40 % around the lab cuff (dump valve only faster), limb and true AOP."""
+    d = CuffParams()
+
+    def j(x: float) -> float:
+        return x * rng.uniform(0.6, 1.4)
+
+    params = CuffParams(
+        v0_ml=j(d.v0_ml),
+        compliance_ml_per_mmhg=j(d.compliance_ml_per_mmhg),
+        pump_max_flow_ml_s=j(d.pump_max_flow_ml_s),
+        bleed_k=j(d.bleed_k),
+        dump_k=d.dump_k * rng.uniform(1.0, 1.4),
+        contraction_ml=j(d.contraction_ml),
+        swell_ml=j(d.swell_ml),
+        cadence_hz=rng.uniform(0.33, 0.6),
+    )
+    limb = rng.choice(["arm", "leg"])
+    aop = rng.uniform(110.0, 180.0) if limb == "arm" else rng.uniform(140.0, 260.0)
+    return params, limb, aop
+
+
+#: Hostile setpoint schedules f(t, prescribed) -> requested (the supervisor must clamp them).
+HOSTILE = {
+    "prescribed": lambda t, sp: sp,
+    "far_above": lambda t, sp: 2.0 * sp + 50.0,
+    "jumps_nan_neg": lambda t, sp: [1000.0, math.nan, -5.0, sp + 80.0][int(t) % 4],
+    "creeping": lambda t, sp: sp * (1.0 + t / 20.0),
+}
+
+
+def true_pressure(n_plants: int, seed: int = 0) -> None:
+    """Max true cuff pressure / true AOP over faults x randomised plants x hostile schedules.
+
+    80 % AOP prescriptions (the worst case). Short sessions (10-5 reps, 10 s rest, fault at
+    15 s). "Outside reaction windows" leaves out, for each trip, the time from when its
+    condition began (its own detection delay) to the end of its vent.
+    """
+    rng = random.Random(seed)
+    plants = [random_plant(rng) for _ in range(n_plants)]
+    faults = [None, *FAULTS]
+    rows = []
+    t0 = time.perf_counter()
+    for k, (params, limb, aop) in enumerate(plants):
+        for f in faults:
+            for name, sched in HOSTILE.items():
+                r = simulate_session(
+                    faults=[f] if f else [],
+                    seed=seed * 1000 + k,
+                    aop_mmhg=aop,
+                    limb=limb,
+                    percent_aop=80.0,
+                    scheme=(10, 5),
+                    rest_s=10.0,
+                    fault_at_s=15.0,
+                    params=params,
+                    setpoint_schedule=sched,
+                    keep_trace=False,
+                )
+                rows.append((k, f or "none", name, r))
+    peak = np.array([r.max_true_ratio for *_, r in rows])
+    peak_out = np.array([r.max_true_ratio_outside_reaction for *_, r in rows])
+    mean_out = np.array([r.max_true_mean_ratio for *_, r in rows])
+    viol = sum(r.limit_violations for *_, r in rows)
+    worst = rows[int(np.nanargmax(peak))]
+    worst_mean = rows[int(np.nanargmax(mean_out))]
+    print(
+        f"true pressure / true AOP over {len(rows)} sessions ({n_plants} randomised plants x "
+        f"{len(faults)} fault cases x {len(HOSTILE)} setpoint schedules, 80 % AOP, "
+        f"{time.perf_counter() - t0:.0f} s):"
+    )
+    print(
+        f"  instantaneous (1 kHz) max: {peak.max():.3f} overall (must be < 1.0; "
+        f"{int((peak >= 1.0).sum())} sessions >= 1.0), {np.nanmax(peak_out):.3f} outside "
+        f"reaction windows; worst: plant {worst[0]} ({plants[worst[0]][1]}, AOP "
+        f"{plants[worst[0]][2]:.0f}), fault {worst[1]}, schedule {worst[2]}"
+    )
+    print(
+        f"  1-s mean max outside reaction windows: {np.nanmax(mean_out):.3f} (p50 "
+        f"{np.nanmedian(mean_out):.3f}); worst: plant {worst_mean[0]}, fault {worst_mean[1]}, "
+        f"schedule {worst_mean[2]}"
+    )
+    by_sched = {
+        name: max(r.max_true_ratio_outside_reaction for _, _, n, r in rows if n == name)
+        for name in HOSTILE
+    }
+    print(
+        "  instantaneous max outside reaction windows by schedule: "
+        + ", ".join(f"{n} {v:.3f}" for n, v in by_sched.items())
+    )
+    print(f"  referee violations (commands and true pressure): {viol} (must be 0)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--loop-s", type=float, default=20.0)
     ap.add_argument("--trips", type=int, default=10_000)
     ap.add_argument("--sessions", type=int, default=3)
+    ap.add_argument("--plants", type=int, default=5, help="randomised plants (true pressure)")
+    ap.add_argument(
+        "--only-true-pressure", action="store_true", help="run only the true-pressure section"
+    )
     a = ap.parse_args()
     t0 = time.perf_counter()
-    loop_period(a.loop_s)
-    trip_latency(a.trips)
-    sessions(a.sessions)
+    if not a.only_true_pressure:
+        loop_period(a.loop_s)
+        trip_latency(a.trips)
+        sessions(a.sessions)
+    true_pressure(a.plants)
     print(f"(bench wall time {time.perf_counter() - t0:.0f} s)")
 
 

@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from workbench.bfr.adaptive import AdaptiveInputs, AdaptiveModulator, band_mmhg, gate_step
+from workbench.bfr.authority import authorize_override
 from workbench.bfr.limits import CuffLimits
 from workbench.bfr.protocol import CuffCommand, PressureReading
 from workbench.bfr.simulate import simulate_session
@@ -54,9 +55,12 @@ def test_gate_rejects_anything_outside_the_rules(lim_args, prev, proposed, dt):
     lo, hi = band_mmhg(lim)
     out = gate_step(lim, prev, proposed, dt)
     assert lo - 1e-9 <= out <= hi + 1e-9
-    if out != proposed:
-        return
+    kept = min(max(prev, lo), hi) if math.isfinite(prev) else lo
+    if out == kept:
+        return  # no change (also when the proposal equals the kept setpoint)
+    assert out == proposed  # the only other outcome: the proposal, accepted by the rules
     assert math.isfinite(dt) and dt >= 0.1
+    assert 5 - 1e-9 <= abs(out - kept) <= 10 + 1e-9
 
 
 @SETTINGS
@@ -70,7 +74,11 @@ def test_gate_rejects_anything_outside_the_rules(lim_args, prev, proposed, dt):
 )
 def test_hostile_adaptive_requests_are_clamped_by_the_supervisor(lim_args, seq):
     """Even a broken adaptive layer that requests anything cannot break reqs 1 and 6."""
-    lim = CuffLimits.for_session(*lim_args)
+    lim = authorize_override(
+        CuffLimits.for_session(*lim_args),
+        supervisor="property test",
+        reason="hypothesis: hostile adaptive requests, no cuff and no person",
+    )
     sup = Supervisor(lim)
     now, n = 0.0, 1
     sup.arm(now, PressureReading(0.0, n, 0.0, 0.0))

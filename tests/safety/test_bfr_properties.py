@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from workbench.bfr import regulator as reg
+from workbench.bfr.authority import authorize_override
 from workbench.bfr.limits import CuffLimits
 from workbench.bfr.protocol import CuffCommand, PressureReading
 from workbench.bfr.supervisor import Supervisor
@@ -31,13 +32,16 @@ step = st.tuples(
 )
 limits_st = st.tuples(st.floats(min_value=50, max_value=300), st.sampled_from(["arm", "leg"]))
 
+TEST_REASON = "hypothesis: adversarial inputs on no cuff and no person"
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @SETTINGS
 @given(limits_st, st.lists(step, min_size=1, max_size=120))
 def test_supervised_command_never_breaks_limits(lim_args, steps):
-    lim = CuffLimits.for_session(*lim_args)
+    lim = authorize_override(
+        CuffLimits.for_session(*lim_args), supervisor="property test", reason=TEST_REASON
+    )
     sup = Supervisor(lim)
     now, seq = 0.0, 1
     sup.arm(now, PressureReading(0.0, seq, 0.0, 0.0))

@@ -13,10 +13,20 @@ import time
 import numpy as np
 import pytest
 
+from workbench.bfr.authority import authorize_override
 from workbench.bfr.limits import CuffLimits
 from workbench.bfr.live import LiveSession, RealtimeSimCuff
 from workbench.bfr.protocol import FirmwareState
 from workbench.store import open_store
+
+
+def _limits() -> CuffLimits:
+    """Limits for the simulated 200 mmHg leg, armed under a logged test override (req 2)."""
+    return authorize_override(
+        CuffLimits.for_session(200, "leg"),
+        supervisor="test",
+        reason="simulated limb whose AOP is known exactly (no person)",
+    )
 
 
 def _wait(pred, timeout_s):
@@ -43,7 +53,7 @@ def test_thread_regulates_and_vents_on_stop(tmp_path):
         ],
     )
     cuff = RealtimeSimCuff()
-    s = LiveSession(cuff, CuffLimits.for_session(200, "leg"), store=store, require_operator=False)
+    s = LiveSession(cuff, _limits(), store=store, require_operator=False)
     s.start()
     s.request_setpoint(100)
     assert _wait(lambda: cuff.true_pressure_mmhg > 60, 3.0)
@@ -61,7 +71,7 @@ def test_thread_regulates_and_vents_on_stop(tmp_path):
 def test_thread_death_is_caught_by_the_firmware_watchdog():
     """An exception in the tick AND in the loop's finally: only the firmware can vent."""
     cuff = RealtimeSimCuff()
-    s = LiveSession(cuff, CuffLimits.for_session(200, "leg"), require_operator=False)
+    s = LiveSession(cuff, _limits(), require_operator=False)
     s.start()
     s.request_setpoint(120)
     assert _wait(lambda: cuff.true_pressure_mmhg > 60, 6.0), s.supervisor.latched
@@ -87,6 +97,7 @@ def test_thread_death_is_caught_by_the_firmware_watchdog():
 CHILD = textwrap.dedent(
     """
     import datetime, sys, time
+    from workbench.bfr.authority import authorize_override
     from workbench.bfr.limits import CuffLimits
     from workbench.bfr.live import LiveSession, RealtimeSimCuff
     from workbench.store import open_store
@@ -94,8 +105,9 @@ CHILD = textwrap.dedent(
     store.write("athletes", [{"athlete_id": "ath01", "name": "A", "sex": "F",
                               "birth_date": datetime.date(1990, 1, 1), "sport": "run"}])
     cuff = RealtimeSimCuff()
-    s = LiveSession(cuff, CuffLimits.for_session(200, "leg"), store=store, require_operator=False,
-                    clock=time.monotonic)
+    lim = authorize_override(CuffLimits.for_session(200, "leg"), supervisor="test",
+                             reason="simulated limb whose AOP is known exactly (no person)")
+    s = LiveSession(cuff, lim, store=store, require_operator=False, clock=time.monotonic)
     s.start()
     s.request_setpoint(100)
     print("T0", s.t0_s, s.audit.session_id, s.audit.stream_id, flush=True)

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import traitlets
 
+from workbench.bfr.authority import authorize_override
 from workbench.bfr.limits import CuffLimits
 from workbench.bfr.live import LiveSession, RealtimeSimCuff
 from workbench.errors import SafetyReason
@@ -38,9 +39,12 @@ SPEED = 2.0  # the simulated cuff and the session clock run twice as fast as rea
 @pytest.fixture
 def live():
     cuff = RealtimeSimCuff(speed=SPEED)
-    s = LiveSession(
-        cuff, CuffLimits.for_session(200, "leg"), require_operator=True, clock=cuff.sim_clock
+    lim = authorize_override(
+        CuffLimits.for_session(200, "leg"),
+        supervisor="test",
+        reason="simulated limb whose AOP is known exactly (no person)",
     )
+    s = LiveSession(cuff, lim, require_operator=True, clock=cuff.sim_clock)
     yield s
     s.stop()
     cuff.close()

@@ -5,6 +5,7 @@ Safety first: the safe state is a vented cuff. See ``BFR-SAFETY.md`` and
 """
 
 from workbench.bfr.adaptive import AdaptiveDecision, AdaptiveInputs, AdaptiveModulator
+from workbench.bfr.authority import Authorization, authorization, authorize_override
 from workbench.bfr.calibration import (
     AopReading,
     CalibrationError,
@@ -62,6 +63,9 @@ from workbench.bfr.simulator import CuffParams, CuffSimulator
 from workbench.bfr.supervisor import Supervisor, Trip
 
 __all__ = [
+    "Authorization",
+    "authorization",
+    "authorize_override",
     "AdaptiveDecision",
     "AdaptiveInputs",
     "AdaptiveModulator",

@@ -22,7 +22,10 @@ Pieces
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import math
+import secrets
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -30,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from workbench.bfr import regulator as reg
+from workbench.bfr.authority import authorize_confirmed
 from workbench.bfr.limits import (
     AOP_MAX_MMHG,
     CuffLimits,
@@ -227,7 +231,22 @@ def predict_aop(
 
 
 # --------------------------------------------------------------------- confirmation (req 2, 19)
-_TOKEN = object()
+#: Per-process key of the confirmation seal (never stored; a pickled ConfirmedAOP does not
+#: survive into another process, which is the safe direction).
+_SEAL_KEY = secrets.token_bytes(32)
+
+
+def _seal(
+    aop_mmhg: float,
+    readings: tuple,
+    context: CuffContext,
+    day: dt.date,
+    predicted_mmhg: float | None,
+    notes: tuple,
+) -> bytes:
+    """HMAC-SHA256 over every field of a confirmation (floats by their exact repr)."""
+    msg = repr((float(aop_mmhg), readings, context, day, predicted_mmhg, notes)).encode()
+    return hmac.new(_SEAL_KEY, msg, hashlib.sha256).digest()
 
 
 @dataclass(frozen=True)
@@ -247,9 +266,29 @@ class ConfirmedAOP:
     _token: object = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if self._token is not _TOKEN:
+        self.verify()
+
+    def verify(self) -> None:
+        """Raise :class:`CalibrationError` unless this confirmation is as issued.
+
+        The seal is an HMAC over all fields: ``dataclasses.replace(aop, aop_mmhg=300)`` or an
+        in-place edit carries the old seal, which no longer matches (issue 15.2).
+        """
+        ok = isinstance(self._token, bytes) and hmac.compare_digest(
+            self._token,
+            _seal(
+                self.aop_mmhg,
+                self.readings,
+                self.context,
+                self.day,
+                self.predicted_mmhg,
+                self.notes,
+            ),
+        )
+        if not ok:
             raise CalibrationError(
-                "a ConfirmedAOP can only come from confirm_aop() (two agreeing readings)"
+                "a ConfirmedAOP can only come from confirm_aop() (two agreeing readings); "
+                "this one was built or edited elsewhere"
             )
 
     def invalid_reason(self, context: CuffContext, today: dt.date) -> str | None:
@@ -277,11 +316,23 @@ class ConfirmedAOP:
             raise CalibrationError(f"AOP {self.aop_mmhg:.0f} mmHg is invalid: {why}; re-measure")
 
     def limits(self, site: SiteLimits | None = None) -> CuffLimits:
-        """The session's frozen :class:`CuffLimits` from this AOP."""
-        return CuffLimits.for_session(self.aop_mmhg, self.context.limb, site)
+        """The session's frozen :class:`CuffLimits` from this AOP, authorized to arm a cuff.
+
+        The confirmation's seal is checked first; each call returns a new authorized object
+        (see :mod:`workbench.bfr.authority`).
+        """
+        self.verify()
+        c = self.context
+        return authorize_confirmed(
+            CuffLimits.for_session(self.aop_mmhg, c.limb, site),
+            context=f"{c.athlete_id}/{c.cuff_id}/{c.limb}/{c.side}/{c.posture}/"
+            f"application {c.application} on {self.day.isoformat()}",
+            readings=", ".join(f"{r.method} {r.aop_mmhg:g}" for r in self.readings),
+        )
 
     def setpoint_for(self, percent_aop: float, site: SiteLimits | None = None) -> float:
         """Validated setpoint (mmHg) for ``percent_aop`` (40-80) of this AOP."""
+        self.verify()
         return validate_prescription(self.aop_mmhg, percent_aop, self.context.limb, site)
 
 
@@ -339,7 +390,9 @@ def confirm_aop(
             if len(same) < 4:
                 raise RemeasureRequired(msg + "; check cuff placement and measure again")
             notes.append(msg + "; confirmed by re-measurement")
-    return ConfirmedAOP(aop, (a, b), b.context, b.day, predicted_mmhg, tuple(notes), _TOKEN)
+    pred_v = None if predicted_mmhg is None else float(predicted_mmhg)
+    seal = _seal(aop, (a, b), b.context, b.day, pred_v, tuple(notes))
+    return ConfirmedAOP(aop, (a, b), b.context, b.day, pred_v, tuple(notes), seal)
 
 
 # --------------------------------------------------------------------- detectors (req 18)

@@ -14,7 +14,7 @@ import gc
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from workbench.bfr import regulator as reg
 from workbench.bfr.protocol import VENT, CuffCommand, CuffController, PressureReading
@@ -67,7 +67,11 @@ class ControlCore:
         self.cuff = cuff
         self.supervisor = supervisor
         self.clock = clock
-        self.state = reg.RegulatorState(params=regulator_params or reg.RegulatorParams())
+        params = regulator_params or reg.RegulatorParams()
+        if params.slew_up_mmhg_per_s > supervisor.limits.slew_up_mmhg_per_s:
+            # a stricter site slew limit applies to the regulator's ramp too
+            params = replace(params, slew_up_mmhg_per_s=supervisor.limits.slew_up_mmhg_per_s)
+        self.state = reg.RegulatorState(params=params)
         self.requested_setpoint_mmhg = 0.0
         self.on_tick = on_tick
         self.fault_hook = fault_hook
@@ -115,13 +119,20 @@ class ControlCore:
         if sup.vent_required:
             cmd = self._vent(trips)
         else:
-            self.state = reg.with_target(self.state, self.requested_setpoint_mmhg)
+            # the regulator only ever sees the supervised (clamped) target, never the raw
+            # request: otherwise it pumps toward a pressure the supervisor would not command
+            target = sup.supervised_target(self.requested_setpoint_mmhg)
+            self.state = reg.with_target(self.state, target)
             self.state, proposed = reg.step(self.state, reading, now)
             n_before = len(sup.trips)
-            cmd = sup.supervise(now, proposed, self.requested_setpoint_mmhg)
+            cmd = sup.supervise(now, proposed, target)
             if cmd.vent:
                 cmd = self._vent(sup.trips[n_before:])
             else:
+                if cmd.setpoint_mmhg < self.state.ramp_mmhg:
+                    # the supervisor's slew or clamp is stricter: the regulator's reference
+                    # follows the supervised setpoint, not its own ramp
+                    self.state = replace(self.state, ramp_mmhg=cmd.setpoint_mmhg)
                 self.cuff.set_target(
                     cmd.setpoint_mmhg, pump_duty=cmd.pump_duty, bleed_duty=cmd.bleed_duty
                 )

@@ -173,6 +173,12 @@ class CuffLimits:
     instant_s: float = 0.2
     absolute_max_mmhg: float = 300.0
     absolute_count: int = 2
+    # stricter than req 4 (ADR 0005): the cuff must never reach the AOP. P above the largest
+    # legitimate contraction swing over the limit (req 3: 25 mmHg), or near the AOP, vents
+    swing_max_mmhg: float = 25.0
+    swing_max_s: float = 0.1
+    near_aop_fraction: float = 0.95
+    near_aop_s: float = 0.05
     # req 5
     inflated_mmhg: float = 20.0
     continuous_max_s: float = 600.0
@@ -270,6 +276,13 @@ class CuffLimits:
     def sustained_trip_mmhg(self) -> float:
         """P-bar above this for > ``sustained_s`` vents (req 3)."""
         return self.max_setpoint_mmhg + self.sustained_margin_mmhg
+
+    @property
+    def swing_trip_mmhg(self) -> float:
+        """P above this for > ``swing_max_s`` vents: min(limit + 25, 0.95 x AOP) (ADR 0005)."""
+        return min(
+            self.max_setpoint_mmhg + self.swing_max_mmhg, self.near_aop_fraction * self.aop_mmhg
+        )
 
     @property
     def instant_trip_mmhg(self) -> float:

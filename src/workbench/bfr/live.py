@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from workbench.bfr.audit import AuditLog
+from workbench.bfr.authority import require_authorization
 from workbench.bfr.control import ControlCore, ControlThread
 from workbench.bfr.ledger import TimeLedger
 from workbench.bfr.limits import CuffLimits
@@ -121,7 +122,11 @@ class LiveSession:
     cuff:
         A :class:`CuffController` (e.g. :class:`RealtimeSimCuff`).
     limits:
-        Frozen limits from a confirmed AOP.
+        Frozen limits authorized to arm: from :meth:`ConfirmedAOP.limits
+        <workbench.bfr.calibration.ConfirmedAOP.limits>` (use :meth:`BfrSession.live
+        <workbench.bfr.session.BfrSession.live>`, which also checks screening and
+        prescription) or a logged :func:`~workbench.bfr.authority.authorize_override`.
+        Bare ``CuffLimits.for_session(...)`` is refused (:class:`SafetyError`).
     store:
         Where the audit log goes (None: events kept in memory only).
     clock:
@@ -146,6 +151,8 @@ class LiveSession:
         flush_s: float = 0.5,
         session_fields: dict | None = None,
     ) -> None:
+        # req 2: refuse before anything is created (audit row, threads)
+        require_authorization(limits)
         self.cuff = cuff
         self.limits = limits
         self.clock = clock

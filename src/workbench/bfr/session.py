@@ -152,6 +152,7 @@ def make_prescription(
             "a prescription needs a ConfirmedAOP (two agreeing readings, req 2)",
             reason=SafetyReason.AOP_INVALID,
         )
+    aop.verify()  # a copied-and-edited confirmation is refused
     if not isinstance(exercise, str) or not exercise.strip():
         raise PrescriptionError("prescription needs the exercise name")
     base = preset or ProtocolPreset(

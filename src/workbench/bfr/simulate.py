@@ -14,11 +14,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from workbench.bfr.authority import authorize_override
 from workbench.bfr.control import ControlCore
-from workbench.bfr.limits import CuffLimits, Limb, validate_prescription
+from workbench.bfr.limits import CEILING_MMHG, CuffLimits, Limb, validate_prescription
 from workbench.bfr.protocol import CuffCommand, FirmwareState
 from workbench.bfr.simulator import SIM_FAULTS, CuffParams, CuffSimulator
 from workbench.bfr.supervisor import Event, Supervisor, Trip
+from workbench.errors import SafetyReason
 
 #: Faults of the host side (loop, clock, operator), name -> description.
 HOST_FAULTS: dict[str, str] = {
@@ -65,6 +67,14 @@ class SessionResult:
     events: list[Event] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
     trace: dict[str, np.ndarray] = field(default_factory=dict)
+    #: the limb's true AOP (the simulator's), mmHg
+    true_aop_mmhg: float = math.nan
+    #: highest true cuff pressure (1 kHz physics) / true AOP over the whole run
+    max_true_ratio: float = math.nan
+    #: highest 1-s mean of the true pressure / true AOP outside trip reaction windows
+    max_true_mean_ratio: float = math.nan
+    #: highest true pressure / true AOP outside trip reaction windows
+    max_true_ratio_outside_reaction: float = math.nan
 
 
 @dataclass(frozen=True)
@@ -123,6 +133,7 @@ def simulate_session(
     stop_after_trip_s: float = 3.0,
     setpoint_schedule: Callable[[float, float], float] | None = None,
     keep_trace: bool = True,
+    true_aop_mmhg: float | None = None,
 ) -> SessionResult:
     """Run a whole simulated BFR session (1 kHz physics, 100 Hz control) and referee it.
 
@@ -139,6 +150,14 @@ def simulate_session(
     setpoint_schedule:
         Optional ``f(t_s, prescribed_mmhg) -> requested_mmhg`` (e.g. adaptive modulation or a
         hostile input); the supervisor clamps whatever it returns.
+    true_aop_mmhg:
+        The simulated limb's true AOP (default ``aop_mmhg``, i.e. a correct calibration).
+
+    The referee judges the *true* cuff pressure (1 kHz physics) as well as the commands:
+    a true pressure at or above the true AOP, or above 300 mmHg, is a violation at any
+    time; a 1-s mean of the true pressure above min(0.80 x true AOP, limb ceiling) + 15 mmHg
+    (the sustained line of req 3) is a violation outside a trip's reaction window (the
+    trip's own detection time before its condition, up to the end of its vent).
     """
     faults = tuple(faults)
     for f in faults:
@@ -146,11 +165,17 @@ def simulate_session(
             raise ValueError(f"unknown fault {f!r}; known faults: {sorted(FAULTS)}")
     sp_presc = validate_prescription(aop_mmhg, percent_aop, limb)
     limits = CuffLimits.for_session(aop_mmhg, limb)
-    sim = CuffSimulator(params, aop_mmhg=aop_mmhg, seed=seed)
+    true_aop = float(aop_mmhg if true_aop_mmhg is None else true_aop_mmhg)
+    sim = CuffSimulator(params, aop_mmhg=true_aop, seed=seed)
     for f in faults:
         if f in SIM_FAULTS:
             sim.inject(f, fault_at_s)
     events: list[Event] = []
+    limits = authorize_override(
+        limits,
+        supervisor="simulate_session",
+        reason="simulated limb whose AOP is known exactly (safety test bench, no person)",
+    )
     sup = Supervisor(
         limits, monitors=monitors, require_operator=require_operator, on_event=events.append
     )
@@ -183,6 +208,10 @@ def simulate_session(
     violations: list[str] = []
     prev_sp, prev_tick_t = 0.0, 0.0
     tr_t, tr_p, tr_m, tr_sp, tr_pump, tr_phase = [], [], [], [], [], []
+    true_t: list[float] = []
+    true_p: list[float] = []
+    true_peak: list[float] = []
+    sim.peak_mmhg = sim.pressure_mmhg
     phase_i = 0
     inflated_since: float | None = None
     ended_vent_t: float | None = None
@@ -190,6 +219,10 @@ def simulate_session(
     for k in range(n_ticks + 1):
         t = k * dt
         sim.advance_to(t)
+        true_t.append(t)
+        true_p.append(sim.pressure_mmhg)
+        true_peak.append(sim.peak_mmhg)
+        sim.peak_mmhg = sim.pressure_mmhg
         while phase_i < len(plan) - 1 and t >= plan[phase_i].end_s:
             phase_i += 1
             kind = plan[phase_i].kind
@@ -277,6 +310,18 @@ def simulate_session(
         d = float(t_arr[np.argmax(after)] - tv)
         vent_to_safe.append(d)
         ok &= d <= allowed + 0.01
+    # ---- true pressure against the true AOP and the ceilings (issue 15.1)
+    ratios = _true_pressure_referee(
+        np.asarray(true_t),
+        np.asarray(true_p),
+        np.asarray(true_peak),
+        true_aop=true_aop,
+        limits=limits,
+        windows=_reaction_windows(
+            core.trip_vents, sim.vent_times_s, clock_offset[0], limits, allowed
+        ),
+        violations=violations,
+    )
     latency_limit = 50.0
     ok &= all(ms <= latency_limit for ms in trip_ms)
     if any(f in _FIRMWARE_FAULTS for f in faults):
@@ -325,7 +370,83 @@ def simulate_session(
         events=events,
         violations=violations,
         trace=trace,
+        true_aop_mmhg=true_aop,
+        max_true_ratio=ratios[0],
+        max_true_mean_ratio=ratios[1],
+        max_true_ratio_outside_reaction=ratios[2],
     )
+
+
+def _reaction_windows(
+    trip_vents, firmware_vents, clock_offset: float, limits: CuffLimits, vent_time_s: float
+) -> list[tuple[float, float]]:
+    """``(start, end)`` simulated seconds of each trip's reaction: from when its condition
+    began (its detection delay before ``condition_t_s``) to the end of the vent."""
+    lookback = {
+        SafetyReason.OVER_PRESSURE_SUSTAINED: limits.sustained_s,
+        SafetyReason.OVER_PRESSURE_INSTANT: limits.instant_s,
+        SafetyReason.DEVIATION: limits.deviation_s,
+        SafetyReason.LEAK: limits.leak_s,
+        SafetyReason.NOT_AT_SETPOINT: limits.reach_setpoint_s,
+        SafetyReason.IMPLAUSIBLE_DATA: max(limits.sensor_disagree_s, limits.instant_s),
+        SafetyReason.FROZEN_DATA: limits.frozen_s,
+        SafetyReason.STALE_DATA: limits.stale_s,
+        SafetyReason.OPERATOR_HEARTBEAT_LOST: limits.operator_heartbeat_s,
+    }
+    out = []
+    for tv in trip_vents:
+        back = lookback.get(tv.trip.reason, 0.0) + 0.05
+        out.append(
+            (
+                tv.trip.condition_t_s - clock_offset - back,
+                tv.vent_t_s - clock_offset + vent_time_s + 0.05,
+            )
+        )
+    for t, _why in firmware_vents:
+        out.append((t - limits.firmware_watchdog_s - 0.05, t + vent_time_s + 0.05))
+    return out
+
+
+def _true_pressure_referee(
+    t: np.ndarray,
+    p: np.ndarray,
+    peak: np.ndarray,
+    *,
+    true_aop: float,
+    limits: CuffLimits,
+    windows: list[tuple[float, float]],
+    violations: list[str],
+) -> tuple[float, float, float]:
+    """Check the true pressure; returns (max P/AOP, max P-bar/AOP and max P/AOP outside
+    reaction windows). Appends violations (the first of each kind)."""
+    if not len(t):
+        return math.nan, math.nan, math.nan
+    ceiling = CEILING_MMHG[limits.limb]
+    line = min(limits.max_fraction_aop * true_aop, ceiling) + limits.sustained_margin_mmhg
+    pbar = _trailing_mean(p, max(1, int(round(limits.mean_window_s / 0.01))))
+    outside = np.ones(len(t), dtype=bool)
+    for a, b in windows:
+        outside &= ~((t >= a) & (t <= b))
+    hit = np.flatnonzero(peak >= true_aop)
+    if len(hit):
+        i = hit[0]
+        violations.append(
+            f"t={t[i]:.2f}: true pressure {peak[i]:.1f} mmHg reached the true AOP {true_aop:g}"
+        )
+    hit = np.flatnonzero(peak > limits.absolute_max_mmhg)
+    if len(hit):
+        violations.append(f"t={t[hit[0]]:.2f}: true pressure {peak[hit[0]]:.1f} mmHg > 300")
+    hit = np.flatnonzero((pbar > line) & outside)
+    if len(hit):
+        i = hit[0]
+        violations.append(
+            f"t={t[i]:.2f}: 1-s mean of the true pressure {pbar[i]:.1f} mmHg above "
+            f"{line:.1f} (80 % of true AOP {true_aop:g} or the ceiling, + 15) with no trip"
+        )
+    r_all = float(peak.max() / true_aop)
+    r_mean = float(pbar[outside].max() / true_aop) if outside.any() else math.nan
+    r_out = float(peak[outside].max() / true_aop) if outside.any() else math.nan
+    return r_all, r_mean, r_out
 
 
 __all__ = ["FAULTS", "HOST_FAULTS", "Phase", "SessionResult", "session_plan", "simulate_session"]

@@ -121,6 +121,8 @@ class CuffSimulator:
         self.t_s = 0.0
         self.m_ml = self.p.v0_ml  # air at 0 mmHg gauge
         self.pressure_mmhg = 0.0  # true gauge pressure
+        #: highest true pressure since the referee last reset it (1 kHz physics peaks)
+        self.peak_mmhg = 0.0
         self._sensor_lag = 0.0
         self._sample = 0.0
         self._sample2 = 0.0
@@ -236,6 +238,8 @@ class CuffSimulator:
         self._swell += (target - self._swell) * dt / 20.0
         self.t_s = t + dt
         self.pressure_mmhg = self._pressure_for(self.m_ml, self._limb_ml(self.t_s))
+        if self.pressure_mmhg > self.peak_mmhg:
+            self.peak_mmhg = self.pressure_mmhg
         self._sense()
         if self.t_s >= self._physio_next:
             self._physio_next = self.t_s + 0.1

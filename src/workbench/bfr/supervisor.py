@@ -5,8 +5,9 @@ the proposed command, and returns the command actually sent (clamped setpoint, p
 forbidden where unsafe, or VENT). Every trip vents and latches; a latch clears only with
 the cuff vented (< 20 mmHg) and a named acknowledgement (req 23).
 
-Implements BFR-SAFETY reqs 1, 3-13, 15, 21 and 23 (2 via :class:`CuffLimits`, which can
-only be built from a validated AOP; 20 in :mod:`workbench.bfr.session`).
+Implements BFR-SAFETY reqs 1, 3-13, 15, 21 and 23, and req 2 at arming: only limits
+authorized by :mod:`workbench.bfr.authority` (issued from a confirmed AOP or a logged,
+supervised override) arm (20 in :mod:`workbench.bfr.session`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from workbench.bfr.authority import require_authorization
 from workbench.bfr.ledger import TimeLedger
 from workbench.bfr.limits import CuffLimits
 from workbench.bfr.protocol import VENT, CuffCommand, PressureReading
@@ -112,6 +114,7 @@ class Supervisor:
         self._last_p = math.nan
         self._sustained_since: float | None = None
         self._instant_since: float | None = None
+        self._swing_since: float | None = None
         self._abs_count = 0
         self._inflated_since: float | None = None
         self._deviation_since: float | None = None
@@ -185,6 +188,8 @@ class Supervisor:
             Pressure at start, reperfusion lock-out, cumulative time used up, latched trips.
         """
         self._last_now = now
+        # req 2: only limits from a confirmed AOP (or a logged override) arm a cuff
+        auth = require_authorization(self.limits)
         if self.latched:
             raise SafetyError(
                 f"{len(self.latched)} latched trip(s); vent and acknowledge first",
@@ -223,6 +228,8 @@ class Supervisor:
         self._mon_t = {m: now for m in self.monitors}
         self._inflate_start = None
         self._reached = False
+        if auth.source == "override":
+            self._emit("operator", "override", message=auth.summary)
         self._emit("state", "armed", value=self.limits.max_setpoint_mmhg)
 
     def acknowledge(self, now: float, reading: PressureReading | None, who: str) -> bool:
@@ -458,6 +465,24 @@ class Supervisor:
                 )
         else:
             self._instant_since = None
+        # stricter than req 4 (ADR 0005): never let the cuff reach the AOP. Beyond the
+        # legitimate contraction swing (limit + 25) for 100 ms, or above 95 % of the AOP for
+        # 50 ms, vents (a stuck pump climbs ~100 mmHg/s: the 200 ms rule above is too late)
+        swing_line = lim.swing_trip_mmhg
+        if p > swing_line:
+            self._swing_since = (
+                self._swing_since if self._swing_since is not None else self._onset_t
+            )
+            hold = lim.near_aop_s if p > lim.near_aop_fraction * lim.aop_mmhg else lim.swing_max_s
+            if now - self._swing_since > hold:
+                fire(
+                    SafetyReason.OVER_PRESSURE_INSTANT,
+                    f"pressure {p:.1f} mmHg > {swing_line:.1f} (beyond the contraction swing "
+                    f"or near the AOP {lim.aop_mmhg:g}) for > {1000 * hold:.0f} ms",
+                    self._swing_since + hold,
+                )
+        else:
+            self._swing_since = None
         self._abs_count = self._abs_count + 1 if p > lim.absolute_max_mmhg else 0
         if self._abs_count >= lim.absolute_count:
             fire(
@@ -535,6 +560,20 @@ class Supervisor:
                     )
 
     # ---------------------------------------------------------------- command
+    def supervised_target(self, requested_mmhg: object) -> float:
+        """The setpoint the regulator may aim for: the request clamped to ``[0, limit]``.
+
+        Non-numbers, NaN and negatives give 0 (vent-like); anything above
+        min(0.80 x AOP, ceiling) gives that limit. The regulator never sees the raw request,
+        so it cannot pump toward a pressure the supervisor would not command (issue 15.1).
+        """
+        if isinstance(requested_mmhg, bool) or not isinstance(requested_mmhg, (int, float)):
+            return 0.0
+        req = float(requested_mmhg)
+        if self.vent_required or not math.isfinite(req) or req <= 0.0:
+            return 0.0
+        return min(req, self.limits.max_setpoint_mmhg)
+
     def supervise(
         self, now: float, proposed: CuffCommand, requested_mmhg: float | None = None
     ) -> CuffCommand:

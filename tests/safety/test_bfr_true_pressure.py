@@ -1,0 +1,121 @@
+"""Issue 15.1: the true cuff pressure, not only the commanded setpoint, stays within limits.
+
+The regulator only ever sees the supervised (clamped) setpoint, and the simulator's referee
+judges the true pressure against the true AOP in every session.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+
+import numpy as np
+import pytest
+
+from workbench.bfr import CuffLimits, CuffParams, authorize_override, simulate_session
+from workbench.bfr.control import ControlCore
+from workbench.bfr.simulator import CuffSimulator
+from workbench.bfr.supervisor import Supervisor
+
+
+def _limits(aop: float, limb: str = "leg") -> CuffLimits:
+    return authorize_override(
+        CuffLimits.for_session(aop, limb),
+        supervisor="test",
+        reason="simulated limb whose AOP is known exactly (no person)",
+    )
+
+
+@pytest.mark.parametrize(
+    ("request_mmhg", "expected"), [(130.0, 120.0), (150.0, 120.0), (1000.0, 120.0), (math.inf, 0.0)]
+)
+def test_regulator_only_sees_the_supervised_setpoint(request_mmhg, expected):
+    sim = CuffSimulator(aop_mmhg=150.0)
+    sim.advance_to(0.01)
+    core = ControlCore(sim, Supervisor(_limits(150.0)), clock=lambda: sim.t_s)
+    core.arm(sim.t_s)
+    core.request_setpoint(request_mmhg)
+    for k in range(1, 600):
+        sim.advance_to(0.01 + 0.01 * k)
+        core.tick(sim.t_s)
+        assert core.state.target_mmhg <= 120.0 + 1e-9
+        assert core.state.ramp_mmhg <= 120.0 + 1e-9
+    assert core.supervisor.setpoint_mmhg == pytest.approx(expected)  # non-finite asks for 0
+
+
+def test_clamped_request_does_not_hold_the_cuff_above_the_limit():
+    """Max SP 120 on a limb with true AOP 150, request 130: was held at 131.6 mmHg."""
+    r = simulate_session(
+        aop_mmhg=150.0,
+        percent_aop=80.0,
+        scheme=(10,),
+        seed=1,
+        setpoint_schedule=lambda t, sp: 130.0,
+    )
+    t, p = r.trace["t_s"], r.trace["pressure_true_mmhg"]
+    held = (t > 8.0) & (t < 10.0)  # settled, before the set starts
+    assert p[held].mean() <= 121.0, p[held].mean()
+    assert r.limit_violations == 0, r.violations
+
+
+@pytest.mark.parametrize("request_mmhg", [150.0, 200.0, 400.0])
+def test_request_at_or_above_the_aop_never_occludes(request_mmhg):
+    """Request >= AOP 150 used to reach full occlusion for ~4 s before a trip vented."""
+    r = simulate_session(
+        aop_mmhg=150.0,
+        percent_aop=80.0,
+        scheme=(10,),
+        seed=2,
+        setpoint_schedule=lambda t, sp: request_mmhg,
+    )
+    assert r.trace["pressure_true_mmhg"].max() < 0.95 * 150.0
+    assert r.max_true_ratio < 1.0
+    assert r.limit_violations == 0, r.violations
+
+
+def test_referee_flags_a_true_pressure_at_the_true_aop():
+    """The referee is not blind: limits from a too-high AOP (240 on a 150 limb) are caught."""
+    r = simulate_session(aop_mmhg=240.0, true_aop_mmhg=150.0, percent_aop=80.0, scheme=(5,))
+    assert r.max_true_ratio >= 1.0
+    assert any("reached the true AOP" in v for v in r.violations), r.violations
+    assert any("1-s mean of the true pressure" in v for v in r.violations), r.violations
+
+
+def _plant(rng: random.Random) -> CuffParams:
+    d = CuffParams()
+
+    def j(x: float) -> float:
+        return x * rng.uniform(0.6, 1.4)
+
+    return CuffParams(
+        v0_ml=j(d.v0_ml),
+        compliance_ml_per_mmhg=j(d.compliance_ml_per_mmhg),
+        pump_max_flow_ml_s=j(d.pump_max_flow_ml_s),
+        bleed_k=j(d.bleed_k),
+        contraction_ml=j(d.contraction_ml),
+    )
+
+
+@pytest.mark.parametrize("fault", ["pump_stuck_on", "sensor_offset_minus_20", "cuff_slip"])
+@pytest.mark.parametrize("plant_seed", [0, 1, 2])
+def test_true_pressure_stays_below_the_aop_on_randomised_plants(fault, plant_seed):
+    rng = random.Random(plant_seed)
+    params = _plant(rng)
+    # a fast pump is the worst case for a stuck pump
+    params_fast = CuffParams(**{**params.__dict__, "pump_max_flow_ml_s": 490.0})
+    for prm in (params, params_fast):
+        r = simulate_session(
+            faults=[fault],
+            seed=plant_seed,
+            aop_mmhg=200.0,
+            percent_aop=80.0,
+            scheme=(10, 5),
+            rest_s=10.0,
+            fault_at_s=15.0,
+            params=prm,
+            setpoint_schedule=lambda t, sp: 2 * sp,
+            keep_trace=False,
+        )
+        assert r.max_true_ratio < 1.0, (fault, prm, r.max_true_ratio, r.trips)
+        assert r.limit_violations == 0, r.violations
+        assert np.isfinite(r.max_true_mean_ratio)
