@@ -135,13 +135,15 @@ def test_acwr_three_forms_and_pmc_match_formulas():
     ea = ec = 0.0
     ctl = atl = 0.0
     for x in load[: t + 1]:
+        yesterday = ctl - atl
         ea = 0.25 * x + 0.75 * ea
         ec = (2 / 29) * x + (1 - 2 / 29) * ec
         ctl = ctl * np.exp(-1 / 42) + x * (1 - np.exp(-1 / 42))
         atl = atl * np.exp(-1 / 7) + x * (1 - np.exp(-1 / 7))
     assert out["acwr_ewma"].iloc[t] == pytest.approx(ea / ec)
     assert out["ctl"].iloc[t] == pytest.approx(ctl)
-    assert out["tsb"].iloc[t] == pytest.approx(ctl - atl)
+    assert out["tsb_same_day"].iloc[t] == pytest.approx(ctl - atl)
+    assert out["tsb"].iloc[t] == pytest.approx(yesterday)  # GoldenCheetah: SB the day after
     assert out["load_au"].iloc[1:].eq(load[1:]).all()
 
 

@@ -4,6 +4,13 @@ Missing days count as zero load. The ratio is hidden (NaN) for the first 28 days
 athlete's data and while chronic load is 0. A ratio >= 1.5 raises a *load-spike flag*: the
 link between ACWR and injury is disputed (Lolli 2019, Impellizzeri 2020), so it is never
 presented as an injury prediction.
+
+TSB follows GoldenCheetah's default ("SB on the following day", ``PMCData.cpp``): the form
+shown on day *d* is yesterday's fitness minus yesterday's fatigue, ``TSB_d = CTL_{d-1} -
+ATL_{d-1}`` (0 on the first day), i.e. the balance you start the day with, before its
+training. The same-day difference ``CTL_d - ATL_d`` (which already contains day *d*'s
+session) is kept as ``tsb_same_day``; the two have opposite signs on days whose session
+tips the balance.
 """
 
 from __future__ import annotations
@@ -69,7 +76,8 @@ def load_metrics_wide(load: pd.DataFrame, first_day: pd.Series) -> dict[str, pd.
     """ACWR (three forms), spike flag inputs and PMC from a dates x athletes load frame.
 
     Returns a dict of wide frames: ``load_au, acute_ewma, chronic_ewma, acwr_ewma,
-    acwr_rolling_coupled, acwr_rolling_uncoupled, ctl, atl, tsb``.
+    acwr_rolling_coupled, acwr_rolling_uncoupled, ctl, atl, tsb, tsb_same_day``;
+    ``tsb`` is yesterday's ``ctl - atl`` (GoldenCheetah), ``tsb_same_day`` today's.
     """
     x = load.fillna(0.0).to_numpy()
     idx, cols = load.index, load.columns
@@ -96,8 +104,11 @@ def load_metrics_wide(load: pd.DataFrame, first_day: pd.Series) -> dict[str, pd.
             r[hidden | ~(chronic > 0)] = np.nan
             out[name] = frame(r)
     ctl, atl = banister(x, CTL_DAYS), banister(x, ATL_DAYS)
+    same_day = ctl - atl
+    # GoldenCheetah: sb[day + 1] = lts[day] - sts[day]; 0 before any load (x is 0 there)
+    following_day = np.vstack([np.zeros((1, x.shape[1])), same_day[:-1]])
     before = load.isna().to_numpy()
-    for a in (acute_e, chronic_e, ctl, atl):
+    for a in (acute_e, chronic_e, ctl, atl, same_day, following_day):
         a[before] = np.nan
     out.update(
         load_au=load,
@@ -105,7 +116,8 @@ def load_metrics_wide(load: pd.DataFrame, first_day: pd.Series) -> dict[str, pd.
         chronic_ewma=frame(chronic_e),
         ctl=frame(ctl),
         atl=frame(atl),
-        tsb=frame(ctl - atl),
+        tsb=frame(following_day),
+        tsb_same_day=frame(same_day),
     )
     return out
 
@@ -131,7 +143,9 @@ def training_load(
         One row per athlete-day: ``athlete_id, date, load_au`` (AU, 0 on rest days),
         ``acwr_ewma, acwr_rolling_coupled, acwr_rolling_uncoupled`` (NaN for the first 28
         days and while chronic load is 0), ``load_spike_flag`` (EWMA ACWR >= 1.5),
-        ``ctl, atl, tsb`` (AU/day; CTL 42 d, ATL 7 d, decay e^(-1/N); TSB = CTL - ATL).
+        ``ctl, atl`` (AU/day; CTL 42 d, ATL 7 d, decay e^(-1/N)), ``tsb`` (GoldenCheetah's
+        "SB on the following day": yesterday's CTL - ATL, 0 on the first day) and
+        ``tsb_same_day`` (today's CTL - ATL, including today's session).
     """
     done = sessions[sessions["status"] == "done"]
     if done.empty:
@@ -148,7 +162,7 @@ def training_load(
         np.repeat((dates >= lo)[:, None], len(first), axis=1), index=dates, columns=load.columns
     )
     keys = ["load_au", "acwr_ewma", "acwr_rolling_coupled", "acwr_rolling_uncoupled"]
-    keys += ["load_spike_flag", "ctl", "atl", "tsb"]
+    keys += ["load_spike_flag", "ctl", "atl", "tsb", "tsb_same_day"]
     out = to_long({k: m[k] for k in keys}, active)
     out["load_spike_flag"] = out["load_spike_flag"].astype(bool)
     return out
