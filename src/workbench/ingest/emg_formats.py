@@ -35,8 +35,18 @@ def emg_recording(f: EmgFile, path: Path) -> ImportedRecording:
         f"imported from {path.name} (format {f.format}, {f.sampling_rate_hz:g} Hz); "
         "start time from the file's modification time"
     )
+    flags = [
+        f"{f.samples.shape[0]} samples x {len(f.channel_names)} channel(s) at "
+        f"{f.sampling_rate_hz:g} Hz, units {_UNITS.get(f.format, '')} (format {f.format})"
+    ]
+    if f.meta.get("note"):
+        flags.append(str(f.meta["note"]))
+    for name, reason in f.meta.get("dead_channels", {}).items():
+        flags.append(f"dead EMG channel {name}: {reason}")
+    if f.meta.get("dead_channels"):
+        notes += f"; dead channels: {f.meta['dead_channels']}"
     return ImportedRecording(title=f"EMG {path.stem}", started_at=mtime, streams=[stream],
-                             markers=markers, notes=notes)  # fmt: skip
+                             markers=markers, notes=notes, flags=flags)  # fmt: skip
 
 
 def _parse(path: Path, ctx: ImportContext) -> dict[str, list[ImportedRecording]]:

@@ -50,8 +50,19 @@ def nirs_recording(df: pd.DataFrame, path: Path) -> ImportedRecording:
         units=[_unit(c) for c in chans], sampling_rate_hz=df.attrs.get("sampling_rate_hz"),
         t_s=t, values=df[chans].to_numpy(np.float64),
     )  # fmt: skip
+    fs = df.attrs.get("sampling_rate_hz")
+    flags = [f"{len(df)} samples at {fs:g} Hz, channels "
+             + ", ".join(f"{c} [{_unit(c)}]" for c in chans) + f" (format {fmt})"]
+    for col, src in df.attrs.get("substitutions", {}).items():
+        flags.append(f"{col} read from {src}")
+        notes += f"; {col} read from {src}"
+    for col, reason in df.attrs.get("dead_channels", {}).items():
+        flags.append(f"dead SmO2 channel {col}: {reason}")
+        notes += f"; dead channel {col}: {reason}"
+    if dropped:
+        flags.append(f"{len(dropped)} noise row(s) skipped: lines {dropped[:10]}")
     return ImportedRecording(title=f"NIRS {path.stem}", started_at=mtime, streams=[stream],
-                             markers=markers, notes=notes)  # fmt: skip
+                             markers=markers, notes=notes, flags=flags)  # fmt: skip
 
 
 def _sniff(path: Path, head: bytes) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -66,6 +67,51 @@ def _numeric_block(path: Path, lines: list[str], first_line_no: int, sep: str | 
     return arr
 
 
+#: Highest EMG sampling rate accepted (Hz); a header claiming more is corrupt
+MAX_EMG_RATE_HZ = 100_000.0
+
+
+def _check_rate(fs: object, path: Path, field_name: str) -> float:
+    try:
+        rate = float(fs)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise DataFormatError(
+            f"sampling rate {fs!r} is not a number", path=path, field=field_name
+        ) from None
+    if not (np.isfinite(rate) and 0 < rate <= MAX_EMG_RATE_HZ):
+        raise DataFormatError(
+            f"sampling rate {rate:g} Hz is not in (0, {MAX_EMG_RATE_HZ:g}]",
+            path=path,
+            field=field_name,
+        )
+    return rate
+
+
+def _resolution(meta: dict) -> int | None:
+    """ADC bits of the analog channels from an OpenSignals header, if stated."""
+    res = meta.get("resolution")
+    if isinstance(res, list) and res:
+        res = res[-1]
+    try:
+        bits = int(float(str(res).strip()))
+    except (TypeError, ValueError):
+        return None
+    return bits if 1 <= bits <= 24 else None
+
+
+def _flag_dead(f: EmgFile, rails: tuple[float, ...]) -> EmgFile:
+    """Record dead channels (all zero, constant, saturated) in ``meta["dead_channels"]``."""
+    from workbench.io.quality import dead_reason
+
+    dead = {}
+    for j, name in enumerate(f.channel_names):
+        reason = dead_reason(f.samples[:, j], rails=rails, min_samples=10)
+        if reason:
+            dead[name] = reason
+    f.meta["dead_channels"] = dead
+    return f
+
+
 def _read_opensignals(path: Path) -> EmgFile:
     lines = _text(path).splitlines()
     header = [ln for ln in lines if ln.startswith("#")]
@@ -101,10 +147,11 @@ def _read_opensignals(path: Path) -> EmgFile:
                     ) from None
             elif key == "labels":
                 labels = [x.strip() for x in value.split(",") if x.strip()]
-    if fs is None or not float(fs) > 0:
+    if fs is None:
         raise DataFormatError(
             "OpenSignals: no sampling rate in the header", path=path, field="sampling rate"
         )
+    fs = _check_rate(fs, path, "sampling rate")
     arr = _numeric_block(path, lines[n_head:], n_head + 1, None)
     if columns:  # JSON variant: keep analog channels (A1..A6)
         if arr.shape[1] != len(columns):
@@ -120,7 +167,12 @@ def _read_opensignals(path: Path) -> EmgFile:
         names = tuple(labels or [f"ch{i + 1}" for i in range(arr.shape[1])])
         if len(names) != arr.shape[1]:
             names = tuple(f"ch{i + 1}" for i in range(arr.shape[1]))
-    return EmgFile(arr.astype(np.float64), float(fs), names, "opensignals", meta=meta)
+    res = _resolution(meta)
+    rails = (0.0, float(2**res - 1)) if res else ()
+    if not re.search(r"emg", json.dumps(meta, default=str), re.IGNORECASE):
+        meta["note"] = "the header does not name the sensor: channels read as EMG (raw ADC counts)"
+    out = EmgFile(arr.astype(np.float64), fs, names, "opensignals", meta=meta)
+    return _flag_dead(out, rails)
 
 
 def _read_myo(path: Path) -> EmgFile:
@@ -134,7 +186,7 @@ def _read_myo(path: Path) -> EmgFile:
     if np.any(np.abs(emg) > 128):
         bad = int(np.flatnonzero(np.any(np.abs(emg) > 128, axis=1))[0])
         raise DataFormatError("Myo text: value outside int8 range", path=path, line=bad + 1)
-    return EmgFile(
+    out = EmgFile(
         emg,
         MYO_SAMPLING_RATE_HZ,
         tuple(f"ch{i}" for i in range(1, 9)),
@@ -142,6 +194,7 @@ def _read_myo(path: Path) -> EmgFile:
         labels=arr[:, 8].astype(int),
         meta={"note": "nominal 200 Hz; the file has no time column"},
     )
+    return _flag_dead(out, (-128.0, 127.0))
 
 
 def _read_csv(path: Path) -> EmgFile:
@@ -180,7 +233,17 @@ def _read_csv(path: Path) -> EmgFile:
             line=k + 3,
             field=str(tcol),
         )
-    return EmgFile(data.to_numpy(np.float64), 1.0 / med, tuple(map(str, data.columns)), "csv")
+    values = data.to_numpy(np.float64)
+    if not np.isfinite(values).all():
+        r, c = (int(x[0]) for x in np.nonzero(~np.isfinite(values)))
+        raise DataFormatError(
+            f"EMG CSV: {values[r, c]!r} is not a finite number",
+            path=path,
+            line=r + 2,
+            field=str(data.columns[c]),
+        )
+    fs = _check_rate(1.0 / med, path, str(tcol))
+    return _flag_dead(EmgFile(values, fs, tuple(map(str, data.columns)), "csv"), ())
 
 
 def sniff_emg(path: str | Path, head: bytes | None = None) -> str | None:
@@ -196,10 +259,16 @@ def sniff_emg(path: str | Path, head: bytes | None = None) -> str | None:
     if not lines:
         return None
     if text.startswith("# OpenSignals") or text.startswith("# Simple Text Format"):
-        hdr = text.lower()
-        if "emg" in hdr or "# simple text format" in hdr and "labels:= emg" in hdr:
+        hdr = "\n".join(ln for ln in lines if ln.startswith("#")).lower()
+        if "emg" in hdr:
             return "opensignals"
-        return None
+        # a header naming another sensor (ECG, EDA, ACC, ...) is not EMG; an unlabelled
+        # analog channel (label "A1", no "sensor" list) is read as EMG and said so
+        if re.search(r'"sensor":\s*\[\s*"(?!emg)[a-z]', hdr) or re.search(
+            r"labels:=\s*(ecg|eda|acc|eeg|resp|pzt|lux|ppg)", hdr
+        ):
+            return None
+        return "opensignals"
     first = lines[0].strip().split(",")
     if len(first) == 9:
         try:
@@ -220,12 +289,19 @@ def read_emg_file(path: str | Path) -> EmgFile:
     if not path.is_file():
         raise DataFormatError("no such file", path=path)
     fmt = sniff_emg(path)
-    if fmt == "opensignals":
-        return _read_opensignals(path)
-    if fmt == "myo":
-        return _read_myo(path)
-    if fmt == "csv":
-        return _read_csv(path)
+    readers = {"opensignals": _read_opensignals, "myo": _read_myo, "csv": _read_csv}
+    if fmt in readers:
+        f = readers[fmt](path)
+        bad = ~np.isfinite(f.samples)
+        if bad.any():
+            r, c = (int(x[0]) for x in np.nonzero(bad))
+            raise DataFormatError(
+                f"sample {r + 1} of channel {f.channel_names[c]!r} is {f.samples[r, c]!r}: "
+                "not a finite number",
+                path=path,
+                field=f.channel_names[c],
+            )
+        return f
     raise DataFormatError(
         "not a recognised EMG file (OpenSignals/BITalino text, Myo text, CSV with a time "
         "column and EMG channel columns)",

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.errors import DataFormatError
+from workbench.io.quality import dead_reason
 
 __all__ = ["read_nirs", "sniff_nirs", "NIRS_FORMATS"]
 
@@ -64,26 +65,75 @@ def _finish(
 ) -> pd.DataFrame:
     if df.empty:
         raise DataFormatError(f"{fmt}: no data rows", path=path)
+    _check_values(df, path, fmt)
     df = df.sort_values("t_s", kind="stable").reset_index(drop=True)
     if sampling_rate_hz is None:
         dt_s = np.diff(df["t_s"].to_numpy())
         dt_s = dt_s[dt_s > 0]
         sampling_rate_hz = float(1.0 / np.median(dt_s)) if dt_s.size else float("nan")
+    if not (np.isfinite(sampling_rate_hz) and 0 < sampling_rate_hz <= 10_000):
+        raise DataFormatError(
+            f"{fmt}: sampling rate {sampling_rate_hz:g} Hz (from the sample times) is not in "
+            "(0, 10000] Hz: the time column is wrong",
+            path=path,
+            field="t_s",
+        )
+    dead = {
+        c: reason
+        for c in df.columns
+        if c.startswith("smo2_pct")
+        and (reason := dead_reason(df[c].to_numpy(float), rails=(0.0, 100.0), min_samples=10))
+    }
     df.attrs.update(
         format=fmt,
         sampling_rate_hz=sampling_rate_hz,
         sensors=sensors,
         dropped_rows=dropped,
         path=str(path),
+        dead_channels={**dead, **df.attrs.get("dead_channels", {})},
+        substitutions=df.attrs.get("substitutions", {}),
     )
     return df
+
+
+def _check_values(df: pd.DataFrame, path: Path, fmt: str) -> None:
+    """Refuse what no NIRS device records: non-finite times, inf, SmO2 outside 0-100 %."""
+    t = df["t_s"].to_numpy(float)
+    if not np.isfinite(t).all():
+        i = int(np.flatnonzero(~np.isfinite(t))[0])
+        raise DataFormatError(
+            f"{fmt}: time of sample {i + 1} is {float(t[i])!r}", path=path, field="t_s"
+        )
+    for c in df.columns:
+        if c in ("t_s", "lap", "event"):
+            continue
+        v = pd.to_numeric(df[c], errors="coerce").to_numpy(float)
+        if np.isinf(v).any():
+            i = int(np.flatnonzero(np.isinf(v))[0])
+            raise DataFormatError(
+                f"{fmt}: {c} of sample {i + 1} is {float(v[i])!r}: not a finite number",
+                path=path,
+                field=c,
+            )
+        if c.startswith("smo2_pct"):
+            bad = np.isfinite(v) & ((v < 0) | (v > 100))
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                raise DataFormatError(
+                    f"{fmt}: SmO2 {v[i]:g} % at sample {i + 1} is outside 0-100 % "
+                    f"({int(bad.sum())} such value(s))",
+                    path=path,
+                    field=c,
+                )
 
 
 def _num(text: str, *, decimal_comma: bool = False) -> float:
     text = text.strip()
     if text in ("", "NA", "NaN", "nan", "-", "--"):
         return float("nan")
-    if decimal_comma:
+    if decimal_comma and "," in text:
+        # "1.234,5" (German-style): the dot groups thousands, the comma is the decimal point.
+        # A field without a comma is already a plain decimal number ("57.53").
         text = text.replace(".", "").replace(",", ".")
     return float(text)
 
@@ -131,13 +181,16 @@ def _read_moxy_csv(path: Path) -> pd.DataFrame:
     i_smo2 = find(lambda c: c in ("smo2 live", "smo2"))
     if i_smo2 is None:
         i_smo2 = find(lambda c: c.startswith("smo2"))
+    i_avg = find(lambda c: c == "smo2 averaged")
+    if i_avg == i_smo2:
+        i_avg = None
     i_thb = find(lambda c: c.startswith("thb"))
     i_lap = find(lambda c: c == "lap")
     if i_time is None or i_smo2 is None:
         raise DataFormatError(
             f"Moxy CSV: header {cols} lacks a time or SmO2 column", path=path, line=header_i + 1
         )
-    rows: list[tuple[float, float, float, float]] = []
+    rows: list[tuple[float, float, float, float, float]] = []
     dropped: list[int] = []
     day0: int | None = None
     prev_day = year_days = 0
@@ -150,9 +203,12 @@ def _read_moxy_csv(path: Path) -> pd.DataFrame:
             t = _hms_to_s(parts[i_time])
             day = _moxy_day(parts[i_date]) if i_date is not None else 0
             smo2 = _num(parts[i_smo2])
+            avg = _num(parts[i_avg]) if i_avg is not None else float("nan")
             thb = _num(parts[i_thb]) if i_thb is not None else float("nan")
             lap = _num(parts[i_lap]) if i_lap is not None else float("nan")
-        except (ValueError, KeyError):
+            if np.isinf(lap) or (np.isfinite(lap) and lap != int(lap)):
+                raise ValueError(f"lap {lap!r} is not a lap number")
+        except (ValueError, KeyError, OverflowError, IndexError):
             dropped.append(ln_no)  # noise row (repeated header, garbage, truncated line)
             continue
         if day0 is None:
@@ -160,11 +216,19 @@ def _read_moxy_csv(path: Path) -> pd.DataFrame:
         if day < prev_day:  # no year in the file: 31-Dec -> 01-Jan is the next day
             year_days += 366
         prev_day = day
-        rows.append(((day + year_days - day0) * 86400.0 + t, smo2, thb, lap))
+        rows.append(((day + year_days - day0) * 86400.0 + t, smo2, thb, lap, avg))
     if not rows:
         raise DataFormatError("Moxy CSV: no parsable data rows", path=path, line=header_i + 2)
     arr = np.asarray(rows, dtype=float)
     df = pd.DataFrame({"t_s": arr[:, 0] - arr[0, 0], "smo2_pct": arr[:, 1]})
+    live_dead = dead_reason(arr[:, 1], rails=(0.0, 100.0), min_samples=10)
+    if live_dead and i_avg is not None and not dead_reason(arr[:, 4], rails=(0.0, 100.0)):
+        # the export's alternative column carries the signal: use it, and say so
+        df["smo2_pct"] = arr[:, 4]
+        df.attrs["substitutions"] = {
+            "smo2_pct": f"{cols[i_avg]} (as {cols[i_smo2]} is {live_dead})"
+        }
+        df.attrs["dead_channels"] = {cols[i_smo2]: live_dead}
     if i_thb is not None:
         df["thb_g_dl"] = arr[:, 2]
     if i_lap is not None:
@@ -267,7 +331,22 @@ def _read_trainred_csv(path: Path) -> pd.DataFrame:
     if not any(v.startswith("smo2_pct") for v in mapping.values()):
         raise DataFormatError("Train.Red CSV: no SmO2 column", path=path, line=header_i + 1)
     body = "\n".join(lines[header_i + 1 :])
-    raw = pd.read_csv(io.StringIO(body), header=None, dtype=str, keep_default_na=False)
+    try:
+        raw = pd.read_csv(io.StringIO(body), header=None, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        msg = str(exc).strip().splitlines()[-1]
+        m = re.search(r"line (\d+)", msg)
+        raise DataFormatError(
+            f"Train.Red CSV: malformed row ({msg})",
+            path=path,
+            line=header_i + 1 + int(m[1]) if m else None,
+        ) from None
+    if raw.shape[1] > len(cols):
+        raise DataFormatError(
+            f"Train.Red CSV: rows have {raw.shape[1]} fields, the header {len(cols)}",
+            path=path,
+            line=header_i + 2,
+        )
     try:
         t = pd.to_numeric(raw[0], errors="raise")
     except ValueError as exc:
@@ -278,7 +357,17 @@ def _read_trainred_csv(path: Path) -> pd.DataFrame:
     for i, name in mapping.items():
         df[name] = pd.to_numeric(raw[i].replace("", np.nan), errors="coerce").to_numpy(float)
     if i_lap is not None:
-        df["lap"] = pd.to_numeric(raw[i_lap], errors="coerce").fillna(-1).astype(int)
+        lap = pd.to_numeric(raw[i_lap], errors="coerce").to_numpy(float)
+        bad = np.isinf(lap) | (np.isfinite(lap) & (lap != np.round(lap)))
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise DataFormatError(
+                f"Train.Red CSV: lap {raw[i_lap].iat[i]!r} is not a lap number",
+                path=path,
+                line=header_i + 2 + i,
+                field=cols[i_lap],
+            )
+        df["lap"] = np.where(np.isnan(lap), -1, lap).astype(int)
     df.attrs["t0_s"] = float(t.iloc[0])
     out = _finish(df, path, "trainred_csv", sensors, [])
     out.attrs["t0_s"] = float(t.iloc[0])
@@ -437,8 +526,10 @@ def _read_oxysoft(path: Path, sheet: pd.DataFrame) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- FIT
-_FIT_SMO2 = re.compile(r"(smo2|saturated.?h(a)?emoglobin.?percent|muscle.?ox)", re.I)
-_FIT_THB = re.compile(r"(thb|total.?h(a)?emoglobin)", re.I)
+_FIT_SMO2 = re.compile(
+    r"(smo2|saturated.?h(a)?emoglobin.?percent|muscle.?ox|curr.?hemo.?perc)", re.I
+)  # currHemoPerc: Train.Red / Moxy Connect IQ developer field (record, "%")
+_FIT_THB = re.compile(r"(thb|total.?h(a)?emoglobin|curr.?hemo.?conc)", re.I)
 
 
 def _read_fit(path: Path) -> pd.DataFrame:
@@ -451,13 +542,15 @@ def _read_fit(path: Path) -> pd.DataFrame:
                 if not isinstance(frame, fitdecode.FitDataMessage) or frame.name != "record":
                     continue
                 ts = frame.get_value("timestamp", fallback=None)
-                if ts is None:
-                    continue
+                if not isinstance(ts, dt.datetime):
+                    continue  # a record without a (decodable) timestamp cannot be placed
                 row: dict[str, float] = {"_ts": ts.timestamp()}
                 smo2 = thb = 0
                 for fd in frame.fields:
                     name = str(fd.name or "")
                     if fd.value is None or name.startswith(("min_", "max_")):
+                        continue
+                    if not isinstance(fd.value, (int, float)):
                         continue
                     if _FIT_SMO2.search(name) and not re.search(r"(min|max|prev)", name, re.I):
                         row[f"smo2_pct{_suffix(smo2)}"] = float(fd.value)
@@ -470,6 +563,8 @@ def _read_fit(path: Path) -> pd.DataFrame:
                 rows.append(row)
     except fitdecode.FitError as exc:
         raise DataFormatError(f"FIT: {exc}", path=path) from None
+    except (ValueError, TypeError, OverflowError, OSError, KeyError, IndexError) as exc:
+        raise DataFormatError(f"FIT: unreadable ({type(exc).__name__}: {exc})", path=path) from None
     if not rows:
         raise DataFormatError("FIT: no 'record' messages with a timestamp", path=path)
     df = pd.DataFrame(rows)
