@@ -1,10 +1,20 @@
 """Mobility screening: pose inference (MediaPipe Tasks), smoothing, joint angles, guided
 screens, interpretation (ranges, norms, symmetry, priorities, protocols, progress).
 
-Nothing heavy happens at import: the pose model loads on first use.
+Public API: :func:`detect_pose` (image → :class:`PoseResult`), :func:`joint_angles`
+(pose → ``name -> degrees or None``) and its companion :func:`angle_reasons` (why a value is
+``None``). Nothing heavy happens at import: the pose model loads on first use.
 """
 
-from .angles import AngleReading, held_end_range, joint_angles, measure_angles
+from .angles import (
+    REASONS,
+    AngleReading,
+    angle_reasons,
+    held_end_range,
+    joint_angles,
+    measure_angles,
+)
+from .holds import EndRange, end_range
 from .interpret import (
     OPTIMAL_RANGES,
     classify_limitation,
@@ -19,13 +29,22 @@ from .pipeline import FrameAnalysis, PosePipeline, analyse_video, iter_video, lo
 from .pose import LANDMARK_NAMES, SKELETON, PoseEngine, PoseResult, detect_pose
 from .screening import SCREENS, ScreeningSession, screen_video
 from .smoothing import LandmarkSmoother, OneEuroFilter
+from .views import ViewCheck, ViewEstimate, check_view, estimate_view
 
 __all__ = [
     "LANDMARK_NAMES",
     "OPTIMAL_RANGES",
     "SCREENS",
     "SKELETON",
+    "REASONS",
     "AngleReading",
+    "EndRange",
+    "ViewCheck",
+    "ViewEstimate",
+    "angle_reasons",
+    "check_view",
+    "end_range",
+    "estimate_view",
     "FrameAnalysis",
     "LandmarkSmoother",
     "OneEuroFilter",

@@ -1,54 +1,68 @@
-"""Joint angles for the mobility screens, each with a quality flag.
+"""Joint angles for the mobility screens: planar 2D goniometry, anatomical ranges, uncertainty.
 
-Angles are computed from the **world landmarks** (metres) projected onto the athlete's
-anatomical planes, so they do not depend on where the camera stands as long as the depth
-estimate is good. The camera is assumed level (gravity along the world ``+y`` axis).
+Method
+    Angles are measured **in the image plane** (pixels, aspect-corrected), as clinical 2D
+    video goniometry does, and only when the camera is perpendicular to the plane of the
+    movement (:mod:`workbench.mobility.views`): sagittal angles need a lateral view, frontal
+    angles a frontal view. One angle needs depth and uses MediaPipe's *world* landmarks:
+    ``thoracic_rotation`` (rotation about the vertical axis cannot be seen in any single
+    image plane). Its readings carry ``method="depth"``.
 
-Body frame
-    ``up``      = −y (against gravity);
-    ``lateral`` = left hip − right hip, made horizontal (points to the athlete's left);
-    ``forward`` = lateral × up (anterior; horizontal).
-    Sagittal plane ⊥ lateral, frontal plane ⊥ forward, transverse plane ⊥ up.
-    The frame uses the pelvis and gravity only, so it also holds lying down (Thomas test,
-    hamstring 90/90: the sagittal plane stays vertical).
+Not measurable
+    A value is never reported when it cannot be trusted: ``angle_deg`` is ``None`` and
+    ``reason`` says why (:data:`REASONS`): ``not_detected``, ``out_of_frame``, ``occlusion``,
+    ``low_visibility``, ``view``, ``position``, ``out_of_range`` (outside
+    :data:`~workbench.mobility.reference.ANATOMICAL_RANGES`) or ``jitter``.
+    :func:`joint_angles` keeps the public ``name -> degrees`` mapping with ``None`` for those;
+    :func:`angle_reasons` is the documented companion call that tells why.
 
-Definitions (per side ``left_``/``right_``; ``trunk_lean`` has no side)
+Definitions (side ``left_``/``right_``; ``trunk_lean`` has no side). "Forward" is the way the
+athlete faces in the image; "down" is the image's vertical (the camera must be level).
 
-=========================  =========================  ==========  ==================================  ===========
-angle                      landmarks                  plane       0° reference (positive direction)   best view
-=========================  =========================  ==========  ==================================  ===========
-hip_flexion                shoulder, hip, knee        sagittal    thigh in line with trunk (thigh     lateral
-                                                                  forward of trunk)
-hip_extension              shoulder, hip, knee        sagittal    = −hip_flexion (thigh behind trunk  lateral
-                                                                  line; Thomas test: below table)
-knee_flexion               hip, knee, ankle           sagittal    straight knee (shank behind thigh)  lateral
-knee_extension_90_90       hip, knee, ankle           sagittal    knee angle: 180 straight (90 start) lateral
-ankle_dorsiflexion         knee, ankle                sagittal    vertical tibia (knee forward of     lateral
-                                                                  ankle; knee-to-wall lunge, squat)
-shoulder_flexion           hip, shoulder, elbow       sagittal    arm along trunk (arm forward/up;    lateral
-                                                                  180 = overhead)
-trunk_lean                 mid-hip, mid-shoulder      sagittal    vertical trunk (leaning forward)    lateral
-knee_valgus                hip, knee, ankle           frontal     hip-knee-ankle in line (knee        frontal
-                                                                  medial of the line)
-hip_internal_rotation      knee, ankle (seated)       frontal     vertical shank, knee at 90° (foot   frontal
-                                                                  moving outward = internal rot.)
-thoracic_rotation          shoulders vs hips          transverse  shoulder line ∥ hip line (trunk     frontal
-                                                                  turned towards that side)
-=========================  =========================  ==========  ==================================  ===========
+=========================  =====================  =======  ====================================
+angle                      landmarks              view     0° and positive direction
+=========================  =====================  =======  ====================================
+hip_flexion                trunk midline, hip,    lateral  thigh in line with trunk; thigh
+                           knee
+                                                           forward of the trunk line
+hip_extension              hip, knee              lateral  Thomas test: thigh level with the
+                                                           table; + thigh below (lying only)
+knee_flexion               hip, knee, ankle       lateral  straight knee; − = hyperextension
+knee_extension_90_90       hip, knee, ankle       lateral  180 − knee flexion (90/90 test,
+                                                           hip held at 90 ± 20°)
+ankle_dorsiflexion         knee, ankle            lateral  vertical tibia; knee forward
+shoulder_flexion           trunk midline,         lateral  arm along trunk; arm forward/up
+                           shoulder, elbow
+trunk_lean                 mid-hip, mid-shoulder  lateral  vertical trunk; leaning forward
+knee_valgus                hip, knee, ankle       frontal  frontal plane projection angle; knee
+                                                           medial of the hip–ankle line
+hip_internal_rotation      knee, ankle (seated)   frontal  vertical shank; foot moving outward
+hip_external_rotation      knee, ankle (seated)   frontal  vertical shank; foot moving inward
+thoracic_rotation          shoulders vs hips      frontal  shoulder line ∥ hip line; trunk
+                           (world, depth)                  turned towards that side
+=========================  =====================  =======  ====================================
 
-Quality (``good`` / ``fair`` / ``poor``) is the worst of
-    visibility: the lowest visibility of the landmarks used (≥ 0.8 good, ≥ 0.5 fair);
-    in-plane: each segment's length projected on the plane over its length (≥ 0.7 good,
-    ≥ 0.5 fair; a thigh pointing at the camera has no frontal-plane angle);
-    view: how far the camera is from the best view for the plane, from the athlete's
-    heading in world landmarks (``view_deg``: 0 = facing the camera, ±90 = side on,
-    180 = back to the camera): ≤ 20° off good, ≤ 35° fair, else poor. Transverse-plane
-    angles are at best ``fair`` (rotation happens in depth for any single camera).
+Extension and flexion are separate measurements: a hip in extension has no hip flexion
+value (it is below the range), and hip extension is measured against the table in the
+Thomas test, not as negated flexion.
+
+Uncertainty (1 SD, degrees) of each reading::
+
+    u = sqrt(SEM² + u_view² + u_vis² + u_jitter²)
+
+``SEM`` from published 2D-video goniometry (:data:`~workbench.mobility.reference.SEM_DEG`);
+``u_view`` the planar error that remains after the lateral deprojection (horizontal image
+components divided by cos δ, δ the estimated deviation from side on) if δ is off by
+:data:`VIEW_ESTIMATE_ERROR_DEG` (a segment at θ from vertical is seen at
+atan(tan θ · cos δ)); ``u_vis = 10 × (1 − lowest visibility)``;
+``u_jitter`` the frame-to-frame noise of the angle over the last ~0.5 s (from the pipeline).
+``quality`` is ``good`` when the capture terms (all but SEM) add up to ≤ 2°, ``fair`` ≤ 4°,
+else ``poor``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -57,230 +71,372 @@ import numpy as np
 from workbench.errors import DataFormatError
 
 from .pose import LANDMARK, PoseResult
+from .reference import ANATOMICAL_RANGES, SEM_DEG
+from .views import VIEW_TOLERANCE_DEG, ViewEstimate, estimate_view, pixels
 
 Quality = Literal["good", "fair", "poor"]
 Plane = Literal["sagittal", "frontal", "transverse"]
+Method = Literal["planar", "depth"]
 QUALITY_RANK: dict[str, int] = {"good": 2, "fair": 1, "poor": 0}
 
-VISIBILITY_GOOD = 0.8
-VISIBILITY_FAIR = 0.5
-VIEW_GOOD_DEG = 20.0
-VIEW_FAIR_DEG = 35.0
-IN_PLANE_GOOD = 0.7
-IN_PLANE_FAIR = 0.5
+VISIBILITY_OCCLUDED = 0.3
+VISIBILITY_LOW = 0.6
+JITTER_MAX_DEG = 5.0
+SIDES = ("left", "right")
 
-_UP = np.array([0.0, -1.0, 0.0])
+REASONS: dict[str, str] = {
+    "not_detected": "no person detected",
+    "out_of_frame": "a landmark it needs is outside the image",
+    "occlusion": f"a landmark it needs is hidden (visibility < {VISIBILITY_OCCLUDED})",
+    "low_visibility": f"a landmark it needs is barely visible (visibility < {VISIBILITY_LOW})",
+    "view": "the camera is not perpendicular to the plane of the movement",
+    "position": "the body is not in the test position",
+    "out_of_range": "the value lies outside the anatomical range",
+    "jitter": f"the angle shakes more than {JITTER_MAX_DEG:.0f}° between frames",
+}
 
-#: angle name (without side) -> (plane, landmark names with ``{s}`` for the side)
-ANGLE_DEFINITIONS: dict[str, tuple[Plane, tuple[str, ...]]] = {
-    "hip_flexion": ("sagittal", ("{s}_shoulder", "{s}_hip", "{s}_knee")),
-    "hip_extension": ("sagittal", ("{s}_shoulder", "{s}_hip", "{s}_knee")),
-    "knee_flexion": ("sagittal", ("{s}_hip", "{s}_knee", "{s}_ankle")),
-    "knee_extension_90_90": ("sagittal", ("{s}_hip", "{s}_knee", "{s}_ankle")),
-    "ankle_dorsiflexion": ("sagittal", ("{s}_knee", "{s}_ankle")),
-    "shoulder_flexion": ("sagittal", ("{s}_hip", "{s}_shoulder", "{s}_elbow")),
-    "knee_valgus": ("frontal", ("{s}_hip", "{s}_knee", "{s}_ankle")),
-    "hip_internal_rotation": ("frontal", ("{s}_knee", "{s}_ankle")),
-    "thoracic_rotation": (
+
+@dataclass(frozen=True)
+class AngleDef:
+    """How one angle is measured: plane, view, method and landmarks (``{s}`` = side)."""
+
+    plane: Plane
+    view: Literal["lateral", "frontal"]
+    method: Method
+    landmarks: tuple[str, ...]
+
+
+ANGLE_DEFINITIONS: dict[str, AngleDef] = {
+    "hip_flexion": AngleDef(
+        "sagittal", "lateral", "planar", ("{s}_shoulder", "{s}_hip", "{s}_knee")
+    ),
+    "hip_extension": AngleDef("sagittal", "lateral", "planar", ("{s}_hip", "{s}_knee")),
+    "knee_flexion": AngleDef("sagittal", "lateral", "planar", ("{s}_hip", "{s}_knee", "{s}_ankle")),
+    "knee_extension_90_90": AngleDef(
+        "sagittal", "lateral", "planar", ("{s}_shoulder", "{s}_hip", "{s}_knee", "{s}_ankle")
+    ),
+    "ankle_dorsiflexion": AngleDef("sagittal", "lateral", "planar", ("{s}_knee", "{s}_ankle")),
+    "shoulder_flexion": AngleDef(
+        "sagittal", "lateral", "planar", ("{s}_hip", "{s}_shoulder", "{s}_elbow")
+    ),
+    "knee_valgus": AngleDef("frontal", "frontal", "planar", ("{s}_hip", "{s}_knee", "{s}_ankle")),
+    "hip_internal_rotation": AngleDef("frontal", "frontal", "planar", ("{s}_knee", "{s}_ankle")),
+    "hip_external_rotation": AngleDef("frontal", "frontal", "planar", ("{s}_knee", "{s}_ankle")),
+    "thoracic_rotation": AngleDef(
         "transverse",
+        "frontal",
+        "depth",
         ("left_shoulder", "right_shoulder", "left_hip", "right_hip"),
     ),
 }
-TRUNK_LEAN: tuple[Plane, tuple[str, ...]] = (
-    "sagittal",
-    ("left_shoulder", "right_shoulder", "left_hip", "right_hip"),
+TRUNK_LEAN = AngleDef(
+    "sagittal", "lateral", "planar", ("left_shoulder", "right_shoulder", "left_hip", "right_hip")
 )
-SIDES = ("left", "right")
+
+
+def angle_names() -> list[str]:
+    """Every angle name :func:`measure_angles` returns."""
+    names = [f"{s}_{b}" for b in ANGLE_DEFINITIONS for s in SIDES]
+    return [*names, "trunk_lean"]
+
+
+def definition(name: str) -> tuple[str, AngleDef]:
+    """``(side, definition)`` of a full angle name (side ``""`` for ``trunk_lean``)."""
+    if name == "trunk_lean":
+        return "", TRUNK_LEAN
+    side, base = name.split("_", 1)
+    if side not in SIDES or base not in ANGLE_DEFINITIONS:
+        raise KeyError(f"unknown angle {name!r}; known: {', '.join(angle_names())}")
+    return side, ANGLE_DEFINITIONS[base]
+
+
+def base_name(name: str) -> str:
+    """``left_hip_flexion`` → ``hip_flexion``."""
+    return name if name == "trunk_lean" else name.split("_", 1)[1]
 
 
 @dataclass(frozen=True)
 class AngleReading:
-    """One angle with its quality.
+    """One angle of one frame, or why it is not measurable.
 
     Attributes
     ----------
     name: e.g. ``"left_hip_flexion"``.
-    angle_deg: the angle, degrees (definitions in the module docstring).
-    plane: anatomical plane of the motion.
-    quality: ``"good"``, ``"fair"`` or ``"poor"``.
+    angle_deg: degrees, or ``None`` when not measurable.
+    reason: ``None`` when measurable, else a key of :data:`REASONS`.
+    detail: human-readable reason with numbers (empty when measurable).
+    plane, view, method: see :class:`AngleDef` (``method="depth"`` flags world coordinates).
+    uncertainty_deg: 1-SD uncertainty (``None`` when not measurable).
+    quality: ``good`` / ``fair`` / ``poor`` (from the capture terms of the uncertainty).
     visibility: lowest visibility (0..1) of the landmarks used.
-    view_deg: athlete's heading relative to the camera (0 facing it, ±90 side on).
-    view_error_deg: distance of the camera from the best view for the plane, degrees.
+    view_error_deg: camera's deviation from the ideal view for this angle, degrees.
+    raw_deg: the geometric value before the checks (NaN if not computable): diagnostics only,
+        never to be shown as a measurement.
     """
 
     name: str
-    angle_deg: float
+    angle_deg: float | None
+    reason: str | None
+    detail: str
     plane: Plane
+    view: str
+    method: Method
+    uncertainty_deg: float | None
     quality: Quality
     visibility: float
-    view_deg: float
     view_error_deg: float
-
-
-@dataclass(frozen=True)
-class BodyFrame:
-    """Orthonormal anatomical axes in world coordinates (see module docstring)."""
-
-    up: np.ndarray
-    lateral: np.ndarray
-    forward: np.ndarray
+    raw_deg: float
 
     @property
-    def view_deg(self) -> float:
-        """Heading of the athlete relative to the camera: 0 facing, ±90 side on, 180 back."""
-        # The camera looks along +z: "towards the camera" is -z.
-        return float(np.degrees(np.arctan2(-self.forward[0], -self.forward[2])))
+    def measurable(self) -> bool:
+        """True when ``angle_deg`` is a measurement."""
+        return self.angle_deg is not None
 
 
-def body_frame(world: np.ndarray) -> BodyFrame:
-    """Anatomical frame from world landmarks (33×3, metres).
-
-    Raises
-    ------
-    DataFormatError
-        Hips and shoulders coincide in the horizontal plane (degenerate skeleton).
-    """
-    lateral = world[LANDMARK["left_hip"]] - world[LANDMARK["right_hip"]]
-    lateral = lateral - (lateral @ _UP) * _UP
-    if np.linalg.norm(lateral) < 1e-6:
-        lateral = world[LANDMARK["left_shoulder"]] - world[LANDMARK["right_shoulder"]]
-        lateral = lateral - (lateral @ _UP) * _UP
-    norm = float(np.linalg.norm(lateral))
-    if norm < 1e-6:
-        raise DataFormatError("degenerate skeleton: hips and shoulders have no lateral extent")
-    lateral = lateral / norm
-    forward = np.cross(lateral, _UP)
-    return BodyFrame(_UP.copy(), lateral, forward)
+# -- geometry ---------------------------------------------------------------------------------
+def _seg(v: np.ndarray, fwd: float) -> float:
+    """Image-plane angle of ``v`` from straight down, positive towards ``fwd`` (±1 in x)."""
+    return float(np.degrees(np.arctan2(fwd * v[0], v[1])))
 
 
-def _wrap(angle_deg: float, low: float = -90.0) -> float:
+def _wrap(angle_deg: float, low: float = -180.0) -> float:
     """Wrap into ``[low, low + 360)``."""
     return float((angle_deg - low) % 360.0 + low)
 
 
-def _sagittal_from_down(v: np.ndarray, frame: BodyFrame) -> float:
-    """Angle of ``v`` in the sagittal plane from straight down, positive forward, degrees."""
-    return float(np.degrees(np.arctan2(v @ frame.forward, -(v @ frame.up))))
+def _tilt_error(theta_deg: float, delta_deg: float) -> float:
+    """Error of a segment angle seen with the camera ``delta_deg`` off perpendicular."""
+    th, d = np.radians(theta_deg), np.radians(min(abs(delta_deg), 80.0))
+    return float(np.degrees(np.arctan2(np.sin(th), np.cos(th) * np.cos(d)) - th))
 
 
-def _frontal_from_down(v: np.ndarray, frame: BodyFrame, towards: np.ndarray) -> float:
-    """Angle of ``v`` in the frontal plane from straight down, positive towards ``towards``."""
-    return float(np.degrees(np.arctan2(v @ towards, -(v @ frame.up))))
+def _planar(p: np.ndarray, side: str, base: str, fwd: float, medial: float) -> tuple[float, list]:
+    """Raw planar angle and the segment angles it is made of ``[(θ, sign)]``."""
+    L = {n: p[i] for n, i in LANDMARK.items()}
+
+    def g(n: str) -> np.ndarray:
+        return L[f"{side}_{n}"]
+
+    if base in ("hip_flexion", "knee_extension_90_90", "knee_flexion", "hip_extension"):
+        th_thigh = _seg(g("knee") - g("hip"), fwd)
+    mid_sh = (L["left_shoulder"] + L["right_shoulder"]) / 2
+    mid_hip = (L["left_hip"] + L["right_hip"]) / 2
+    trunk_down = mid_hip - mid_sh  # the midline lies in the sagittal plane; a same-side
+    # shoulder-hip line does not (shoulders are wider than hips) and tilts with the view
+    if base == "hip_flexion":
+        th_trunk = _seg(trunk_down, fwd)
+        return _wrap(th_thigh - th_trunk), [(th_thigh, 1), (th_trunk, -1)]
+    if base == "hip_extension":  # thigh below the horizontal (table), whichever way lying
+        v = g("knee") - g("hip")
+        ang = float(np.degrees(np.arctan2(v[1], abs(v[0]))))
+        return ang, [(90.0 - ang, 1)]
+    if base in ("knee_flexion", "knee_extension_90_90"):
+        th_shank = _seg(g("ankle") - g("knee"), fwd)
+        knee = _wrap(th_thigh - th_shank)
+        value = knee if base == "knee_flexion" else 180.0 - knee
+        return value, [(th_thigh, 1), (th_shank, -1)]
+    if base == "ankle_dorsiflexion":
+        tibia = g("knee") - g("ankle")
+        th = float(np.degrees(np.arctan2(fwd * tibia[0], -tibia[1])))
+        return th, [(th, 1)]
+    if base == "shoulder_flexion":
+        th_arm = _seg(g("elbow") - g("shoulder"), fwd)
+        th_trunk = _seg(trunk_down, fwd)
+        return _wrap(th_arm - th_trunk, -90.0), [(th_arm, 1), (th_trunk, -1)]
+    if base == "knee_valgus":
+        th_thigh = _seg(g("knee") - g("hip"), medial)
+        th_shank = _seg(g("ankle") - g("knee"), medial)
+        return th_thigh - th_shank, [(th_thigh, 1), (th_shank, -1)]
+    if base in ("hip_internal_rotation", "hip_external_rotation"):
+        th = _seg(g("ankle") - g("knee"), -medial)  # + foot moving outward (lateral)
+        return (th if base == "hip_internal_rotation" else -th), [(th, 1)]
+    raise KeyError(base)
 
 
-def _raw_angles(world: np.ndarray, frame: BodyFrame) -> dict[str, float]:
-    p = {name: world[i] for name, i in LANDMARK.items()}
-    out: dict[str, float] = {}
-    mid_hip = (p["left_hip"] + p["right_hip"]) / 2
-    mid_sh = (p["left_shoulder"] + p["right_shoulder"]) / 2
-    trunk_up = mid_sh - mid_hip
-    out["trunk_lean"] = float(np.degrees(np.arctan2(trunk_up @ frame.forward, trunk_up @ frame.up)))
-    sh_line = p["left_shoulder"] - p["right_shoulder"]
-    rot_left = float(np.degrees(np.arctan2(-(sh_line @ frame.forward), sh_line @ frame.lateral)))
-    for side, sign in (("left", 1.0), ("right", -1.0)):
-        sh, hip, knee = p[f"{side}_shoulder"], p[f"{side}_hip"], p[f"{side}_knee"]
-        ankle, elbow = p[f"{side}_ankle"], p[f"{side}_elbow"]
-        thigh, shank = knee - hip, ankle - knee
-        th_thigh = _sagittal_from_down(thigh, frame)
-        th_shank = _sagittal_from_down(shank, frame)
-        th_trunk_down = _sagittal_from_down(hip - sh, frame)
-        hip_flex = _wrap(th_thigh - th_trunk_down)
-        knee_flex = _wrap(th_thigh - th_shank)
-        out[f"{side}_hip_flexion"] = hip_flex
-        out[f"{side}_hip_extension"] = -_wrap(th_thigh - th_trunk_down, -180.0)
-        out[f"{side}_knee_flexion"] = knee_flex
-        out[f"{side}_knee_extension_90_90"] = 180.0 - knee_flex
-        tibia = knee - ankle
-        out[f"{side}_ankle_dorsiflexion"] = float(
-            np.degrees(np.arctan2(tibia @ frame.forward, tibia @ frame.up))
-        )
-        arm = elbow - sh
-        out[f"{side}_shoulder_flexion"] = _wrap(
-            _sagittal_from_down(arm, frame) - _sagittal_from_down(hip - sh, frame)
-        )
-        medial = -sign * frame.lateral
-        out[f"{side}_knee_valgus"] = _frontal_from_down(thigh, frame, medial) - _frontal_from_down(
-            shank, frame, medial
-        )
-        out[f"{side}_hip_internal_rotation"] = _frontal_from_down(shank, frame, -medial)
-        out[f"{side}_thoracic_rotation"] = rot_left if side == "left" else -rot_left
-    return out
+def _trunk_lean(p: np.ndarray, fwd: float) -> tuple[float, list]:
+    ms = (p[LANDMARK["left_shoulder"]] + p[LANDMARK["right_shoulder"]]) / 2
+    mh = (p[LANDMARK["left_hip"]] + p[LANDMARK["right_hip"]]) / 2
+    v = ms - mh
+    th = float(np.degrees(np.arctan2(fwd * v[0], -v[1])))
+    return th, [(th, 1)]
 
 
-def _view_error(plane: Plane, view_deg: float) -> float:
-    folded = abs(view_deg)
-    folded = min(folded, 180.0 - folded)  # 0 = frontal (or back), 90 = side on
-    return 90.0 - folded if plane == "sagittal" else folded
+def _thoracic_rotation(world: np.ndarray, side: str) -> float:
+    """Shoulder line vs hip line about the vertical, world landmarks, + towards ``side``."""
+    up = np.array([0.0, -1.0, 0.0])
+    hip_line = world[LANDMARK["left_hip"]] - world[LANDMARK["right_hip"]]
+    sh_line = world[LANDMARK["left_shoulder"]] - world[LANDMARK["right_shoulder"]]
+    hip_line = hip_line - (hip_line @ up) * up
+    sh_line = sh_line - (sh_line @ up) * up
+    if np.linalg.norm(hip_line) < 1e-9 or np.linalg.norm(sh_line) < 1e-9:
+        return float("nan")
+    lateral = hip_line / np.linalg.norm(hip_line)
+    forward = np.cross(lateral, up)
+    rot_left = float(np.degrees(np.arctan2(-(sh_line @ forward), sh_line @ lateral)))
+    return rot_left if side == "left" else -rot_left
 
 
-def _quality(visibility: float, view_error_deg: float, plane: Plane, in_plane: float) -> Quality:
-    vis = 2 if visibility >= VISIBILITY_GOOD else 1 if visibility >= VISIBILITY_FAIR else 0
-    view = 2 if view_error_deg <= VIEW_GOOD_DEG else 1 if view_error_deg <= VIEW_FAIR_DEG else 0
-    if plane == "transverse":
-        view = min(view, 1)
-    planar = 2 if in_plane >= IN_PLANE_GOOD else 1 if in_plane >= IN_PLANE_FAIR else 0
-    return ("poor", "fair", "good")[min(vis, view, planar)]  # type: ignore[return-value]
+# -- readings ---------------------------------------------------------------------------------
+def _reading(name, value, reason, detail, d, u, vis, err, raw) -> AngleReading:
+    if reason is not None:
+        return AngleReading(name, None, reason, detail, d.plane, d.view, d.method, None, "poor", vis, err, raw)  # fmt: skip
+    return AngleReading(name, float(value), None, "", d.plane, d.view, d.method, u[0], u[1], vis, err, raw)  # fmt: skip
 
 
-def _in_plane(world: np.ndarray, names: list[str], plane: Plane, frame: BodyFrame) -> float:
-    """Smallest ratio projected/true length of the consecutive segments of ``names``."""
-    normal = {"sagittal": frame.lateral, "frontal": frame.forward, "transverse": frame.up}[plane]
-    pts = [world[LANDMARK[n]] for n in names]
-    if plane == "transverse":  # shoulder line and hip line
-        segs = [pts[0] - pts[1], pts[2] - pts[3]] if len(pts) == 4 else [pts[1] - pts[0]]
-    else:
-        segs = [b - a for a, b in zip(pts[:-1], pts[1:], strict=True)]
-    ratios = []
-    for seg in segs:
-        length = float(np.linalg.norm(seg))
-        if length < 1e-9:
-            return 0.0
-        ratios.append(float(np.linalg.norm(seg - (seg @ normal) * normal)) / length)
-    return min(ratios)
+def _uncertainty(
+    base: str, segs: list, delta: float, vis: float, jit: float
+) -> tuple[float, Quality]:
+    sem = SEM_DEG[base].sem_deg if base in SEM_DEG else 5.0
+    u_view = abs(sum(sign * _tilt_error(th, delta) for th, sign in segs))
+    u_vis = 10.0 * max(0.0, 1.0 - vis)
+    capture = float(np.sqrt(u_view**2 + u_vis**2 + jit**2))
+    quality: Quality = "good" if capture <= 2.0 else "fair" if capture <= 4.0 else "poor"
+    return float(np.sqrt(sem**2 + capture**2)), quality
 
 
-def measure_angles(result: PoseResult) -> dict[str, AngleReading]:
-    """All defined angles of one pose, with quality.
+def measure_angles(
+    result: PoseResult,
+    *,
+    jitter_deg: Mapping[str, float] | None = None,
+    view: ViewEstimate | None = None,
+) -> dict[str, AngleReading]:
+    """Every angle of one pose, measured or refused with its reason.
 
     Parameters
     ----------
     result:
-        A :class:`~workbench.mobility.pose.PoseResult` (possibly smoothed).
+        A (possibly smoothed) :class:`~workbench.mobility.pose.PoseResult`.
+    jitter_deg:
+        Optional frame-to-frame noise of each angle (1 SD, degrees), e.g. from
+        :class:`~workbench.mobility.pipeline.PosePipeline`; above :data:`JITTER_MAX_DEG`
+        the angle is refused (``jitter``).
+    view:
+        A precomputed :func:`~workbench.mobility.views.estimate_view` of ``result``.
 
     Returns
     -------
     dict
-        ``name -> AngleReading``; names ``{left,right}_{hip_flexion, hip_extension,
-        knee_flexion, knee_extension_90_90, ankle_dorsiflexion, shoulder_flexion,
-        knee_valgus, hip_internal_rotation, thoracic_rotation}`` and ``trunk_lean``.
+        ``name -> AngleReading`` for every name of :func:`angle_names`.
     """
+    lm = np.asarray(result.landmarks, dtype=np.float64)
     world = np.asarray(result.world_landmarks, dtype=np.float64)
-    if world.shape != (33, 3) or not np.all(np.isfinite(world)):
-        raise DataFormatError(f"world landmarks must be finite 33×3, got {world.shape}")
-    frame = body_frame(world)
-    view = frame.view_deg
-    vis = np.asarray(result.landmarks, dtype=np.float64)[:, 3]
-    raw = _raw_angles(world, frame)
-    readings: dict[str, AngleReading] = {}
-    for name, value in raw.items():
-        if name == "trunk_lean":
-            plane, lms = TRUNK_LEAN
-            side = ""
-        else:
-            side, base = name.split("_", 1)
-            plane, lms = ANGLE_DEFINITIONS[base]
-        names = [lm.format(s=side) for lm in lms]
-        v = float(min(vis[LANDMARK[n]] for n in names))
-        err = _view_error(plane, view)
-        planar = _in_plane(world, names, plane, frame)
-        quality = _quality(v, err, plane, planar)
-        readings[name] = AngleReading(name, value, plane, quality, v, view, err)
-    return readings
+    if lm.shape != (33, 4) or world.shape != (33, 3):
+        raise DataFormatError(f"landmarks must be 33×4 and 33×3, got {lm.shape}, {world.shape}")
+    if not (np.all(np.isfinite(lm)) and np.all(np.isfinite(world))):
+        raise DataFormatError("landmarks must be finite")
+    est = view or estimate_view(result)
+    p_img = pixels(result)
+    # Deprojection for lateral views: a camera turned δ about the vertical from side on
+    # shrinks the horizontal image components of sagittal segments by cos δ.
+    p_lat = p_img.copy()
+    p_lat[:, 0] /= np.cos(np.radians(min(est.lateral_error_deg, VIEW_TOLERANCE_DEG)))
+    p_front = p_img.copy()  # same for frontal views turned about the vertical
+    p_front[:, 0] /= np.cos(np.radians(min(est.frontal_error_deg, VIEW_TOLERANCE_DEG)))
+    vis_all = lm[:, 3]
+    jitter_deg = jitter_deg or {}
+    fwd = float(est.facing)
+    # face on: the athlete's left is the image right; medial of the left leg is image-left
+    front = est.kind != "back"
+    out: dict[str, AngleReading] = {}
+    for name in angle_names():
+        side, d = definition(name)
+        base = base_name(name)
+        names = [n.format(s=side) for n in d.landmarks]
+        idx = [LANDMARK[n] for n in names]
+        vis = float(vis_all[idx].min())
+        err = est.lateral_error_deg if d.view == "lateral" else est.frontal_error_deg
+        medial = (-1.0 if side == "left" else 1.0) * (1.0 if front else -1.0)
+        segs: list = []
+        p = p_lat if d.view == "lateral" else p_front
+        try:
+            if d.method == "depth":
+                raw = _thoracic_rotation(world, side)
+            elif base == "trunk_lean":
+                raw, segs = _trunk_lean(p, fwd if fwd else 1.0)
+            else:
+                raw, segs = _planar(p, side, base, fwd if fwd else 1.0, medial)
+        except (ValueError, FloatingPointError):
+            raw = float("nan")
+
+        def refuse(reason: str, detail: str, _n=name, _d=d, _v=vis, _e=err, _r=raw):
+            return _reading(_n, None, reason, detail, _d, None, _v, _e, _r)
+
+        xy = lm[idx, :2]
+        if np.any((xy < 0.0) | (xy > 1.0)):
+            out[name] = refuse("out_of_frame", "needs " + ", ".join(names) + " inside the image")
+            continue
+        if vis < VISIBILITY_OCCLUDED:
+            out[name] = refuse("occlusion", f"lowest visibility {vis:.2f}")
+            continue
+        if vis < VISIBILITY_LOW:
+            out[name] = refuse("low_visibility", f"lowest visibility {vis:.2f}")
+            continue
+        if err > VIEW_TOLERANCE_DEG or (d.view == "frontal" and est.kind == "back"):
+            want = "side on" if d.view == "lateral" else "face on"
+            out[name] = refuse(
+                "view", f"camera {err:.0f}° from {want} (limit {VIEW_TOLERANCE_DEG:.0f}°)"
+            )
+            continue
+        if d.view == "lateral" and fwd == 0 and d.method == "planar":
+            out[name] = refuse("view", "cannot tell which way the athlete faces")
+            continue
+        if not np.isfinite(raw):
+            out[name] = refuse("position", "degenerate geometry")
+            continue
+        pos = _position_problem(base, p_lat, side, fwd)
+        if pos is not None:
+            out[name] = refuse("position", pos)
+            continue
+        rng = ANATOMICAL_RANGES[base]
+        if not rng.low_deg <= raw <= rng.high_deg:
+            out[name] = refuse(
+                "out_of_range", f"{raw:.0f}° outside {rng.low_deg:.0f}…{rng.high_deg:.0f}°"
+            )
+            continue
+        jit = float(jitter_deg.get(name, 0.0))
+        if jit > JITTER_MAX_DEG:
+            out[name] = refuse("jitter", f"frame-to-frame noise {jit:.1f}°")
+            continue
+        delta = err if d.method == "planar" else 0.0
+        u = _uncertainty(base, segs, delta, vis, jit)
+        out[name] = _reading(name, raw, None, "", d, u, vis, err, raw)
+    return out
 
 
-def joint_angles(result: PoseResult) -> dict[str, float]:
-    """Angle name → degrees for one pose (definitions in the module docstring)."""
+def _position_problem(base: str, p: np.ndarray, side: str, fwd: float) -> str | None:
+    """Test-position checks of the lying tests (``None`` when the position is right)."""
+    if base == "hip_extension":
+        lean, _ = _trunk_lean(p, fwd if fwd else 1.0)
+        if abs(lean) < 60.0:
+            return f"Thomas test is measured lying back on a bench (trunk {abs(lean):.0f}° from vertical)"
+    if base == "knee_extension_90_90":
+        hip, _ = _planar(p, side, "hip_flexion", fwd if fwd else 1.0, 1.0)
+        if not 70.0 <= hip <= 110.0:
+            return f"hold the thigh at 90° hip flexion (now {hip:.0f}°)"
+    return None
+
+
+def joint_angles(result: PoseResult) -> dict[str, float | None]:
+    """Angle name → degrees for one pose; ``None`` where not measurable.
+
+    Why a value is ``None`` is given by :func:`angle_reasons` (same names).
+    """
     return {name: r.angle_deg for name, r in measure_angles(result).items()}
+
+
+def angle_reasons(result: PoseResult) -> dict[str, str | None]:
+    """Companion of :func:`joint_angles`: why each angle is not measurable.
+
+    Returns
+    -------
+    dict
+        ``name -> "reason: detail"`` (reason a key of :data:`REASONS`) for refused angles,
+        ``None`` for measured ones.
+    """
+    return {
+        name: None if r.reason is None else f"{r.reason}: {r.detail or REASONS[r.reason]}"
+        for name, r in measure_angles(result).items()
+    }
 
 
 def worst_quality(qualities: Sequence[str]) -> Quality:
@@ -290,28 +446,26 @@ def worst_quality(qualities: Sequence[str]) -> Quality:
     return min(qualities, key=lambda q: QUALITY_RANK[q])  # type: ignore[return-value]
 
 
+def angle_jitter_deg(values_deg: Sequence[float]) -> float:
+    """Noise (1 SD) of an angle series from its second differences: ``sqrt(mean(d²)/6)``.
+
+    For white noise of SD σ the second difference has variance 6σ²; steady motion adds
+    little at camera frame rates. NaNs are skipped; fewer than 3 values give 0.
+    """
+    a = np.asarray(values_deg, dtype=np.float64)
+    a = a[np.isfinite(a)]
+    if a.size < 3:
+        return 0.0
+    return float(np.sqrt(np.mean(np.diff(a, n=2) ** 2) / 6.0))
+
+
 def held_end_range(
     t_s: np.ndarray, angle_deg: np.ndarray, *, hold_s: float = 0.5
 ) -> tuple[float, float]:
-    """Largest angle held for at least ``hold_s`` seconds (end range of a held position).
+    """Largest angle held for at least ``hold_s`` seconds (max over windows of the window min).
 
-    For every start time, the minimum over the following ``hold_s`` seconds is the angle
-    that was held throughout; the end range is the maximum of those minima. This ignores
-    single-frame spikes. NaN samples (no person) break a hold.
-
-    Parameters
-    ----------
-    t_s:
-        Sample times, seconds, increasing.
-    angle_deg:
-        Angle at those times, degrees.
-    hold_s:
-        Minimum hold duration, seconds.
-
-    Returns
-    -------
-    (angle_deg, start_t_s)
-        ``(nan, nan)`` when no window of ``hold_s`` seconds exists.
+    Kept for compatibility; the guided screens use :func:`workbench.mobility.holds.end_range`.
+    Returns ``(nan, nan)`` when no window of ``hold_s`` seconds exists. NaN samples break a hold.
     """
     t = np.asarray(t_s, dtype=np.float64)
     a = np.asarray(angle_deg, dtype=np.float64)
@@ -330,6 +484,6 @@ def held_end_range(
         if np.isnan(window).any():
             continue
         m = float(window.min())
-        if not (m <= best):  # also true while best is nan
+        if not (m <= best):
             best, best_t = m, float(t[i])
     return best, best_t

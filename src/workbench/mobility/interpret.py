@@ -15,16 +15,18 @@ knee_extension_90_90     160–180         90/90 test: knee angle within 20° of
 hip_extension_thomas     0–15            Thomas test: thigh at or below the table
 =======================  ==============  =====================================================
 
-Age/sex norms: Soucie JM et al., "Range of motion measurements: reference values and a
-database for comparison studies", *Haemophilia* 2011;17:500–507 (CDC Joint Range of Motion
-Study, passive goniometry, 674 healthy people aged 2–69). :data:`SOUCIE_NORMS` holds mean
-values by sex and age group. The 2–8 y values are the published ones; the older groups are
-transcribed to ±2° and should be checked against the paper's Table 2 before clinical use.
-Goniometric passive ROM is larger than active, camera-measured ROM: use norms for context
-(and mobility age), the mission's ranges for targets.
+The optimal ranges are the **mission's targets** (SCIENCE.md), not normative data; they
+are shown as targets. Normative values come only from :mod:`workbench.mobility.reference`,
+where each value is cited (Soucie 2011 / CDC table cells that could be read); groups
+without a cited value have no norm (``None``), and the values previously typed from memory
+were removed. Goniometric passive ROM is larger than active, camera-measured ROM: norms are
+context, targets are the mission's ranges.
 
-Minimal detectable change: ``MDC95 = 1.96 × √2 × SEM`` with SEM assumed per movement for a
-single consumer camera (:data:`SEM_DEG`, 2–4°; SCIENCE.md: 5–10° single-camera error).
+Minimal detectable change: ``MDC95 = 1.96 × √2 × SEM`` with the SEM of 2D-video
+goniometry for the movement (:data:`workbench.mobility.reference.SEM_DEG`, each cited or
+flagged uncited). Asymmetry is counted only when ``|left − right|`` exceeds
+``1.96 × √(u_left² + u_right²)`` (each side's uncertainty; the SEM when unknown), and a
+week-to-week change only when it exceeds the MDC.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ import numpy as np
 import pandas as pd
 
 from workbench.errors import DataFormatError
+
+from .reference import MOBILITY_AGE_MOVEMENTS, mdc95_deg, mobility_age_years, norm_for, sem_deg
 
 Sex = Literal["female", "male"]
 Limitation = Literal["neural", "structural", "unclear"]
@@ -61,58 +65,41 @@ MOVEMENT_LABELS: dict[str, str] = {
     "hip_extension_thomas": "Hip extension (Thomas test)",
 }
 
-#: Soucie 2011 means, degrees: movement -> sex -> ((age_low, age_high), mean) per group.
-SOUCIE_NORMS: dict[str, dict[str, tuple[tuple[tuple[int, int], float], ...]]] = {
-    "hip_flexion": {
-        "female": (((2, 8), 140.8), ((9, 19), 134.0), ((20, 44), 130.4), ((45, 69), 127.3)),
-        "male": (((2, 8), 131.1), ((9, 19), 128.7), ((20, 44), 122.0), ((45, 69), 121.7)),
-    },
-    "hip_extension": {
-        "female": (((2, 8), 26.2), ((9, 19), 18.6), ((20, 44), 17.0), ((45, 69), 14.0)),
-        "male": (((2, 8), 28.3), ((9, 19), 17.4), ((20, 44), 18.0), ((45, 69), 14.5)),
-    },
-    "knee_flexion": {
-        "female": (((2, 8), 152.6), ((9, 19), 142.3), ((20, 44), 141.9), ((45, 69), 137.8)),
-        "male": (((2, 8), 147.8), ((9, 19), 142.2), ((20, 44), 137.7), ((45, 69), 132.9)),
-    },
-    "ankle_dorsiflexion": {
-        "female": (((2, 8), 24.8), ((9, 19), 16.3), ((20, 44), 13.1), ((45, 69), 11.4)),
-        "male": (((2, 8), 22.8), ((9, 19), 15.5), ((20, 44), 12.8), ((45, 69), 11.8)),
-    },
-    "shoulder_flexion": {
-        "female": (((2, 8), 172.0), ((9, 19), 169.0), ((20, 44), 167.3), ((45, 69), 164.3)),
-        "male": (((2, 8), 168.0), ((9, 19), 167.6), ((20, 44), 163.3), ((45, 69), 160.3)),
-    },
-}
-#: Movements whose camera measure is comparable enough to the norm to estimate mobility age.
-MOBILITY_AGE_MOVEMENTS = ("hip_flexion", "shoulder_flexion")
-
-SEM_DEG: dict[str, float] = {
-    "hip_flexion": 3.5,
-    "hip_internal_rotation": 3.0,
-    "shoulder_flexion": 3.5,
-    "ankle_dorsiflexion": 2.0,
-    "thoracic_rotation": 4.0,
-    "knee_extension_90_90": 3.0,
-    "hip_extension_thomas": 3.0,
-}
-
 
 def mdc_deg(movement: str) -> float:
-    """Minimal detectable change (95 %) of a movement, degrees."""
-    return 1.96 * math.sqrt(2.0) * SEM_DEG.get(movement, 3.5)
+    """Minimal detectable change (95 %) of a movement, degrees (cited SEM, see reference)."""
+    return mdc95_deg(movement)
 
 
 def norm_deg(movement: str, *, age_years: float, sex: Sex) -> float | None:
-    """Soucie 2011 mean for this age and sex (``None`` if the movement has no norm)."""
-    key = "hip_extension" if movement == "hip_extension_thomas" else movement
-    groups = SOUCIE_NORMS.get(key, {}).get(sex)
-    if groups is None:
-        return None
-    for (lo, hi), mean in groups:
-        if lo <= age_years < hi + 1:
-            return mean
-    return groups[0][1] if age_years < groups[0][0][0] else groups[-1][1]
+    """Cited Soucie 2011 mean for this age and sex, ``None`` where no cited value exists."""
+    n = norm_for(movement, age_years=age_years, sex=sex)
+    return None if n is None else n.mean_deg
+
+
+def asymmetry_is_real(
+    left_deg: float,
+    right_deg: float,
+    *,
+    movement: str,
+    left_uncertainty_deg: float | None = None,
+    right_uncertainty_deg: float | None = None,
+) -> bool:
+    """True when ``|left − right| > 1.96 × √(u_l² + u_r²)`` (u = SEM where not given)."""
+    if not (np.isfinite(left_deg) and np.isfinite(right_deg)):
+        return False
+    sem = sem_deg(movement)
+    ul = (
+        sem
+        if left_uncertainty_deg is None or not np.isfinite(left_uncertainty_deg)
+        else left_uncertainty_deg
+    )
+    ur = (
+        sem
+        if right_uncertainty_deg is None or not np.isfinite(right_uncertainty_deg)
+        else right_uncertainty_deg
+    )
+    return abs(float(left_deg) - float(right_deg)) > 1.96 * math.hypot(ul, ur)
 
 
 def lsi_pct(left_deg: float, right_deg: float) -> float:
@@ -232,8 +219,10 @@ def priorities(
     -------
     DataFrame
         Input columns plus ``optimal_low_deg``, ``optimal_high_deg``, ``lsi_pct``,
-        ``deficit_pct``, ``asymmetry_pct``, ``weight``, ``score``, ``priority`` (1 = first;
-        0 when nothing to fix), sorted by priority.
+        ``deficit_pct``, ``asymmetry_pct`` (0 unless the asymmetry exceeds the combined
+        uncertainty, see :func:`asymmetry_is_real`), ``weight``, ``score``, ``priority``
+        (1 = first; 0 when nothing to fix), sorted by priority. Optional input columns
+        ``left_uncertainty_deg`` / ``right_uncertainty_deg`` refine the asymmetry test.
     """
     key = sport_key(sport)
     weights = FUNCTIONAL_WEIGHTS[key]
@@ -251,7 +240,14 @@ def priorities(
         lsi = lsi_pct(left, right) if sided and lo > 0 and min(left, right) > 0 else np.nan
         deficit = max(0.0, lo - worse)
         deficit_pct = deficit / lo * 100.0 if lo > 0 else deficit
-        asym = max(0.0, 90.0 - lsi) if np.isfinite(lsi) else 0.0
+        real = sided and asymmetry_is_real(
+            left,
+            right,
+            movement=mv,
+            left_uncertainty_deg=rec.get("left_uncertainty_deg"),
+            right_uncertainty_deg=rec.get("right_uncertainty_deg"),
+        )
+        asym = max(0.0, 90.0 - lsi) if np.isfinite(lsi) and real else 0.0
         a = a_goal * ASYMMETRY_EMPHASIS.get(key, {}).get(mv, 1.0)
         w = weights.get(mv, 1.0)
         rows.append(
@@ -291,6 +287,8 @@ def classify_limitation(
     *,
     movement: str,
     after_relaxation_deg: float | None = None,
+    slow_peak_velocity_deg_s: float | None = None,
+    fast_peak_velocity_deg_s: float | None = None,
 ) -> LimitationCall:
     """Neural (velocity-dependent) vs structural (fixed) end range.
 
@@ -299,11 +297,26 @@ def classify_limitation(
     isometric/relaxation also exceeds the slow range by > MDC. ``|d| ≤ MDC / 2`` → structural
     (same end range at both speeds), confidence ``0.5 + 0.4 × (1 − |d| / (MDC / 2))``.
     Otherwise unclear (confidence 0.3): repeat the test.
+
+    When the reps' velocity profiles are given (peak angular speed of the approach to each
+    hold, :class:`~workbench.mobility.holds.EndRange`), the call needs the fast rep to have
+    been at least 1.5× faster than the slow one; otherwise it is ``unclear`` ("the fast
+    attempt was not faster"). This is a flag from two attempts, not a diagnosis.
     """
     mdc = mdc_deg(movement)
     d = float(slow_deg) - float(fast_deg)
     if not np.isfinite(d):
         return LimitationCall("unclear", 0.0, "slow and fast attempts both needed")
+    vs, vf = slow_peak_velocity_deg_s, fast_peak_velocity_deg_s
+    if vs is not None and vf is not None:
+        if not (np.isfinite(vs) and np.isfinite(vf) and vs > 0):
+            return LimitationCall("unclear", 0.0, "no velocity profile for one of the reps")
+        if vf < 1.5 * vs:
+            return LimitationCall(
+                "unclear",
+                0.2,
+                f"the fast attempt was not faster (peak {vf:.0f} vs {vs:.0f}°/s): repeat it",
+            )
     if d > mdc:
         conf = 0.5 + 0.45 * min(1.0, (d - mdc) / mdc)
         reason = f"range {d:.0f}° smaller when fast (MDC {mdc:.0f}°): velocity-dependent stop"
@@ -320,22 +333,21 @@ def classify_limitation(
 
 # -- mobility age -----------------------------------------------------------------------------
 def mobility_age(values_deg: Mapping[str, float], *, sex: Sex) -> float | None:
-    """Age (years) whose Soucie 2011 norm matches the athlete's ranges, averaged over movements.
+    """Age (years) whose cited Soucie 2011 norm matches the athlete's range.
 
-    Per movement in :data:`MOBILITY_AGE_MOVEMENTS`, the age is interpolated linearly between
-    the age-group midpoints (5, 14, 32, 57 y) on the declining norm curve, clamped to 5–69 y.
+    Uses only movements with at least two cited age groups
+    (:data:`~workbench.mobility.reference.MOBILITY_AGE_MOVEMENTS`: shoulder flexion, groups
+    2–8 and 20–44 y), interpolated between group midpoints; ``None`` outside the cited span
+    (no extrapolation) or without a usable value.
     """
     ages = []
     for mv in MOBILITY_AGE_MOVEMENTS:
         v = values_deg.get(mv)
         if v is None or not np.isfinite(v):
             continue
-        groups = SOUCIE_NORMS[mv][sex]
-        mids = np.array([(lo + hi) / 2 for (lo, hi), _ in groups], dtype=float)
-        means = np.array([m for _, m in groups], dtype=float)
-        # means decline with age: interpolate age as a function of the norm (reversed order)
-        age = float(np.interp(v, means[::-1], mids[::-1], left=69.0, right=5.0))
-        ages.append(min(69.0, max(5.0, age)))
+        age = mobility_age_years(mv, float(v), sex=sex)
+        if age is not None:
+            ages.append(age)
     return float(np.mean(ages)) if ages else None
 
 

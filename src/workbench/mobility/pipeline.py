@@ -17,19 +17,28 @@ import pandas as pd
 
 from workbench.errors import DataFormatError
 
-from .angles import AngleReading, measure_angles
+from .angles import AngleReading, angle_jitter_deg, measure_angles
 from .pose import PoseEngine, PoseResult
 from .smoothing import LandmarkSmoother
+from .views import ViewEstimate, estimate_view
+
+#: Seconds of history used for the per-angle jitter estimate.
+JITTER_WINDOW_S = 0.5
 
 
 @dataclass(frozen=True)
 class FrameAnalysis:
-    """One analysed frame: raw and smoothed pose, and the angles of the smoothed pose."""
+    """One analysed frame: raw and smoothed pose, the view, and the angles of the smoothed pose."""
 
     t_s: float
     raw: PoseResult
     smoothed: PoseResult
     angles: dict[str, AngleReading]
+    view: ViewEstimate | None = None
+
+    def values(self) -> dict[str, float | None]:
+        """``name -> degrees`` (``None`` where not measurable)."""
+        return {k: r.angle_deg for k, r in self.angles.items()}
 
 
 def load_image(path: str | os.PathLike[str]) -> np.ndarray:
@@ -100,6 +109,7 @@ class PosePipeline:
     ) -> None:
         self.engine = PoseEngine("video", model_path=model_path)
         self.smoother = LandmarkSmoother(min_cutoff_hz=min_cutoff_hz, beta=beta)
+        self._history: list[tuple[float, dict[str, float]]] = []
 
     def close(self) -> None:
         """Release the pose engine."""
@@ -116,9 +126,21 @@ class PosePipeline:
         raw = self.engine.detect_video(image_rgb, t_s)
         if raw is None:
             self.smoother.reset()
+            self._history.clear()
             return None
         smoothed = self.smoother(raw, t_s)
-        return FrameAnalysis(t_s, raw, smoothed, measure_angles(smoothed))
+        return self.analyse(raw, smoothed, t_s)
+
+    def analyse(self, raw: PoseResult, smoothed: PoseResult, t_s: float) -> FrameAnalysis:
+        """Angles of a smoothed pose, with jitter estimated from the recent frames."""
+        view = estimate_view(smoothed)
+        first = measure_angles(smoothed, view=view)
+        now = {k: r.raw_deg for k, r in first.items()}
+        self._history = [(t, a) for t, a in self._history if t >= t_s - JITTER_WINDOW_S]
+        self._history.append((t_s, now))
+        jitter = {k: angle_jitter_deg([a.get(k, np.nan) for _, a in self._history]) for k in now}
+        angles = measure_angles(smoothed, jitter_deg=jitter, view=view)
+        return FrameAnalysis(t_s, raw, smoothed, angles, view)
 
     def process_jpeg(self, data: bytes, t_s: float) -> FrameAnalysis | None:
         """Analyse one JPEG-encoded frame (e.g. from the browser camera)."""
@@ -137,8 +159,9 @@ def analyse_video(
     -------
     DataFrame
         One row per frame: ``t_s``, ``detected`` (bool), and for every angle name ``<name>``
-        (degrees, NaN without a person) and ``<name>_quality`` (good/fair/poor/none), plus
-        ``view_deg``.
+        (degrees, NaN when not measurable), ``<name>_quality`` (good/fair/poor/none),
+        ``<name>_uncertainty_deg`` and ``<name>_reason`` (empty when measured), plus
+        ``view`` (kind) and ``lateral_error_deg`` / ``frontal_error_deg``.
     """
     rows: list[dict[str, object]] = []
     with PosePipeline(model_path=model_path) as pipe:
@@ -147,9 +170,14 @@ def analyse_video(
             row: dict[str, object] = {"t_s": t_s, "detected": fa is not None}
             if fa is not None:
                 for name, r in fa.angles.items():
-                    row[name] = r.angle_deg
+                    row[name] = np.nan if r.angle_deg is None else r.angle_deg
                     row[f"{name}_quality"] = r.quality
-                row["view_deg"] = next(iter(fa.angles.values())).view_deg
+                    row[f"{name}_uncertainty_deg"] = r.uncertainty_deg
+                    row[f"{name}_reason"] = r.reason or ""
+                if fa.view is not None:
+                    row["view"] = fa.view.kind
+                    row["lateral_error_deg"] = fa.view.lateral_error_deg
+                    row["frontal_error_deg"] = fa.view.frontal_error_deg
             rows.append(row)
     df = pd.DataFrame(rows)
     for col in df.columns:

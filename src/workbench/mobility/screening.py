@@ -1,10 +1,17 @@
 """Guided screening: the screens, and a timestamp-driven state machine per attempt series.
 
-A :class:`ScreeningSession` runs one screen on one side: instructions → countdown →
-measure (auto-capture when the angle plateaus at end range) → rest → … up to ``repeats``
-captures (at most 3), keeping the best and the median. It is pure: feed it
-``update(t_s, angle_deg, quality)`` from any clock (live camera, video file, tests) and show
-the returned :class:`SessionView`.
+Each :class:`Screen` declares its camera view (``lateral`` or ``frontal``) and the body
+position (standing, seated, supine, half-kneeling). A :class:`ScreeningSession` runs one
+screen on one side: instructions → **view check** (waits, prompting, until the camera sees
+the athlete from the screen's view and every needed landmark is in frame) → countdown →
+measure (auto-capture at a stable hold: the end range is the 90th percentile over a hold of
+at least ``plateau_s`` seconds, see :mod:`.holds`) → rest → … up to ``repeats`` captures (at
+most 3), keeping the best and the median. If the view goes wrong while measuring, the
+samples are not measurable (they break the hold) and the prompt is shown again.
+
+It is pure: feed it :meth:`ScreeningSession.feed` with pipeline frames (view check
+included), or ``update(t_s, angles, qualities, view=...)`` from any clock (live camera, video
+file, tests), and show the returned :class:`SessionView`.
 """
 
 from __future__ import annotations
@@ -20,9 +27,12 @@ import numpy as np
 
 from workbench.errors import DataFormatError
 
-from .angles import held_end_range, worst_quality
+from .angles import definition, worst_quality
+from .holds import EndRange, end_range
+from .views import ViewCheck, check_view
 
 Speed = Literal["slow", "fast"]
+Position = Literal["standing", "seated", "supine", "half_kneeling"]
 
 
 @dataclass(frozen=True)
@@ -37,7 +47,8 @@ class Screen:
     movement: stored movement name (``mobility_assessments.movement``).
     angle: angle name without side, captured at end range (see :mod:`.angles`).
     also: further angles recorded at the capture instant (movement → angle).
-    view: camera placement, ``"lateral"`` or ``"frontal"``.
+    view: camera placement, ``"lateral"`` (tested side towards the camera) or ``"frontal"``.
+    position: body position of the test.
     """
 
     key: str
@@ -47,6 +58,13 @@ class Screen:
     angle: str
     also: dict[str, str] = field(default_factory=dict)
     view: str = "lateral"
+    position: Position = "standing"
+
+    def landmarks(self, side: str) -> tuple[str, ...]:
+        """Landmarks that must be in frame for the captured angle on ``side``."""
+        name = self.angle if self.angle == "trunk_lean" else f"{side}_{self.angle}"
+        s, d = definition(name)
+        return tuple(lm.format(s=s) for lm in d.landmarks)
 
 
 SCREENS: dict[str, Screen] = {
@@ -63,7 +81,6 @@ SCREENS: dict[str, Screen] = {
                 "knee_flexion": "knee_flexion",
                 "ankle_dorsiflexion": "ankle_dorsiflexion",
                 "trunk_lean": "trunk_lean",
-                "knee_valgus": "knee_valgus",
             },
         ),
         Screen(
@@ -89,6 +106,7 @@ SCREENS: dict[str, Screen] = {
             "hands, straighten the knee as far as possible, hold 2 s.",
             "knee_extension_90_90",
             "knee_extension_90_90",
+            position="supine",
         ),
         Screen(
             "knee_to_wall",
@@ -97,6 +115,7 @@ SCREENS: dict[str, Screen] = {
             "forward over the toes as far as the heel stays down, hold 2 s.",
             "ankle_dorsiflexion",
             "ankle_dorsiflexion",
+            position="half_kneeling",
         ),
         Screen(
             "thomas_test",
@@ -106,6 +125,7 @@ SCREENS: dict[str, Screen] = {
             "hip_extension_thomas",
             "hip_extension",
             {"knee_flexion": "knee_flexion"},
+            position="supine",
         ),
         Screen(
             "seated_thoracic_rotation",
@@ -115,6 +135,7 @@ SCREENS: dict[str, Screen] = {
             "thoracic_rotation",
             "thoracic_rotation",
             view="frontal",
+            position="seated",
         ),
         Screen(
             "seated_hip_rotation",
@@ -124,6 +145,7 @@ SCREENS: dict[str, Screen] = {
             "hip_internal_rotation",
             "hip_internal_rotation",
             view="frontal",
+            position="seated",
         ),
     )
 }
@@ -133,6 +155,7 @@ class Phase(enum.Enum):
     """Where a session is."""
 
     INSTRUCT = "instruct"
+    VIEW = "view"
     COUNTDOWN = "countdown"
     MEASURE = "measure"
     REST = "rest"
@@ -141,13 +164,21 @@ class Phase(enum.Enum):
 
 @dataclass(frozen=True)
 class Capture:
-    """One captured end range: ``angle_deg`` held from ``t_s``; ``plateau`` False on timeout."""
+    """One captured end range.
+
+    ``angle_deg`` is the 90th percentile over the hold starting at ``t_s`` (``plateau``
+    False: captured on timeout from the best hold found, or the best reading).
+    ``uncertainty_deg`` is its 1-SD uncertainty and ``hold`` the full :class:`EndRange`
+    (stability, halves, velocity profile of the rep) when a hold was found.
+    """
 
     angle_deg: float
     t_s: float
     quality: str
     plateau: bool
     also: dict[str, float] = field(default_factory=dict)
+    uncertainty_deg: float | None = None
+    hold: EndRange | None = None
 
 
 @dataclass(frozen=True)
@@ -159,6 +190,7 @@ class SessionView:
     seconds_left: float | None
     repeat: int
     captures: tuple[Capture, ...]
+    view_ok: bool = True
 
 
 class ScreeningSession:
@@ -171,10 +203,12 @@ class ScreeningSession:
     repeats: captures wanted, 1–3.
     speed: ``"slow"`` or ``"fast"`` attempts (for neural vs structural classification).
     instruct_s, countdown_s, rest_s: phase durations, seconds (0 for video files).
-    plateau_s, plateau_tol_deg: the angle must stay within ``plateau_tol_deg`` for
-        ``plateau_s`` seconds to auto-capture.
-    min_rise_deg: the plateau must be this far beyond the attempt's starting angle.
-    max_attempt_s: capture the best held angle anyway after this long (``plateau=False``).
+    plateau_s, plateau_tol_deg: a hold is at least ``plateau_s`` seconds with every sample
+        within ``plateau_tol_deg`` of its median (and slower than 15°/s).
+    min_rise_deg: the hold must be this far beyond the attempt's starting angle.
+    max_attempt_s: capture the best hold (or reading) anyway after this long
+        (``plateau=False``).
+    view_hold_s: the view must be right this long before the countdown starts.
     """
 
     def __init__(
@@ -187,10 +221,11 @@ class ScreeningSession:
         instruct_s: float = 5.0,
         countdown_s: float = 3.0,
         rest_s: float = 3.0,
-        plateau_s: float = 0.6,
-        plateau_tol_deg: float = 3.0,
+        plateau_s: float = 1.0,
+        plateau_tol_deg: float = 4.0,
         min_rise_deg: float = 10.0,
         max_attempt_s: float = 15.0,
+        view_hold_s: float = 0.5,
     ) -> None:
         self.screen = SCREENS[screen] if isinstance(screen, str) else screen
         if side not in ("left", "right"):
@@ -201,13 +236,18 @@ class ScreeningSession:
         self.instruct_s, self.countdown_s, self.rest_s = instruct_s, countdown_s, rest_s
         self.plateau_s, self.plateau_tol_deg = plateau_s, plateau_tol_deg
         self.min_rise_deg, self.max_attempt_s = min_rise_deg, max_attempt_s
+        self.view_hold_s = view_hold_s
         self.phase = Phase.INSTRUCT
         self.captures: list[Capture] = []
+        self.last_view: ViewCheck | None = None
+        self._view_ok_since: float | None = None
         self._phase_t0: float | None = None
         self._t: list[float] = []
         self._a: list[float] = []
+        self._u: list[float] = []
         self._q: list[str] = []
         self._also: list[dict[str, float]] = []
+        self._last_t: float | None = None
 
     @property
     def angle_name(self) -> str:
@@ -229,90 +269,150 @@ class ScreeningSession:
         return statistics.median(c.angle_deg for c in self.captures) if self.captures else None
 
     @property
+    def best_uncertainty_deg(self) -> float | None:
+        """Uncertainty of the best capture."""
+        if not self.captures:
+            return None
+        return max(self.captures, key=lambda c: c.angle_deg).uncertainty_deg
+
+    @property
     def quality(self) -> str:
         """Worst quality among the captures (``poor`` without any)."""
         return worst_quality([c.quality for c in self.captures])
+
+    # -- view --------------------------------------------------------------------------------
+    def check_view(self, result) -> ViewCheck:
+        """View check of a pose for this screen and side (see :func:`.views.check_view`)."""
+        side = self.side if self.screen.view == "lateral" else None
+        return check_view(
+            result, self.screen.view, side=side, landmarks=self.screen.landmarks(self.side)
+        )  # type: ignore[arg-type]
+
+    def feed(self, t_s: float, analysis) -> SessionView:
+        """Advance with one :class:`~workbench.mobility.pipeline.FrameAnalysis` (or ``None``)."""
+        view = self.check_view(None if analysis is None else analysis.smoothed)
+        if analysis is None:
+            return self.update(t_s, None, None, view=view)
+        angles = analysis.values()
+        quals = {k: r.quality for k, r in analysis.angles.items()}
+        unc = {k: r.uncertainty_deg for k, r in analysis.angles.items()}
+        return self.update(t_s, angles, quals, uncertainties=unc, view=view)
 
     # -- machine -----------------------------------------------------------------------------
     def _enter(self, phase: Phase, t_s: float) -> None:
         self.phase, self._phase_t0 = phase, t_s
         if phase is Phase.MEASURE:
-            self._t, self._a, self._q, self._also = [], [], [], []
+            self._t, self._a, self._u, self._q, self._also = [], [], [], [], []
 
     def _left(self, t_s: float, duration_s: float) -> float:
         assert self._phase_t0 is not None
         return max(0.0, duration_s - (t_s - self._phase_t0))
 
-    def _capture(self, plateau: bool) -> None:
+    def _hold(self, *, require_end: bool) -> EndRange | None:
         t, a = np.asarray(self._t), np.asarray(self._a, dtype=float)
-        hold = self.plateau_s if plateau else min(self.plateau_s, 0.2)
-        value, t0 = held_end_range(t, a, hold_s=hold) if t.size >= 2 else (np.nan, np.nan)
-        if plateau:  # held within plateau_tol_deg: its median is the end-range angle
-            in_win = t >= t[-1] - self.plateau_s
-            value, t0 = float(np.median(a[in_win])), float(t[in_win][0])
-        if np.isnan(value):
+        if t.size < 3:
+            return None
+        finite = a[np.isfinite(a)]
+        if finite.size == 0:
+            return None
+        er = end_range(
+            t,
+            a,
+            uncertainty_deg=np.asarray(self._u, dtype=float),
+            min_hold_s=self.plateau_s,
+            tol_deg=self.plateau_tol_deg,
+        )
+        if er is None or er.angle_deg < finite[0] + self.min_rise_deg:
+            return None
+        if require_end and er.end_t_s < t[-1] - 1e-9:
+            return None  # the best hold is over; wait for the current one
+        return er
+
+    def _capture(self, hold: EndRange | None, plateau: bool) -> None:
+        t, a = np.asarray(self._t), np.asarray(self._a, dtype=float)
+        if hold is not None:
+            value, t0, u = hold.angle_deg, hold.start_t_s, hold.uncertainty_deg
+            idx = [i for i, ti in enumerate(self._t) if hold.start_t_s <= ti <= hold.end_t_s]
+        else:
             finite = np.isfinite(a)
             if not finite.any():
-                return  # nothing seen at all: no capture
+                return  # nothing measurable seen: no capture
             i = int(np.nanargmax(a))
             value, t0 = float(a[i]), float(t[i])
-        idx = [i for i, ti in enumerate(self._t) if t0 <= ti <= t0 + hold]
+            u = self._u[i] if np.isfinite(self._u[i]) else None
+            idx = [i]
         quality = worst_quality([self._q[i] for i in idx]) if idx else "poor"
+        if hold is None:
+            quality = "poor"  # one frame is not an end range
         also = self._also[idx[-1]] if idx else {}
-        self.captures.append(Capture(float(value), float(t0), quality, plateau, also))
-
-    def _plateau(self) -> bool:
-        if len(self._t) < 3 or self._t[-1] - self._t[0] < self.plateau_s:
-            return False
-        t = np.asarray(self._t)
-        a = np.asarray(self._a, dtype=float)
-        win = a[t >= t[-1] - self.plateau_s]
-        if np.isnan(win).any():
-            return False
-        start = a[np.isfinite(a)][0]
-        peak, _ = held_end_range(t, a, hold_s=min(0.2, self.plateau_s))  # spike-proof peak
-        peak = win.mean() if np.isnan(peak) else peak
-        return bool(
-            win.max() - win.min() <= self.plateau_tol_deg
-            and win.mean() >= start + self.min_rise_deg
-            and win.mean() >= peak - 2 * self.plateau_tol_deg
-        )
+        self.captures.append(Capture(float(value), float(t0), quality, plateau, also, u, hold))
 
     def update(
         self,
         t_s: float,
-        angles: dict[str, float] | None = None,
+        angles: dict[str, float | None] | None = None,
         qualities: dict[str, str] | None = None,
+        *,
+        uncertainties: dict[str, float | None] | None = None,
+        view: ViewCheck | None = None,
     ) -> SessionView:
         """Advance to time ``t_s`` with this frame's angles (``None``: no person seen).
 
-        ``angles`` maps full angle names (``left_hip_flexion``) to degrees; ``qualities``
-        their quality flags.
+        ``angles`` maps full angle names (``left_hip_flexion``) to degrees (``None`` = not
+        measurable); ``qualities`` and ``uncertainties`` the matching flags and 1-SD values.
+        ``view`` is this frame's :class:`~workbench.mobility.views.ViewCheck` (``None``:
+        the caller vouches for the view).
         """
         if self._phase_t0 is None:
             self._phase_t0 = t_s
-        if self._t and t_s <= self._t[-1]:
-            raise DataFormatError(f"timestamps must increase: {t_s} s after {self._t[-1]} s")
+        if self._last_t is not None and t_s <= self._last_t:
+            raise DataFormatError(f"timestamps must increase: {t_s} s after {self._last_t} s")
+        self._last_t = t_s
+        self.last_view = view
+        view_ok = view is None or view.ok
+        if view_ok:
+            self._view_ok_since = t_s if self._view_ok_since is None else self._view_ok_since
+        else:
+            self._view_ok_since = None
         if self.phase is Phase.INSTRUCT and self._left(t_s, self.instruct_s) <= 0:
-            self._enter(Phase.COUNTDOWN, t_s)
+            self._enter(Phase.VIEW, t_s)
+        if self.phase is Phase.VIEW and view_ok:
+            held = view is None or t_s - (self._view_ok_since or t_s) >= self.view_hold_s
+            if held:
+                self._enter(Phase.COUNTDOWN, t_s)
+        if self.phase is Phase.COUNTDOWN and not view_ok:
+            self._enter(Phase.VIEW, t_s)
         if self.phase is Phase.COUNTDOWN and self._left(t_s, self.countdown_s) <= 0:
             self._enter(Phase.MEASURE, t_s)
         if self.phase is Phase.REST and self._left(t_s, self.rest_s) <= 0:
-            self._enter(Phase.COUNTDOWN if len(self.captures) < self.repeats else Phase.DONE, t_s)
+            if len(self.captures) < self.repeats:
+                self._enter(Phase.VIEW, t_s)
+                if view_ok:
+                    self._enter(Phase.COUNTDOWN, t_s)
+            else:
+                self._enter(Phase.DONE, t_s)
         if self.phase is Phase.MEASURE:
             name = self.angle_name
-            value = np.nan if not angles or name not in angles else float(angles[name])
+            raw = None if not angles else angles.get(name)
+            value = np.nan if raw is None or not view_ok else float(raw)
+            unc = (uncertainties or {}).get(name)
             self._t.append(t_s)
             self._a.append(value)
+            self._u.append(np.nan if unc is None else float(unc))
             self._q.append((qualities or {}).get(name, "poor") if np.isfinite(value) else "poor")
-            self._also.append(
-                {m: float(angles[self._name(b)]) for m, b in self.screen.also.items()}
-                if angles and all(self._name(b) in angles for b in self.screen.also.values())
-                else {}
-            )
+            also = {}
+            if angles:
+                for m, b in self.screen.also.items():
+                    v = angles.get(self._name(b))
+                    if v is not None:
+                        also[m] = float(v)
+            self._also.append(also)
             timeout = self._left(t_s, self.max_attempt_s) <= 0
-            if self._plateau() or timeout:
-                self._capture(plateau=not timeout)
+            hold = self._hold(require_end=True)
+            if hold is not None or timeout:
+                if hold is None:
+                    hold = self._hold(require_end=False)
+                self._capture(hold, plateau=not timeout)
                 done = len(self.captures) >= self.repeats
                 self._enter(Phase.DONE if done else Phase.REST, t_s)
         return self.view(t_s)
@@ -320,7 +420,7 @@ class ScreeningSession:
     def finish(self, t_s: float) -> SessionView:
         """Stop now (end of a video): capture the running attempt if it has data."""
         if self.phase is Phase.MEASURE and len(self._t) >= 2:
-            self._capture(plateau=False)
+            self._capture(self._hold(require_end=False), plateau=False)
         self._enter(Phase.DONE, t_s)
         return self.view(t_s)
 
@@ -328,26 +428,42 @@ class ScreeningSession:
         """The current state, for display."""
         s, n = self.screen, len(self.captures)
         side = self.side
+        vc = self.last_view
+        view_ok = vc is None or vc.ok
+        prompt = "" if view_ok or vc is None else vc.message
         if self.phase is Phase.INSTRUCT:
             msg, left = f"{s.title} ({side}): {s.instructions}", self._left(t_s, self.instruct_s)
+        elif self.phase is Phase.VIEW:
+            msg = prompt or "View OK: hold still…"
+            left = None
         elif self.phase is Phase.COUNTDOWN:
             left = self._left(t_s, self.countdown_s)
             msg = f"Attempt {n + 1}/{self.repeats} ({self.speed}) in {int(np.ceil(left))}…"
         elif self.phase is Phase.MEASURE:
-            msg, left = f"Go to end range ({side}) and hold", None
+            msg = prompt or f"Go to end range ({side}) and hold"
+            left = None
         elif self.phase is Phase.REST:
             last = self.captures[-1]
-            msg = f"Captured {last.angle_deg:.0f}° ({last.quality}). Relax."
+            msg = f"Captured {_fmt(last)}. Relax."
             left = self._left(t_s, self.rest_s)
         else:
-            best = self.best_deg
-            msg = f"Done: best {best:.0f}°, median {self.median_deg:.0f}°" if best else "Done"
+            best = max(self.captures, key=lambda c: c.angle_deg) if self.captures else None
+            msg = (
+                f"Done: best {_fmt(best)}, median {self.median_deg:.0f}°"
+                if best is not None
+                else "Done: nothing measurable captured"
+            )
             left = None
-        return SessionView(self.phase, msg, left, n, tuple(self.captures))
+        return SessionView(self.phase, msg, left, n, tuple(self.captures), view_ok)
+
+
+def _fmt(c: Capture) -> str:
+    u = f" ± {c.uncertainty_deg:.0f}°" if c.uncertainty_deg is not None else ""
+    return f"{c.angle_deg:.0f}°{u} ({c.quality})"
 
 
 def screen_frames(
-    frames: Iterable[tuple[float, dict[str, float] | None, dict[str, str] | None]],
+    frames: Iterable[tuple],
     screen: str | Screen,
     *,
     sides: tuple[str, ...] = ("left", "right"),
@@ -355,7 +471,10 @@ def screen_frames(
     speed: Speed = "slow",
     **timing: float,
 ) -> dict[str, ScreeningSession]:
-    """Run one session per side over ``(t_s, angles, qualities)`` frames (no pauses)."""
+    """Run one session per side over frames (no pauses).
+
+    A frame is ``(t_s, FrameAnalysis | None)`` (view-checked) or ``(t_s, angles, qualities)``.
+    """
     kwargs: dict[str, float] = {"instruct_s": 0.0, "countdown_s": 0.0, "rest_s": 0.0}
     kwargs.update(timing)
     sessions = {
@@ -363,11 +482,16 @@ def screen_frames(
         for side in sides
     }
     t_last = 0.0
-    for t_s, angles, qualities in frames:
+    for frame in frames:
+        t_s = frame[0]
         t_last = t_s
         for sess in sessions.values():
-            if sess.phase is not Phase.DONE:
-                sess.update(t_s, angles, qualities)
+            if sess.phase is Phase.DONE:
+                continue
+            if len(frame) == 2:  # (t_s, FrameAnalysis | None): view-checked
+                sess.feed(t_s, frame[1])
+            else:
+                sess.update(t_s, frame[1], frame[2])
     for sess in sessions.values():
         if sess.phase is not Phase.DONE:
             sess.finish(t_last)
@@ -384,20 +508,12 @@ def screen_video(
     max_frames: int | None = None,
     **timing: float,
 ) -> dict[str, ScreeningSession]:
-    """Run a screen on a video file, both sides at once (the athlete's whole clip)."""
+    """Run a screen on a video file, both sides at once, with the view check of each side."""
     from .pipeline import PosePipeline, iter_video
 
     def frames():
         with PosePipeline() as pipe:
             for t_s, rgb in iter_video(path, max_frames=max_frames):
-                fa = pipe.process(rgb, t_s)
-                if fa is None:
-                    yield t_s, None, None
-                else:
-                    yield (
-                        t_s,
-                        {k: r.angle_deg for k, r in fa.angles.items()},
-                        {k: r.quality for k, r in fa.angles.items()},
-                    )
+                yield t_s, pipe.process(rgb, t_s)
 
     return screen_frames(frames(), screen, sides=sides, repeats=repeats, speed=speed, **timing)

@@ -42,6 +42,9 @@ def synthetic_pose(
     visibility: float = 1.0,
     camera_distance_m: float = 3.0,
     image_size: tuple[int, int] = (640, 480),
+    noise_px: float = 0.0,
+    occluded: tuple[str, ...] = (),
+    seed: int | None = None,
 ) -> PoseResult:
     """A posed skeleton as MediaPipe would report it from a camera at ``view_deg``.
 
@@ -49,6 +52,9 @@ def synthetic_pose(
     shank outwards (only meaningful seated: hip and knee at 90°). ``pitch_deg`` tilts the
     whole body forward about the lateral axis in the sagittal plane (e.g. 90 ≈ lying
     supine: the body's anterior side faces up), leaving relative angles unchanged.
+    ``noise_px`` adds Gaussian noise (SD, pixels) to the image landmarks (and the matching
+    noise in metres to the world landmarks); ``occluded`` landmark names get visibility 0.1
+    and a 30 px error, as MediaPipe reports a hidden joint.
     """
     up0, lat0, fwd0 = np.array([0, 1.0, 0]), np.array([1.0, 0, 0]), np.array([0, 0, 1.0])
     p: dict[str, np.ndarray] = {}
@@ -105,5 +111,16 @@ def synthetic_pose(
     x = 0.5 + focal_px * world[:, 0] / depth / width
     y = 0.45 + focal_px * world[:, 1] / depth / height
     z = world[:, 2] * focal_px / camera_distance_m / width
-    lm = np.column_stack([x, y, z, np.full(33, float(visibility))])
+    vis = np.full(33, float(visibility))
+    if noise_px or occluded:
+        rng = np.random.default_rng(seed)
+        px = rng.normal(0.0, noise_px, size=(33, 2)) if noise_px else np.zeros((33, 2))
+        for name in occluded:
+            i = LANDMARK[name]
+            vis[i] = 0.1
+            px[i] += rng.normal(0.0, 30.0, size=2)
+        x = x + px[:, 0] / width
+        y = y + px[:, 1] / height
+        world = world + rng.normal(0.0, noise_px * camera_distance_m / focal_px, size=world.shape)
+    lm = np.column_stack([x, y, z, vis])
     return PoseResult(lm, world, (width, height), None)
