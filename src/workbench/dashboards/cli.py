@@ -5,10 +5,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Mapping
+from pathlib import Path
 
 from workbench.config import DB_URL_ENV, project_root
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+#: Environment variable holding the dashboard access token (not visible in ``ps``).
+TOKEN_ENV = "WORKBENCH_DASHBOARD_TOKEN"
 
 
 def dashboards_dir() -> str:
@@ -20,18 +24,51 @@ def configure(p: argparse.ArgumentParser) -> None:
     """Options of ``workbench dashboard``."""
     p.add_argument("--port", type=int, default=8866, help="port (default 8866)")
     p.add_argument("--ip", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    p.add_argument("--token", default=None, help="access token (required off loopback)")
+    p.add_argument(
+        "--token-file",
+        default=None,
+        metavar="PATH",
+        help=f"file holding the access token (required off loopback; or set {TOKEN_ENV})",
+    )
+    p.add_argument(
+        "--token",
+        default=None,
+        help=f"access token on the command line (visible in ps: prefer {TOKEN_ENV} or --token-file)",
+    )
     p.add_argument("--pool-size", type=int, default=1, help="preheated kernels per dashboard")
     p.add_argument("--no-preheat", action="store_true", help="start a kernel per visit instead")
     p.add_argument("--dry-run", action="store_true", help="print the Voilà command only")
 
 
-def voila_command(args: argparse.Namespace) -> list[str]:
-    """The Voilà command line for ``args``; :class:`ValueError` when the binding is unsafe."""
-    if args.ip not in LOOPBACK and not args.token:
+def resolve_token(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> str | None:
+    """The access token from ``--token-file``, else ``$WORKBENCH_DASHBOARD_TOKEN``, else
+    ``--token``; ``None`` when none is given. :class:`ValueError` for an unreadable or empty
+    file."""
+    env = os.environ if environ is None else environ
+    path = getattr(args, "token_file", None)
+    if path:
+        try:
+            token = Path(path).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ValueError(f"cannot read --token-file {path}: {exc.strerror}") from exc
+        if not token:
+            raise ValueError(f"--token-file {path} is empty")
+        return token
+    return env.get(TOKEN_ENV, "").strip() or getattr(args, "token", None) or None
+
+
+def voila_command(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> list[str]:
+    """The Voilà command line for ``args``; :class:`ValueError` when the binding is unsafe.
+
+    The token never appears in it: Voilà reads it from ``JUPYTER_TOKEN`` in the environment
+    of :func:`voila_environment` (``--Voila.auto_token=True`` turns that check on).
+    """
+    token = resolve_token(args, environ)
+    if args.ip not in LOOPBACK and not token:
         raise ValueError(
-            f"refusing to serve on {args.ip} without --token: anyone on the network could "
-            "open the dashboards; pass --token T (or keep the default 127.0.0.1)"
+            f"refusing to serve on {args.ip} without a token: anyone on the network could "
+            f"open the dashboards; set {TOKEN_ENV} or pass --token-file PATH "
+            "(or keep the default 127.0.0.1)"
         )
     if not 0 < args.port < 65536:
         raise ValueError(f"--port must be 1-65535, got {args.port}")
@@ -46,29 +83,51 @@ def voila_command(args: argparse.Namespace) -> list[str]:
     ]
     if not args.no_preheat and args.pool_size > 0:
         cmd += ["--preheat_kernel=True", f"--pool_size={args.pool_size}"]
-    if args.token:
-        cmd.append(f"--token={args.token}")
+    if token:
+        cmd.append("--Voila.auto_token=True")
     cmd.append(dashboards_dir())
     return cmd
+
+
+def voila_environment(
+    args: argparse.Namespace, environ: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """Environment for the Voilà process: ``JUPYTER_TOKEN`` set to the token (when one is
+    given), the database URL of ``--db``, and no token of ours left under our own name."""
+    env = dict(os.environ if environ is None else environ)
+    token = resolve_token(args, environ)
+    env.pop(TOKEN_ENV, None)
+    env.pop("JUPYTER_TOKEN_FILE", None)
+    if token:
+        env["JUPYTER_TOKEN"] = token
+    else:
+        env.pop("JUPYTER_TOKEN", None)
+    if getattr(args, "db", None):
+        env[DB_URL_ENV] = args.db
+    return env
 
 
 def run(args: argparse.Namespace) -> int:
     """Serve the dashboards (replaces this process with Voilà); 2 when the binding is refused."""
     try:
         cmd = voila_command(args)
+        env = voila_environment(args)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    if args.db:
-        os.environ[DB_URL_ENV] = args.db
-    shown = [c if not c.startswith("--token=") else "--token=***" for c in cmd]
-    print(" ".join(shown))
+    if args.token:
+        print(
+            f"warning: --token is visible to every user in ps; set {TOKEN_ENV} or use "
+            "--token-file instead",
+            file=sys.stderr,
+        )
+    print(" ".join(cmd))
     host = f"[{args.ip}]" if ":" in args.ip else args.ip
     print(f"squad overview: http://{host}:{args.port}/voila/render/squad_overview.ipynb")
     if args.dry_run:
         return 0
     sys.stdout.flush()
-    os.execv(sys.executable, cmd)
+    os.execve(sys.executable, cmd, env)
     return 0  # not reached
 
 
