@@ -32,7 +32,10 @@ function render({ model, el }) {
 
   function setStatus(text) {
     status.textContent = text || "";
+    status.classList.toggle("wb-camera-prompt", !model.get("view_ok"));
+    el.dataset.status = text || "";
   }
+  model.on("change:view_ok", () => setStatus(model.get("status")));
   setStatus(model.get("status") || "Starting camera…");
   model.on("change:status", () => setStatus(model.get("status")));
 
@@ -147,11 +150,19 @@ function render({ model, el }) {
       for (const name of shown) {
         const a = angles[name];
         if (!a) continue;
-        const [deg, quality] = a;
+        const [deg, quality, unc, reason] = a;
         ctx.fillStyle = "rgba(0,0,0,0.55)";
-        ctx.fillRect(6, y - 16, 260, 22);
-        ctx.fillStyle = quality === "good" ? "#76ff03" : quality === "fair" ? "#ffd600" : "#ff5252";
-        ctx.fillText(`${name.replace(/_/g, " ")}: ${Math.round(deg)}°`, 10, y);
+        ctx.fillRect(6, y - 16, 330, 22);
+        const label = name.replace(/_/g, " ");
+        if (deg === null || deg === undefined) {
+          ctx.fillStyle = "#bdbdbd";
+          ctx.fillText(`${label}: not measurable (${reason || "?"})`, 10, y);
+        } else {
+          ctx.fillStyle = quality === "good" ? "#76ff03" : quality === "fair" ? "#ffd600" : "#ff5252";
+          const u = unc === null || unc === undefined ? "" : ` ± ${Math.round(unc)}°`;
+          ctx.fillText(`${label}: ${Math.round(deg)}°${u}`, 10, y);
+          el.dataset.measured = `${label}: ${Math.round(deg)}°${u}`;
+        }
         y += 24;
       }
       el.dataset.overlays = String(Number(el.dataset.overlays) + 1);

@@ -22,18 +22,30 @@ def _jpeg(rgb) -> bytes:
     return buf.tobytes()
 
 
-def test_camera_widget_processes_jpeg_frames_and_drives_a_session():
-    ui = MobilityScreenWidget(instruct_s=0.0, countdown_s=0.0, repeats=1, max_attempt_s=1.0)
+def test_camera_widget_prompts_for_the_view_then_measures_with_uncertainty():
+    # the clip: facing the camera (jumping jacks), turning, then walking side on (left side
+    # towards the camera): the shoulder-flexion screen must prompt first, then measure
+    ui = MobilityScreenWidget(instruct_s=0.0, countdown_s=0.0, repeats=1, max_attempt_s=2.0)
     ui.screen_pick.value = "shoulder_flexion"
+    ui.side_pick.value = "left"
     session = ui.start()
-    frames = list(iter_video(CLIP, max_frames=100))[60:]
+    frames = list(iter_video(CLIP))
+    statuses, phases = [], []
     try:
         for t_s, rgb in frames:
             ui.camera._on_custom_msg(ui.camera, {"type": "frame", "t_ms": t_s * 1000}, [_jpeg(rgb)])
+            statuses.append(ui.camera.status)
+            phases.append(session.phase)
         assert ui.camera.frames_processed == len(frames)
         assert ui.camera.poses_found > len(frames) // 2
+        first_measure = phases.index(Phase.MEASURE)
+        prompts = [s for s in statuses[:first_measure] if s.startswith("Turn")]
+        assert prompts, statuses[:first_measure]
         assert session.phase is Phase.DONE and len(session.captures) == 1
-        assert "Done" in ui.camera.status
+        cap = session.captures[0]
+        assert cap.uncertainty_deg is not None and cap.uncertainty_deg > 0
+        assert "Done" in ui.camera.status and "±" in ui.camera.status
+        assert "±" in ui.summary.value
     finally:
         ui.camera.close()
 

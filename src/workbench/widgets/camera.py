@@ -62,6 +62,7 @@ class CameraWidget(anywidget.AnyWidget):
     min_visibility = traitlets.Float(0.5).tag(sync=True)
     show_angles = traitlets.List(traitlets.Unicode(), list(DEFAULT_ANGLES)).tag(sync=True)
     skeleton = traitlets.List(list(map(list, SKELETON))).tag(sync=True)
+    view_ok = traitlets.Bool(True, help="the guided screen's view check passes").tag(sync=True)
     frames_processed = traitlets.Int(0, help="frames analysed by the kernel").tag(sync=True)
     poses_found = traitlets.Int(0, help="frames with a person").tag(sync=True)
 
@@ -109,7 +110,15 @@ class CameraWidget(anywidget.AnyWidget):
         else:
             self.poses_found += 1
             lm = analysis.smoothed.landmarks.astype(np.float32)
-            angles = {k: [round(r.angle_deg, 1), r.quality] for k, r in analysis.angles.items()}
+            angles = {
+                k: [
+                    None if r.angle_deg is None else round(r.angle_deg, 1),
+                    r.quality,
+                    None if r.uncertainty_deg is None else round(r.uncertainty_deg, 1),
+                    r.reason,
+                ]
+                for k, r in analysis.angles.items()
+            }
             self.send({"type": "pose", "found": True, "angles": angles}, [lm.tobytes()])
         self.last = analysis
         if self._on_frame is not None:

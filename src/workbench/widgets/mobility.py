@@ -1,7 +1,9 @@
 """Guided screening view: the camera widget driven by a :class:`ScreeningSession`.
 
-Each analysed frame advances the session; its message (instructions, countdown, captured
-angle, best/median) is shown over the live image and in a summary line below it.
+Each analysed frame advances the session through its view check: until the camera sees the
+athlete from the screen's view the overlay shows the prompt that fixes it ("Turn so the
+camera sees your left side"); then countdown, measurement and the captured end range with
+its uncertainty ("Captured 112° ± 7° (good)") over the live image and in a summary line.
 """
 
 from __future__ import annotations
@@ -54,11 +56,15 @@ class MobilityScreenWidget(w.VBox):
     def _on_frame(self, analysis: FrameAnalysis | None, t_s: float) -> None:
         if self.session is None or self.session.phase is Phase.DONE:
             return
-        angles = None if analysis is None else {k: r.angle_deg for k, r in analysis.angles.items()}
-        quals = None if analysis is None else {k: r.quality for k, r in analysis.angles.items()}
-        view = self.session.update(t_s, angles, quals)
+        view = self.session.feed(t_s, analysis)
         self.camera.status = view.message
-        caps = ", ".join(f"{c.angle_deg:.0f}° ({c.quality})" for c in view.captures)
+        self.camera.view_ok = view.view_ok
+        caps = ", ".join(
+            f"{c.angle_deg:.0f}°"
+            + (f" ± {c.uncertainty_deg:.0f}°" if c.uncertainty_deg is not None else "")
+            + f" ({c.quality})"
+            for c in view.captures
+        )
         self.summary.value = f"<b>{self.session.angle_name}</b>: {caps or '—'}"
         if view.phase is Phase.DONE:
             self.results.append(self.session)
