@@ -167,3 +167,37 @@ def test_other_time_domain_definitions_by_hand() -> None:
     assert row["HRV_MedianNN"] == 850.0
     # MadNN: |x - 850| = 50, 10, 60, 50, 0 -> median 50, x 1.4826
     assert row["HRV_MadNN"] == pytest.approx(50.0 * 1.4826)
+
+
+def _fluctuation_by_hand(x: np.ndarray, n: int) -> float:
+    """F(n) from the definition: integrate, half-overlapping windows, line fit, RMS."""
+    y = np.cumsum(x - x.mean())
+    res = []
+    for a in range(0, y.size - n, n // 2):
+        seg = y[a : a + n]
+        t = np.arange(n)
+        slope, icpt = np.polyfit(t, seg, 1)
+        res.append(np.mean((seg - (icpt + slope * t)) ** 2))
+    return float(np.sqrt(np.mean(res)))
+
+
+def test_dfa_alpha1_definition_and_kubios_range() -> None:
+    from workbench.signals import hrv_nonlinear
+
+    # FR935 swim (real): α1 is the slope of log F(n) on log n over n = 4..16
+    nn = rr_clean(read_rr(DATA / "fit" / "fitdecode__garmin-fr935-cr.fit")).nn_ms[:1500]
+    scales = np.arange(4, 17)
+    f = [_fluctuation_by_hand(nn, n) for n in scales]
+    slope = np.polyfit(np.log(scales), np.log(f), 1)[0]
+    assert hrv_nonlinear(nn)["HRV_DFA_alpha1"].iloc[0] == pytest.approx(slope, rel=1e-9)
+    # theory: white noise gives α = 0.5, its running sum (Brownian) α = 1.5; at n = 4-16 DFA-1
+    # reads white noise high (~0.58, the small-scale bias of Kantelhardt et al. 2001), which
+    # is gone at 16-64 beats
+    rng = np.random.default_rng(0)
+    white = 800 + rng.normal(0, 30, 20_000)
+    brown = 800 + np.cumsum(rng.normal(0, 3, 20_000))
+    a_white, a_brown = hrv_nonlinear([white, brown])["HRV_DFA_alpha1"]
+    assert 0.52 < a_white < 0.63
+    assert a_brown == pytest.approx(1.5, abs=0.05)
+    long_white = hrv_nonlinear(white, dfa_scales_beats=(16, 64))["HRV_DFA_alpha1"].iloc[0]
+    assert long_white == pytest.approx(0.5, abs=0.03)

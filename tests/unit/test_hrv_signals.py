@@ -99,16 +99,49 @@ def test_hrv_frequency_short_window_is_nan_with_reason() -> None:
     assert "VLF" in note and "LF" in note and "2 cycles" in note
 
 
+def _linear_windows(x: np.ndarray, scales: np.ndarray) -> int:
+    """DFA windows whose integrated profile is a straight line (equal intervals)."""
+    y = np.cumsum(x - x.mean())
+    count = 0
+    for n in scales:
+        t = np.arange(n)
+        for a in range(0, y.size - n, n // 2):
+            fit = np.polyval(np.polyfit(t, y[a : a + n], 1), t)
+            count += int(np.var(y[a : a + n] - fit) <= 1e-8)
+    return count
+
+
 def test_hrv_nonlinear_matches_neurokit_and_needs_beats() -> None:
-    nn = REAL["fr935_first_2000"]
+    # fenix 5 run: no window of equal intervals, where NeuroKit2's DFA is ours
+    nn = REAL["fitparse__garmin-fenix-5-run.fit"]
+    assert _linear_windows(nn, np.arange(4, 17)) == 0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        alpha1, _ = nk.fractal_dfa(nn, scale=np.arange(4, 12), multifractal=False)
+        # the same DFA (order 1, half-overlapping windows) over the same scales
+        kubios, _ = nk.fractal_dfa(nn, scale=np.arange(4, 17), multifractal=False)
+        nk_range, _ = nk.fractal_dfa(nn, scale=np.arange(4, 12), multifractal=False)
     mine = hrv_nonlinear(nn)
     sdsd = hrv_time(nn)["HRV_SDSD"].iloc[0]
     assert mine["HRV_SD1"].iloc[0] == pytest.approx(sdsd / np.sqrt(2), rel=1e-9)
     assert mine["HRV_SD2"].iloc[0] > mine["HRV_SD1"].iloc[0]
-    assert mine["HRV_DFA_alpha1"].iloc[0] == pytest.approx(alpha1, rel=1e-6)
+    # default: Kubios' 4-16 beats; NeuroKit2's hrv_nonlinear range (4-11) on request
+    assert mine["HRV_DFA_alpha1_Scales"].iloc[0] == "4-16 beats"
+    assert mine["HRV_DFA_alpha1"].iloc[0] == pytest.approx(kubios, rel=1e-6)
+    nk_like = hrv_nonlinear(nn, dfa_scales_beats=(4, 11))
+    assert nk_like["HRV_DFA_alpha1"].iloc[0] == pytest.approx(nk_range, rel=1e-6)
+    assert nk_like["HRV_DFA_alpha1_Scales"].iloc[0] == "4-11 beats"
+    with pytest.raises(DataFormatError):
+        hrv_nonlinear(nn, dfa_scales_beats=(3, 16))
+    # named difference: NeuroKit2 drops windows of equal intervals (variance <= 1e-8), we
+    # count them with zero fluctuation (Peng 1995); the FR935 swim has such windows
+    swim = REAL["fr935_first_2000"]
+    assert _linear_windows(swim, np.arange(4, 17)) > 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        nk_swim, _ = nk.fractal_dfa(swim, scale=np.arange(4, 17), multifractal=False)
+    ours_swim = hrv_nonlinear(swim)["HRV_DFA_alpha1"].iloc[0]
+    assert ours_swim != pytest.approx(nk_swim, rel=1e-6)
+    assert ours_swim == pytest.approx(nk_swim, abs=0.05)  # a few windows of ~1900
     short = hrv_nonlinear(REAL["fitparse__garmin-fenix-5-walk.fit"])
     assert np.isnan(short["HRV_DFA_alpha1"].iloc[0])
     assert "DFA" in short["HRV_NonlinearNote"].iloc[0]

@@ -31,6 +31,7 @@ __all__ = [
     "hrv_nonlinear",
     "HRV_TIME_COLUMNS",
     "HRV_FREQUENCY_BANDS_HZ",
+    "DFA_ALPHA1_SCALES_BEATS",
 ]
 
 RRInput = Sequence[float] | np.ndarray
@@ -877,7 +878,7 @@ def hrv_frequency(
 
 # --------------------------------------------------------------------------- hrv_nonlinear
 def _dfa_alpha(x: np.ndarray, scales: np.ndarray) -> float:
-    """DFA exponent (order 1, half-overlapping windows, as NeuroKit2 ``fractal_dfa``)."""
+    """DFA exponent: order-1 detrending in half-overlapping windows, every window counted."""
     y = np.cumsum(x - x.mean())
     n = y.size
     fluct = np.empty(scales.size)
@@ -889,31 +890,59 @@ def _dfa_alpha(x: np.ndarray, scales: np.ndarray) -> float:
         slope = (seg * tc).sum(axis=1) / (tc * tc).sum()
         intercept = seg.mean(axis=1) - slope * t.mean()
         resid = seg - (intercept[:, None] + slope[:, None] * t[None, :])
-        var = np.var(resid, axis=1)
-        var = var[var > 1e-8]  # perfectly linear windows carry no fluctuation (as NeuroKit2)
-        fluct[i] = np.sqrt(np.mean(var)) if var.size else np.nan
+        var = np.mean(resid * resid, axis=1)
+        # every window counts, a perfectly linear one (equal intervals) with 0 (Peng 1995);
+        # NeuroKit2 drops windows with variance <= 1e-8 instead
+        fluct[i] = np.sqrt(np.mean(var)) if np.mean(var) > 0 else np.nan
     return float(np.polyfit(np.log2(scales), np.log2(fluct), 1)[0])
 
 
-def hrv_nonlinear(rr_ms: RRBatch, *, min_beats_dfa: int = 100) -> pd.DataFrame:
+#: DFA α1 scale range (beats) of Kubios HRV (Tarvainen et al. 2014): 4 <= n <= 16.
+DFA_ALPHA1_SCALES_BEATS: tuple[int, int] = (4, 16)
+
+
+def hrv_nonlinear(
+    rr_ms: RRBatch,
+    *,
+    min_beats_dfa: int = 100,
+    dfa_scales_beats: tuple[int, int] = DFA_ALPHA1_SCALES_BEATS,
+) -> pd.DataFrame:
     """Poincaré SD1/SD2 and short-term DFA α1 of one or many NN series.
+
+    DFA (Peng et al. 1995): the mean-removed NN series is integrated, cut into windows of
+    ``n`` beats (half-overlapping, as NeuroKit2 ``fractal_dfa``), each window detrended with
+    a least-squares line; F(n) is the root mean square of the residuals; α1 is the slope of
+    log F(n) against log n over every integer ``n`` in ``dfa_scales_beats``. The default,
+    4-16 beats, is Kubios HRV's short-term range, the one the α1 ≈ 0.75 first-ventilatory-
+    threshold studies used; NeuroKit2 ``hrv_nonlinear`` uses 4-11 beats (give
+    ``dfa_scales_beats=(4, 11)`` to match it). The range used is written in
+    ``HRV_DFA_alpha1_Scales``.
 
     Parameters
     ----------
     rr_ms:
         NN intervals (ms) of one reading, or a list of readings.
     min_beats_dfa:
-        Fewest intervals for DFA α1 (scales 4–11 beats); shorter series give NaN with a note.
+        Fewest intervals for DFA α1; shorter series give NaN with a note.
+    dfa_scales_beats:
+        Smallest and largest window (beats, inclusive) of the α1 fit.
 
     Returns
     -------
     pandas.DataFrame
         One row per series: ``HRV_SD1``, ``HRV_SD2`` (ms), ``HRV_SD1SD2`` (ratio),
-        ``HRV_DFA_alpha1`` (dimensionless) and ``HRV_NonlinearNote`` (why values are NaN).
+        ``HRV_DFA_alpha1`` (dimensionless), ``HRV_DFA_alpha1_Scales`` (e.g. ``"4-16 beats"``)
+        and ``HRV_NonlinearNote`` (why values are NaN).
     """
+    lo, hi = (int(v) for v in dfa_scales_beats)
+    if not 4 <= lo < hi:
+        raise DataFormatError(
+            f"dfa_scales_beats {dfa_scales_beats!r}: need 4 <= smallest < largest window"
+        )
     series, _ = _as_batch(rr_ms)
     rows = []
-    scales = np.arange(4, 12)
+    scales = np.arange(lo, hi + 1)
+    label = f"{lo}-{hi} beats"
     for x in series:
         notes = []
         if x.size >= 3:
@@ -923,17 +952,19 @@ def hrv_nonlinear(rr_ms: RRBatch, *, min_beats_dfa: int = 100) -> pd.DataFrame:
         else:
             sd1 = sd2 = np.nan
             notes.append(f"{x.size} intervals: at least 3 are needed for SD1/SD2")
-        if x.size >= max(min_beats_dfa, 24):
+        need = max(min_beats_dfa, 2 * hi + 2)
+        if x.size >= need:
             alpha1 = _dfa_alpha(x, scales)
         else:
             alpha1 = np.nan
-            notes.append(f"DFA α1: {x.size} intervals, at least {min_beats_dfa} are needed")
+            notes.append(f"DFA α1: {x.size} intervals, at least {need} are needed")
         rows.append(
             {
                 "HRV_SD1": sd1,
                 "HRV_SD2": sd2,
                 "HRV_SD1SD2": sd1 / sd2 if sd2 else np.nan,
                 "HRV_DFA_alpha1": alpha1,
+                "HRV_DFA_alpha1_Scales": label,
                 "HRV_NonlinearNote": "; ".join(notes),
             }
         )
