@@ -110,7 +110,7 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 # -------------------------------------------------------------------------- import
 def _import_opts(p: argparse.ArgumentParser) -> None:
-    p.add_argument("files", nargs="+", type=Path, help="files to import")
+    p.add_argument("files", nargs="*", type=Path, help="files to import")
     p.add_argument("--athlete", default=None, help="athlete id the data belongs to")
     p.add_argument(
         "--rr-unit", choices=["ms", "s"], default=None, help="override RR unit detection"
@@ -128,6 +128,11 @@ def cmd_import(args: argparse.Namespace) -> int:
         for imp in importers():
             print(f"{imp.name:<24} {imp.description}")
         return 0
+    if not args.files:
+        print("error: no files given (or use --list-formats)", file=sys.stderr)
+        return 2
+    from workbench.ingest import AlreadyImportedError
+
     ctx = ImportContext(athlete_id=args.athlete, rr_unit=args.rr_unit)
     store = _open(args)
     failed = 0
@@ -138,13 +143,18 @@ def cmd_import(args: argparse.Namespace) -> int:
         for path in args.files:
             try:
                 written = import_file(store, path, ctx)
+            except AlreadyImportedError as exc:  # idempotent: the same file is not stored twice
+                print(f"skipped {path}: {exc.reason}")
+                continue
             except WorkbenchError as exc:
                 failed += 1
                 msg = str(exc)
                 print(f"error: {msg if str(path) in msg else f'{path}: {msg}'}", file=sys.stderr)
                 continue
             rows = ", ".join(f"{n} {t}" for t, n in written.items())
-            print(f"imported {path}: {rows}")
+            print(f"imported {path} ({getattr(written, 'format', '?')}): {rows}")
+            for note in getattr(written, "notes", []):
+                print(f"  - {note}")
     finally:
         store.close()
     return 1 if failed else 0

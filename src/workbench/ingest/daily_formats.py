@@ -9,7 +9,7 @@ import pandas as pd
 
 from workbench.ingest import ImportContext, Importer, register
 from workbench.ingest.hrv_formats import require_athlete
-from workbench.io.daily import daily_format, read_biomarkers, read_daily, read_performance_tests
+from workbench.io.daily import daily_format, iter_long, read_daily
 
 # wellness_daily columns a daily export can fill
 _WELLNESS_COLUMNS = (
@@ -38,6 +38,10 @@ def _header(path: Path, head: bytes) -> list[str] | None:
 
 
 def _sniff_daily(path: Path, head: bytes) -> bool:
+    if path.suffix.lower() == ".json":  # Oura JSON (v1 export or API v2 "data" lists)
+        return b'"summary_date"' in head or (
+            b'"day"' in head and (b'"total_sleep_duration"' in head or b'"score"' in head)
+        )
     cols = _header(path, head)
     return bool(cols) and daily_format(cols) is not None
 
@@ -61,16 +65,32 @@ def _parse_daily(path: Path, ctx: ImportContext) -> dict[str, pd.DataFrame]:
     for c in _WELLNESS_COLUMNS:
         if c in df.columns:
             out[c] = df[c].astype(object).where(df[c].notna(), None)
-    return {"wellness_daily": out}
+    units = {
+        "rmssd_ms": "ms",
+        "resting_hr_bpm": "bpm",
+        "sleep_total_min": "min",
+        "readiness_device_0_100": "0-100",
+    }
+    got = ", ".join(f"{c} [{u}]" for c, u in units.items() if c in out.columns)
+    span = f"{out['date'].min()} to {out['date'].max()}" if len(out) else "no dates"
+    notes = [f"{len(out)} day(s) {span} as {df.attrs['format']}: {got}", *df.attrs["notes"]]
+    return {"wellness_daily": out, "notes": notes}
 
 
-def _parse_long(reader, table: str):  # noqa: ANN001, ANN202
-    def parse(path: Path, ctx: ImportContext) -> dict[str, pd.DataFrame]:
+def _parse_long(kind: str, key: str, table: str):  # noqa: ANN202
+    """Chunked: rows are parsed and written chunk by chunk inside the import transaction."""
+
+    def parse(path: Path, ctx: ImportContext) -> dict[str, object]:
         athlete = require_athlete(ctx, path)
-        df = reader(path)
-        df.insert(0, "athlete_id", athlete)
-        df["source"] = (ctx.source_label or re.sub(r"\s+", "_", path.name))[:200]
-        return {table: df}
+        source = (ctx.source_label or re.sub(r"\s+", "_", path.name))[:200]
+
+        def chunks():  # noqa: ANN202
+            for df in iter_long(path, kind, key):
+                df.insert(0, "athlete_id", athlete)
+                df["source"] = source
+                yield df
+
+        return {table: chunks(), "notes": [f"{kind} rows: date, {key}, value in its unit"]}
 
     return parse
 
@@ -78,7 +98,8 @@ def _parse_long(reader, table: str):  # noqa: ANN001, ANN202
 register(
     Importer(
         name="wearable_daily",
-        description="daily wearable CSV: WHOOP physiological_cycles, Oura daily, HRV4Training",
+        description="daily wearable export: WHOOP cycles/sleeps, Oura CSV/JSON, HRV4Training, "
+        "Elite HRV readings",
         sniff=_sniff_daily,
         parse=_parse_daily,
     )
@@ -88,7 +109,7 @@ register(
         name="biomarkers_csv",
         description="biomarker CSV (date, marker, value, unit)",
         sniff=_sniff_long("marker"),
-        parse=_parse_long(read_biomarkers, "biomarkers"),
+        parse=_parse_long("biomarker", "marker", "biomarkers"),
     )
 )
 register(
@@ -96,6 +117,6 @@ register(
         name="performance_tests_csv",
         description="performance-test CSV (date, test, value, unit)",
         sniff=_sniff_long("test"),
-        parse=_parse_long(read_performance_tests, "performance_tests"),
+        parse=_parse_long("performance-test", "test", "performance_tests"),
     )
 )

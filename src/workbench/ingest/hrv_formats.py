@@ -21,6 +21,9 @@ _TEXT_SUFFIXES = {".txt", ".csv", ".rr", ".hrv", ".tsv"}
 _RR_HEADER = re.compile(r"(^|[^a-z])(rr|ibi|rr[-_ ]?interval)", re.IGNORECASE)
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 _MORNING_MAX_S = 15 * 60
+#: One hrv_readings row holds at most this many beats (about 3 weeks of continuous RR);
+#: the artefact correction of a longer series takes minutes and the row would be huge.
+MAX_BEATS = 2_000_000
 
 
 def require_athlete(ctx: ImportContext, path: Path) -> str:
@@ -43,6 +46,8 @@ def _sniff_text(path: Path, head: bytes) -> bool:
         text = head.decode("utf-8-sig")
     except UnicodeDecodeError:
         return False
+    if text.startswith(("# OpenSignals", "# Simple Text Format")):
+        return False  # raw samples of a biosignal, never RR intervals
     lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
     if not lines:
         return False
@@ -64,6 +69,12 @@ def _context(start: dt.datetime | None, duration_s: float, fmt: str) -> str:
 def _parse(path: Path, ctx: ImportContext) -> dict[str, pd.DataFrame]:
     athlete = require_athlete(ctx, path)
     rec = read_rr_recording(path, unit=ctx.rr_unit)
+    if rec.rr_ms.size > MAX_BEATS:
+        raise DataFormatError(
+            f"{rec.rr_ms.size:,} beats: more than {MAX_BEATS:,} (about 3 weeks) in one reading; "
+            "split the file into days",
+            path=path,
+        )
     start = rec.start_time
     note = ""
     if start is None:
@@ -84,9 +95,15 @@ def _parse(path: Path, ctx: ImportContext) -> dict[str, pd.DataFrame]:
         "n_beats": int(rec.rr_ms.size),
         "rr_ms": rec.rr_ms,
         "artifact_pct": float(clean.artifact_pct),
-        "quality": clean.quality,
+        "quality": "unreliable" if rec.flags else clean.quality,
     }
-    return {"hrv_readings": pd.DataFrame([row])}
+    notes = [
+        f"{rec.rr_ms.size} beats, {rec.rr_ms.sum() / 60000:.1f} min, format {rec.source_format}",
+        *rec.notes,
+        f"artefacts {clean.artifact_pct:.1f} % (Lipponen-Tarvainen), quality {row['quality']}",
+        *rec.flags,
+    ]
+    return {"hrv_readings": pd.DataFrame([row]), "notes": notes}
 
 
 register(
