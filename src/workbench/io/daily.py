@@ -388,7 +388,7 @@ def _parse_date(value: str, path: Path, line: int, field: str, from_datetime: bo
         if ts is pd.NaT:
             raise ValueError
         d = ts.date()  # local calendar date of the row (a time part, if any, is dropped)
-    except (ValueError, TypeError, OverflowError):
+    except (ValueError, TypeError, OverflowError, NotImplementedError):
         raise DataFormatError(
             f"{value!r} is not a date", path=path, line=line, field=field
         ) from None
@@ -549,13 +549,16 @@ def read_daily(path: str | Path) -> pd.DataFrame:
         raise DataFormatError("file has a header but no rows", path=path)
     notes: list[str] = []
     lines = np.arange(len(df)) + 2  # file line of each row (header = line 1)
+    blank = (df.apply(lambda c: c.astype(str).str.strip()) == "").all(axis=1).to_numpy()
+    if blank.any():  # HRV4Training writes completely empty rows
+        df, lines = df[~blank].reset_index(drop=True), lines[~blank]
+        if df.empty:
+            raise DataFormatError("file has a header but only empty rows", path=path)
     if fmt.row_filter and fmt.row_filter[0] in df.columns:
         col, allowed = fmt.row_filter
         keep = df[col].str.strip().str.lower().isin(allowed).to_numpy()
         if (~keep).any():
-            notes.append(
-                f"{int((~keep).sum())} row(s) left out ({col} not {'/'.join(allowed[:2])})"
-            )
+            notes.append(f"{int((~keep).sum())} row(s) left out ({col} is not {allowed[0]})")
         df, lines = df[keep].reset_index(drop=True), lines[keep]
         if df.empty:
             raise DataFormatError(
