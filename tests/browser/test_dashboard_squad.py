@@ -80,3 +80,27 @@ def test_sessions_page_shows_a_bfr_session(browser, server):
     page.locator("canvas").first.wait_for(timeout=60_000)
     page.screenshot(path=str(SCREENS / "dashboard_sessions.png"), full_page=True)
     page.close()
+
+
+def test_a_broken_database_gives_the_coach_a_readable_message(browser, tmp_path):
+    """Issue 15 item 9: not "There was an error when executing cell [2]" but what failed and
+    where the log is."""
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    open_store(url).close()  # a database without athletes
+    log = tmp_path / "logs" / "dashboards.log"
+    port = free_port()
+    cmd = [sys.executable, "-m", "workbench", "dashboard", "--port", str(port), "--no-preheat"]
+    env = {"WORKBENCH_DB_URL": url, "WORKBENCH_DASHBOARD_LOG": str(log)}
+    with serve(cmd, port=port, cwd=tmp_path, env=env) as base:
+        page = browser.new_page(viewport={"width": 1280, "height": 700})
+        page.goto(f"{base}voila/render/squad_overview.ipynb", timeout=120_000)
+        page.wait_for_selector(".wb-dashboard-error", timeout=120_000)
+        text = page.locator(".wb-dashboard-error").inner_text()
+        SCREENS.mkdir(exist_ok=True)
+        page.screenshot(path=str(SCREENS / "dashboard_error.png"), full_page=True)
+        body = page.locator("body").inner_text()
+        page.close()
+    assert "Could not show the squad readiness overview" in text
+    assert "holds no athletes" in text and str(log) in text
+    assert "There was an error when executing cell" not in body
+    assert "holds no athletes" in log.read_text()

@@ -13,6 +13,7 @@ import math
 
 import pandas as pd
 
+from workbench.dashboards.errors import guarded
 from workbench.errors import DataFormatError
 from workbench.log import get_logger
 from workbench.readiness import compute_readiness, latest_day, load_inputs
@@ -139,7 +140,13 @@ class SquadDashboard:
             btn = w.Button(description=str(r.name), tooltip=f"open {r.athlete_id}")
             btn.add_class("wb-athlete-button")
             btn.add_class(f"wb-athlete-{r.athlete_id}")
-            btn.on_click(lambda _b, a=r.athlete_id: self.show_athlete(a))
+            btn.on_click(
+                guarded(
+                    f"the page of {r.name} ({r.athlete_id})",
+                    self._show_error,
+                    lambda _b, a=r.athlete_id: self.show_athlete(a),
+                )
+            )
             colour = charts.BAND_COLOURS.get(r.band, "#9e9e9e")
             score = "–" if not math.isfinite(r.score) else f"{r.score:.0f}"
             acwr = "–" if r.acwr is None or not math.isfinite(r.acwr) else f"{r.acwr:.2f}"
@@ -237,6 +244,14 @@ class SquadDashboard:
             *kids,
             w.HTML(plan_html),
         ]
+
+    def _show_error(self, message_html: str) -> None:
+        import ipywidgets as w
+
+        close = w.Button(description="back to squad", icon="arrow-up")
+        close.add_class("wb-close-athlete")
+        close.on_click(lambda _b: self.close_athlete())
+        self.detail.children = [close, w.HTML(message_html)]
 
     def close_athlete(self) -> None:
         """Hide the athlete page."""
