@@ -247,7 +247,7 @@ def simulate_athlete(
     rng = np.random.default_rng([seed, index, 1])
     d_idx = np.arange(days)
     dates = pd.date_range(start_date, periods=days, freq="D")
-    weekday = dates.weekday.to_numpy()
+    weekday = dates.day_of_week.to_numpy()
     aid = profile.athlete_id
 
     episodes = place_episodes(profile.episode_kinds, days, rng)
@@ -445,7 +445,7 @@ def simulate_athlete(
     # next week's plan (status planned)
     fut = np.arange(days, days + 7)
     f_dates = pd.date_range(start_date + dt.timedelta(days=days), periods=7, freq="D")
-    f_level = template[f_dates.weekday.to_numpy()]
+    f_level = template[f_dates.day_of_week.to_numpy()]
     f_min = (
         np.round(profile.session_min * MINUTE_FACTORS[f_level] * MESO_FACTORS[(fut // 7) % 4] / 5)
         * 5
