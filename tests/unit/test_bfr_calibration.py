@@ -118,17 +118,18 @@ def test_sensor_faults_abort(fault):
 
 def test_plan_rules():
     with pytest.raises(CalibrationError):
-        CalibrationPlan((100, 130), 5, 0, 200)  # 30 mmHg step
+        CalibrationPlan((40, 70), 5, 0, 200)  # 30 mmHg step
     with pytest.raises(CalibrationError):
-        CalibrationPlan((100, 110), 31, 10, 200)  # hold > 30 s
+        CalibrationPlan((40, 50), 31, 10, 200)  # hold > 30 s
     with pytest.raises(CalibrationError):
-        CalibrationPlan((100, 110), 20, 5, 200)  # long steps need >= 10 s deflated
+        CalibrationPlan((40, 50), 20, 5, 200)  # long steps need >= 10 s deflated
     with pytest.raises(CalibrationError):
         CalibrationPlan((290, 310), 5, 0, 200)  # above the ceiling
     with pytest.raises(CalibrationError):
-        CalibrationPlan((100, 110), 5, 0, 200, above_half_budget_s=150)
+        CalibrationPlan((40, 50), 5, 0, 200, above_half_budget_s=150)
+    CalibrationPlan((40, 50), 5, 0, 200)  # valid
     p = plan_calibration(200)
-    assert p.levels_mmhg[0] == 100 and p.levels_mmhg[-1] == 300
+    assert p.levels_mmhg[0] == 40 and p.levels_mmhg[-1] == 300
 
 
 def _r(v, method="ppg", ctx=CTX, day=DAY):

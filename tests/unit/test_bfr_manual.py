@@ -29,6 +29,7 @@ def _ready(clock, ledger):
     )
     s.complete_screening(ScreeningForm("ath01", DAY, all_clear(), 118, 72, "J. Tech"), "J. Tech")
     s.cuff_applied(0.0, "J. Tech")
+    s.set_prediction(200.0)
     s.add_aop_reading(AopReading(200, "doppler", s.context, DAY))
     s.add_aop_reading(AopReading(200, "doppler", s.context, DAY))
     s.prescribe(60, exercise="leg press", load_pct_1rm=30, who="J. Tech")

@@ -49,6 +49,7 @@ def _session(tmp_path=None, clock=None, today=DAY):
 def _ready(s: BfrSession) -> None:
     s.complete_screening(_form(), "J. Tech")
     s.cuff_applied(0.5, "J. Tech")
+    s.set_prediction(200.0)
     assert s.add_aop_reading(AopReading(200, "doppler", s.context, DAY)) is None
     assert s.add_aop_reading(AopReading(205, "ppg", s.context, DAY)) is not None
     s.prescribe(60, exercise="leg press", load_pct_1rm=30, who="J. Tech")
@@ -134,6 +135,7 @@ def test_reapply_and_posture_invalidate_aop():
     with pytest.raises(SafetyError):
         s.check_can_inflate()
     s.cuff_applied(0.0, "J. Tech")
+    s.set_prediction(200.0)
     s.add_aop_reading(AopReading(200, "doppler", s.context, DAY))
     s.add_aop_reading(AopReading(200, "doppler", s.context, DAY))
     s.prescribe(60, exercise="leg press", load_pct_1rm=30, who="J. Tech")
@@ -192,6 +194,7 @@ def test_confirm_rejects_disagreeing_readings_then_accepts():
     s = _session()
     s.complete_screening(_form(), "J. Tech")
     s.cuff_applied(0.0, "J. Tech")
+    s.set_prediction(200.0)
     assert s.add_aop_reading(AopReading(180, "ppg", s.context, DAY)) is None
     assert s.add_aop_reading(AopReading(200, "ppg", s.context, DAY)) is None
     assert s.add_aop_reading(AopReading(205, "ppg", s.context, DAY)) is not None

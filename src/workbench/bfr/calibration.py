@@ -36,6 +36,7 @@ from workbench.bfr import regulator as reg
 from workbench.bfr.authority import authorize_confirmed
 from workbench.bfr.limits import (
     AOP_MAX_MMHG,
+    AOP_MIN_MMHG,
     CuffLimits,
     Limb,
     PrescriptionError,
@@ -61,6 +62,10 @@ PREDICTION_TOLERANCE_MMHG = 25.0
 #: Calibration limits (req 17).
 CALIBRATION_CEILING_MMHG = AOP_MAX_MMHG
 STEP_MIN_MMHG, STEP_MAX_MMHG = 10.0, 20.0
+#: Every plan starts here: one step below the lowest plausible AOP (50 mmHg), so that the
+#: first level never already occludes (a plan starting at 100 mmHg measured a true AOP of
+#: 70 as 99.4, and 60 % of that was 85 % of the true AOP; issue 15.3).
+PLAN_START_MAX_MMHG = AOP_MIN_MMHG - STEP_MIN_MMHG
 HOLD_MAX_S = 30.0
 LONG_STEP_S = 15.0
 DEFLATE_MIN_S = 10.0
@@ -597,6 +602,12 @@ class CalibrationPlan:
         if not 0 <= self.settle_s < self.hold_s:
             raise CalibrationError("settle_s must be shorter than the hold")
         validate_aop(self.expected_aop_mmhg)
+        if lv[0] > PLAN_START_MAX_MMHG + 1e-9:
+            raise CalibrationError(
+                f"a plan must start at or below {PLAN_START_MAX_MMHG:g} mmHg (below the lowest "
+                f"plausible AOP {AOP_MIN_MMHG:g}), not {lv[0]:g}: a higher start overestimates "
+                "a low AOP"
+            )
 
 
 def plan_calibration(
@@ -605,14 +616,15 @@ def plan_calibration(
     step_mmhg: float = 10.0,
     hold_s: float = 6.0,
     deflate_s: float | None = None,
-    start_fraction: float = 0.5,
 ) -> CalibrationPlan:
-    """A plan from ``start_fraction`` x expected AOP (rounded down to 10) to 300 mmHg.
+    """A plan from :data:`PLAN_START_MAX_MMHG` (40 mmHg) to 300 mmHg in ``step_mmhg`` steps.
 
-    Long steps (> 15 s, e.g. for NIRS) get a 10 s deflation after each one by default.
+    The start does not depend on ``expected_aop_mmhg``: the expected value only sets the
+    time budget above half of it (req 17). Long steps (> 15 s, e.g. for NIRS) get a 10 s
+    deflation after each one by default.
     """
     exp = validate_aop(expected_aop_mmhg)
-    start = max(50.0, math.floor(start_fraction * exp / 10.0) * 10.0)
+    start = PLAN_START_MAX_MMHG
     levels = []
     x = start
     while x <= CALIBRATION_CEILING_MMHG + 1e-9:
@@ -812,6 +824,11 @@ def run_calibration(
                 wait(period_s)
             mean_p = sum(ps) / len(ps) if ps else math.nan
             steps.append(StepRecord(level, ts, clock(), mean_p, hit))
+            if hit and i == 0:
+                raise _Abort(
+                    f"{detector.method} occlusion already at the first step ({level:g} mmHg): "
+                    "the AOP is at or below it and cannot be measured with this plan"
+                )
             if hit:
                 entered = getattr(detector, "entered_mmhg", None)
                 value = entered if entered is not None else mean_p

@@ -48,6 +48,7 @@ from workbench.bfr.calibration import (
     RemeasureRequired,
     confirm_aop,
     plan_calibration,
+    predict_aop,
     run_calibration,
 )
 from workbench.bfr.control import ControlCore
@@ -260,6 +261,7 @@ class BfrSession:
         self._rest_t: float | None = None
         self._restriction_t: float | None = None
         self._predicted_mmhg: float | None = None
+        self._prediction_set = False
         self._emit("state", SessionState.SCREENING.value, message="session opened")
 
     # ------------------------------------------------------------------ helpers
@@ -373,9 +375,56 @@ class BfrSession:
         if self.state is SessionState.CUFF:
             self._goto(SessionState.AOP, "cuff on, vented")
 
-    def set_prediction(self, predicted_aop_mmhg: float | None) -> None:
-        """Predicted AOP (see :func:`~workbench.bfr.calibration.predict_aop`) for req 19."""
+    def set_prediction(
+        self, predicted_aop_mmhg: float | None, *, unavailable_reason: str | None = None
+    ) -> None:
+        """Predicted AOP (see :func:`~workbench.bfr.calibration.predict_aop`) for req 19.
+
+        The cross-check is on in every session: no AOP is confirmed until this was called,
+        with a prediction or, when none can be made (e.g. a cuff wider than the model's),
+        ``None`` and the reason, which is logged.
+        """
+        if predicted_aop_mmhg is None:
+            if not isinstance(unavailable_reason, str) or not unavailable_reason.strip():
+                raise CalibrationError(
+                    "no predicted AOP: give predict_aop(limb, circumference, SBP, DBP) or the "
+                    "reason it is unavailable (unavailable_reason=...)"
+                )
+            self._emit("state", "aop_prediction", message=f"unavailable: {unavailable_reason}")
+        else:
+            pred = float(predicted_aop_mmhg)
+            if not math.isfinite(pred) or pred <= 0:
+                raise CalibrationError(f"predicted AOP {predicted_aop_mmhg!r} is not a pressure")
+            predicted_aop_mmhg = pred
+            self._emit("state", "aop_prediction", value=pred)
         self._predicted_mmhg = predicted_aop_mmhg
+        self._prediction_set = True
+
+    def predict_from_screening(
+        self, circumference_cm: float, *, cuff_width_cm: float | None = None
+    ) -> float | None:
+        """Predict the AOP from the limb circumference and today's screening BP, and use it.
+
+        Returns the prediction (None, with the reason logged, for a cuff wider than the
+        model's). Raises :class:`ScreeningError` without today's screening.
+        """
+        self._require_screening()
+        assert self.screening is not None
+        width = cuff_width_cm if cuff_width_cm is not None else self.context.cuff_width_cm
+        pred = predict_aop(
+            self.context.limb,
+            circumference_cm,
+            self.screening.systolic_mmhg,
+            self.screening.diastolic_mmhg,
+            cuff_width_cm=width,
+        )
+        if pred is None:
+            self.set_prediction(
+                None, unavailable_reason=f"cuff {width:g} cm wider than the model's"
+            )
+        else:
+            self.set_prediction(pred)
+        return pred
 
     def reapply_cuff(self, who: str) -> None:
         """The cuff was taken off and put on again: the AOP is void (req 2)."""
@@ -412,6 +461,11 @@ class BfrSession:
             A reading for another context or day.
         """
         self._require(SessionState.AOP)
+        if not self._prediction_set:
+            raise CalibrationError(
+                "the prediction cross-check (req 19) is not set: call set_prediction() or "
+                "predict_from_screening() before adding AOP readings"
+            )
         if reading.context != self.context or reading.day != self.today():
             raise CalibrationError("reading is for another cuff application, posture or day")
         self.readings.append(reading)
@@ -733,6 +787,73 @@ class SimulatedSession:
     trace: dict[str, np.ndarray] = field(default_factory=dict)
 
 
+def rehearse_on_live_cuff(
+    result: SimulatedSession,
+    cuff: CuffController,
+    *,
+    clock: Callable[[], float],
+    operator: str,
+) -> BfrSession:
+    """A new :class:`BfrSession`, ``ready``, for a live (real-time) simulated cuff on the limb
+    that :func:`run_simulated_session` measured, today.
+
+    Nothing is carried over as a result: today's screening, the prediction and the AOP
+    readings of ``result`` go through this session's own gates again (screening valid today,
+    cuff vented before arming, :func:`confirm_aop` with the prediction cross-check, the
+    prescription's ranges). The live cuff is treated as the same cuff application on the
+    same simulated limb. Arm it with :meth:`BfrSession.live`.
+
+    Raises
+    ------
+    SessionError, SafetyError, CalibrationError
+        The simulated session has no confirmed AOP or prescription, or a gate refuses.
+    """
+    src = result.session
+    if result.aop is None or result.prescription is None or src.screening is None:
+        raise SessionError("the simulated session has no confirmed AOP and prescription")
+    sess = BfrSession(src.context, clock=clock, today=src.today, site=src.site)
+    sess.complete_screening(src.screening, operator)
+    r0 = cuff.read_pressure()
+    sess.cuff_applied(None if r0 is None else r0.pressure_mmhg, operator)
+    if result.aop.predicted_mmhg is None:
+        sess.set_prediction(None, unavailable_reason="no prediction in the simulated session")
+    else:
+        sess.set_prediction(result.aop.predicted_mmhg)
+    for reading in src.readings:
+        try:
+            if sess.add_aop_reading(reading) is not None:
+                break
+        except RemeasureRequired:
+            continue
+    rx = result.prescription
+    sess.prescribe(
+        rx.percent_aop,
+        exercise=rx.exercise,
+        load_pct_1rm=rx.load_pct_1rm,
+        scheme=rx.scheme,
+        rest_s=rx.rest_s,
+        restriction_max_s=rx.restriction_max_s,
+        who=operator,
+    )
+    return sess
+
+
+def simulated_circumference_cm(
+    limb: str, true_aop_mmhg: float, systolic_mmhg: float, diastolic_mmhg: float
+) -> float:
+    """Limb circumference (cm) of a simulated athlete whose true AOP the published model
+    (:func:`~workbench.bfr.calibration.predict_aop`) predicts, kept to 15-100 cm.
+
+    Where no plausible circumference gives that AOP (e.g. an arm AOP of 55 mmHg), the
+    nearest plausible one is used, and the cross-check then asks for re-measurement.
+    """
+    if limb == "arm":
+        c = (true_aop_mmhg - 0.514 * systolic_mmhg - 0.339 * diastolic_mmhg - 17.236) / 1.461
+    else:
+        c = (true_aop_mmhg + 220.046 - 0.734 * diastolic_mmhg - 0.912 * systolic_mmhg) / 5.893
+    return float(min(max(c, 15.0), 100.0))
+
+
 def run_simulated_session(
     store=None,
     *,
@@ -751,6 +872,7 @@ def run_simulated_session(
     screening: ScreeningForm | None = None,
     calibration_method: str = "ppg",
     expected_aop_mmhg: float | None = None,
+    limb_circumference_cm: float | None = None,
     faults: Iterable[str] = (),
     fault_at_s: float = 30.0,
     seed: int = 0,
@@ -772,6 +894,9 @@ def run_simulated_session(
     store:
         A :class:`~workbench.store.Store` (the athlete row must exist): the session,
         its events and the 100 Hz pressure stream are written there. ``None``: memory only.
+    limb_circumference_cm:
+        For the AOP prediction cross-check (req 19, always on); default: the circumference
+        of :func:`simulated_circumference_cm`.
     faults:
         Simulator fault names (see :data:`workbench.bfr.simulator.SIM_FAULTS`) injected
         ``fault_at_s`` after the first set starts.
@@ -849,6 +974,13 @@ def run_simulated_session(
         sess.complete_screening(form, operator)
         r0 = sim.read_pressure()
         sess.cuff_applied(None if r0 is None else r0.pressure_mmhg, operator)
+        # the prediction cross-check (req 19) is on in every session
+        circ = limb_circumference_cm
+        if circ is None:
+            circ = simulated_circumference_cm(
+                limb, true_aop_mmhg, sess.screening.systolic_mmhg, sess.screening.diastolic_mmhg
+            )
+        sess.predict_from_screening(circ)
         # ---------------------------------------------------------- AOP (two readings)
         exp = expected_aop_mmhg or (200.0 if limb == "leg" else 150.0)
         methods = (
@@ -881,8 +1013,11 @@ def run_simulated_session(
             wait(60.0)  # limb reperfuses between measurements
             if res.reading is None:
                 raise SessionError(f"AOP measurement failed: {res.reason}")
-            if sess.add_aop_reading(res.reading) is not None:
-                break
+            try:
+                if sess.add_aop_reading(res.reading) is not None:
+                    break
+            except RemeasureRequired:
+                continue  # far from the prediction: measure again (req 19)
         if sess.aop is None:
             raise SessionError("AOP could not be confirmed (readings disagree)")
         # ---------------------------------------------------------- prescription
@@ -1039,5 +1174,7 @@ __all__ = [
     "SimulatedSession",
     "Timers",
     "make_prescription",
+    "rehearse_on_live_cuff",
     "run_simulated_session",
+    "simulated_circumference_cm",
 ]
