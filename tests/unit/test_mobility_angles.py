@@ -223,7 +223,10 @@ def test_no_reported_angle_outside_its_anatomical_range(view, hip, knee, shoulde
         knee_flexion_deg=(knee, 0.0),
         shoulder_flexion_deg=(shoulder, 0.0),
         trunk_lean_deg=lean,
-        knee_valgus_deg=(valgus if abs(hip - knee) < 80 and abs(hip) < 80 else 0.0, 0.0),
+        knee_valgus_deg=(
+            valgus if abs(hip - lean) < 80 and abs(hip - lean - knee) < 80 else 0.0,
+            0.0,
+        ),
     )
     for name, r in measure_angles(pose).items():
         base = name if name == "trunk_lean" else name.split("_", 1)[1]

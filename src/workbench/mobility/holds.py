@@ -18,6 +18,10 @@ import numpy as np
 from workbench.errors import DataFormatError
 
 
+#: Half-width of the window of the local angular-speed estimate, seconds.
+SPEED_HALF_WINDOW_S = 0.15
+
+
 @dataclass(frozen=True)
 class EndRange:
     """End range of one hold.
@@ -74,8 +78,8 @@ def holds(
     """Index ranges ``[i, j]`` (inclusive) of stable holds of at least ``min_hold_s``.
 
     Greedy from each start: extend while the sample is finite, within ``tol_deg`` of the
-    running median and the local speed (central difference over ±2 samples) is below
-    ``max_speed_deg_s``. NaN samples (not measurable) break a hold.
+    running median and the local speed (least-squares slope over ±``SPEED_HALF_WINDOW_S``)
+    is below ``max_speed_deg_s``. NaN samples (not measurable) break a hold.
     """
     t = np.asarray(t_s, dtype=np.float64)
     a = np.asarray(angle_deg, dtype=np.float64)
@@ -83,12 +87,17 @@ def holds(
     n = t.size
     if n < 3:
         return []
-    k = 2
     speed = np.full(n, np.inf)
+    lo_idx = np.searchsorted(t, t - SPEED_HALF_WINDOW_S, side="left")
+    hi_idx = np.searchsorted(t, t + SPEED_HALF_WINDOW_S, side="right") - 1
     for i in range(n):
-        lo, hi = max(0, i - k), min(n - 1, i + k)
-        if hi > lo and np.isfinite(a[lo]) and np.isfinite(a[hi]):
-            speed[i] = abs(a[hi] - a[lo]) / (t[hi] - t[lo])
+        lo, hi = lo_idx[i], hi_idx[i]
+        if hi - lo < 2:
+            lo, hi = max(0, i - 1), min(n - 1, i + 1)
+        tt, aa = t[lo : hi + 1], a[lo : hi + 1]
+        if hi > lo and np.all(np.isfinite(aa)):
+            dt = tt - tt.mean()
+            speed[i] = abs(float(dt @ (aa - aa.mean())) / float(dt @ dt))
     out: list[tuple[int, int]] = []
     i = 0
     while i < n:

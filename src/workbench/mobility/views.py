@@ -10,7 +10,9 @@ How the view is estimated
     (pixels) is ≈ :data:`FRONTAL_WIDTH_RATIO` face on (measured on the frontal real fixtures
     of ``tests/data/pose``: 1.15–1.2; the synthetic body: 1.12) and ≈ 0 side on, so
     ``lateral_error_deg = asin(width_ratio / FRONTAL_WIDTH_RATIO)``. This is sensitive where
-    it matters (sin is steep near 0°) and needs no depth.
+    it matters (sin is steep near 0°) and needs no depth. A narrow image alone is not
+    enough: the world heading must also be at least :data:`LATERAL_MIN_WORLD_DEG` from face
+    on (a twisted or side-bent trunk also looks narrow).
     *Frontal deviation* cannot come from widths alone (cos is flat near 0°, and body widths
     differ ±10 % between people), so it is the larger of the heading of MediaPipe's world
     landmarks (the hip line's direction in depth) and the hip-width-based estimate with a
@@ -43,6 +45,8 @@ FRONTAL_WIDTH_RATIO = 1.15
 FRONTAL_HIP_RATIO = 0.4
 #: Camera within this many degrees of the ideal view: planar angles are measured.
 VIEW_TOLERANCE_DEG = 20.0
+#: A lateral view also needs the world heading at least this far from face on, degrees.
+LATERAL_MIN_WORLD_DEG = 45.0
 #: Landmarks closer than this to the image border (fraction of width/height) are "out of frame".
 FRAME_MARGIN = 0.01
 
@@ -160,6 +164,10 @@ def estimate_view(result: PoseResult) -> ViewEstimate:
     frontal_err = max(folded, width_frontal)
     facing = _facing(p, vis)
     front = (ls[0] - rs[0]) > 0  # face on: the left shoulder is on the image right
+    if lateral_err <= VIEW_TOLERANCE_DEG and folded < LATERAL_MIN_WORLD_DEG:
+        # narrow in the image but the world heading says face on: a twisted or side-bent
+        # trunk, or merged landmarks; not a side view
+        lateral_err = max(lateral_err, LATERAL_MIN_WORLD_DEG - folded + VIEW_TOLERANCE_DEG)
     if lateral_err <= VIEW_TOLERANCE_DEG:
         kind = "lateral"
     elif frontal_err <= VIEW_TOLERANCE_DEG + 5.0:
