@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from workbench.errors import DataFormatError
-from workbench.reports.plan import BFR_SESSION, PlanContext, plan_context, weekly_plan
+from workbench.planning import BFR_SESSION, PlanContext, plan_context, weekly_plan
 from workbench.reports.weeks import IsoWeek
 
 MONDAY = dt.date(2026, 11, 23)

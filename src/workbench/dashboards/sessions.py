@@ -11,9 +11,9 @@ import html
 import numpy as np
 import pandas as pd
 
+from workbench.plotting import minmax_decimate
 from workbench.store import open_store
 from workbench.widgets import weekly as wk
-from workbench.widgets.live_plot import minmax_decimate
 
 #: Points per stream sent to the browser (min/max decimated beyond this).
 MAX_POINTS = 4000

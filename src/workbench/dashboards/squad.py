@@ -16,6 +16,7 @@ import pandas as pd
 from workbench.dashboards.errors import guarded
 from workbench.errors import DataFormatError
 from workbench.log import get_logger
+from workbench.planning import WeeklyPlan, mobility_priorities, plan_context, weekly_plan
 from workbench.readiness import compute_readiness, latest_day, load_inputs
 from workbench.store import open_store
 from workbench.widgets import readiness as charts
@@ -167,7 +168,7 @@ class SquadDashboard:
         grid.add_class("wb-squad-table")
         self.rows.children = [grid]
 
-    def athlete_plan(self, athlete_id: str) -> wk.WeeklyPlan:
+    def athlete_plan(self, athlete_id: str) -> WeeklyPlan:
         """Plan of the week after :attr:`day` for one athlete."""
         monday = self.day + dt.timedelta(days=7 - self.day.weekday())
         w = self.wellness
@@ -184,15 +185,15 @@ class SquadDashboard:
         s = self.sessions[self.sessions["athlete_id"] == athlete_id]
         sport = str(self.athletes.set_index("athlete_id").loc[athlete_id, "sport"])
         mob = self.mobility[self.mobility["athlete_id"] == athlete_id]
-        ctx = wk.plan_context(
+        ctx = plan_context(
             athlete_id,
             monday,
             self.readiness,
             s,
             soreness_1_10=sore,
-            mobility_priorities=wk.mobility_priorities(mob, sport, self.day) or None,
+            mobility_priorities=mobility_priorities(mob, sport, self.day) or None,
         )
-        return wk.weekly_plan(ctx)
+        return weekly_plan(ctx)
 
     def show_athlete(self, athlete_id: str) -> None:
         """Show one athlete's page (trends, latest reasons and advice, next week's plan)."""

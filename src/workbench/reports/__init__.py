@@ -1,11 +1,12 @@
 """Weekly integrated reports: data assembly, next week's plan, papermill batch runner.
 
-Public API: :func:`load_weekly`, :func:`key_figures`, :func:`weekly_plan`,
-:class:`PlanContext`, :class:`IsoWeek`, :func:`run_batch`, :func:`render_report`.
+Public API: :func:`load_weekly`, :func:`key_figures`, :class:`IsoWeek`, :func:`run_batch`,
+:func:`render_report`; :func:`weekly_plan` and :class:`PlanContext` are re-exported from
+:mod:`workbench.planning`, where the plan is built.
 The ``workbench report`` command lives in :mod:`workbench.reports.cli`.
 """
 
-from workbench.reports.plan import PlanContext, WeeklyPlan, plan_context, weekly_plan
+from workbench.planning import PlanContext, WeeklyPlan, plan_context, weekly_plan
 from workbench.reports.runner import ReportJob, ReportResult, render_report, run_batch
 from workbench.reports.weekly import WeeklyReport, key_figures, load_weekly
 from workbench.reports.weeks import IsoWeek, last_complete_week

@@ -17,11 +17,10 @@ import pandas as pd
 from workbench.errors import DataFormatError
 from workbench.log import get_logger
 from workbench.mobility.interpret import mdc_deg
+from workbench.planning import WeeklyPlan, mobility_priorities, plan_context, weekly_plan
 from workbench.readiness import compute_readiness, load_inputs
-from workbench.reports.plan import WeeklyPlan, plan_context, weekly_plan
 from workbench.reports.weeks import IsoWeek, resolve_week
 from workbench.store import Store
-from workbench.widgets.weekly import mobility_priorities
 
 log = get_logger(__name__)
 
@@ -61,7 +60,7 @@ class WeeklyReport:
         BFR sessions of the week with ``n_alarms`` and ``alarms`` (codes of alarm/trip
         events and of high-priority operator events such as an abort).
     plan:
-        Next week's :class:`~workbench.reports.plan.WeeklyPlan`.
+        Next week's :class:`~workbench.planning.WeeklyPlan`.
     sessions_history:
         Sessions of the trend window up to the week's end (for the load chart).
     notes:
