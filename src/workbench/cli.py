@@ -179,12 +179,25 @@ def _lab_opts(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _mark_interrupted(store) -> None:
+    """At start-up: nothing records yet, so a ``recording``/``running`` row is a dead kernel's."""
+    from workbench.bfr.audit import mark_stale_bfr_sessions_interrupted
+    from workbench.recording import mark_stale_recordings_interrupted
+
+    bfr = mark_stale_bfr_sessions_interrupted(store)
+    recs = mark_stale_recordings_interrupted(store)
+    if bfr or recs:
+        print(f"marked interrupted (left open by a killed kernel): {len(recs)} recording(s), "
+              f"{len(bfr)} BFR session(s)")  # fmt: skip
+
+
 @command("lab", "build the demo squad if absent and serve JupyterLab on 127.0.0.1 with notebooks/")(
     _lab_opts
 )
 def cmd_lab(args: argparse.Namespace) -> int:
     store = _open(args)
     try:
+        _mark_interrupted(store)  # recordings and BFR sessions of a killed kernel
         empty = store.athletes().empty
         url = store.url
     finally:

@@ -198,3 +198,23 @@ class AuditLog:
         self.store.finish_recording(
             self.recording_id, "complete" if status == "complete" else "interrupted"
         )
+
+
+def mark_stale_bfr_sessions_interrupted(store: Store, *, keep=()) -> list[int]:
+    """Set status ``interrupted`` on BFR sessions left ``running`` by a killed kernel.
+
+    Call it at start-up (no kernel of another server writing to the same database); the
+    session's recording is marked ``interrupted`` too. Sessions in ``keep`` are left alone.
+    Returns the session ids changed. The cuff itself was vented by its firmware watchdog.
+    """
+    keep = {int(k) for k in keep}
+    rows = store.bfr_sessions(status="running")
+    changed = []
+    for sid, rec in zip(rows["session_id"], rows["recording_id"], strict=True):
+        if int(sid) in keep:
+            continue
+        store.update("bfr_sessions", {"session_id": int(sid)}, {"status": "interrupted"})
+        if rec is not None and not (isinstance(rec, float) and math.isnan(rec)):
+            store.finish_recording(int(rec), "interrupted")
+        changed.append(int(sid))
+    return changed
