@@ -4,6 +4,7 @@ tests/data/daily/README.md for each fixture's source) and unit detection from th
 from __future__ import annotations
 
 import datetime as dt
+import struct
 from pathlib import Path
 
 import numpy as np
@@ -143,3 +144,52 @@ def test_biomarkers_chunks_name_the_right_line(tmp_path):
     assert len(chunks) == 10 and sum(map(len, chunks)) == 1000
     df = read_biomarkers(f)
     assert df["date"].iloc[0] == dt.date(2024, 1, 1) and df["value"].iloc[1] == 201.0
+
+
+# ------------------------------------------------- Garmin FIT hrv_status_summary (built here)
+_CRC = [0x0000, 0xCC01, 0xD801, 0x1400, 0xF001, 0x3C00, 0x2800, 0xE401,
+        0xA001, 0x6C00, 0x7800, 0xB401, 0x5000, 0x9C01, 0x8801, 0x4400]  # fmt: skip
+
+
+def _fit(body: bytes) -> bytes:
+    def crc(data: bytes) -> int:
+        c = 0
+        for byte in data:
+            for nib in (byte & 0xF, byte >> 4):
+                c = ((c >> 4) & 0x0FFF) ^ _CRC[c & 0xF] ^ _CRC[nib]
+        return c
+
+    header = struct.pack("<BBHI4s", 14, 0x20, 2132, len(body), b".FIT")
+    header += struct.pack("<H", crc(header))
+    return header + body + struct.pack("<H", crc(header + body))
+
+
+def _fit_hrv_status(nights: list[tuple[int, float, float, int]]) -> bytes:
+    """A wellness FIT with ``hrv_status_summary`` messages (global 370; fields as FIT SDK
+    21.171 defines them: 0 weekly_average, 1 last_night_average, both uint16 ms x 128,
+    6 status enum, 253 timestamp). No real Garmin file was found: built from the profile."""
+    body = bytes([0x40, 0, 0]) + struct.pack("<HB", 0, 1) + bytes([0, 1, 0x00])
+    body += bytes([0x00, 4])
+    body += bytes([0x41, 0, 0]) + struct.pack("<HB", 370, 4)
+    body += bytes([253, 4, 0x86, 0, 2, 0x84, 1, 2, 0x84, 6, 1, 0x00])
+    for ts, weekly, last, status in nights:
+        body += bytes([0x01]) + struct.pack("<IHHB", ts, round(weekly * 128), round(last * 128),
+                                            status)  # fmt: skip
+    return _fit(body)
+
+
+def test_garmin_hrv_status_summary_fit(tmp_path):
+    fit_epoch = dt.datetime(1989, 12, 31, tzinfo=dt.timezone.utc)
+    day = dt.datetime(2024, 5, 2, 6, 30, tzinfo=dt.timezone.utc)
+    ts = [int((day + dt.timedelta(days=k) - fit_epoch).total_seconds()) for k in range(3)]
+    f = tmp_path / "2024-05-04_HRV_STATUS.fit"
+    f.write_bytes(
+        _fit_hrv_status([(ts[0], 55, 54.0, 3), (ts[1], 55, 52.0, 3), (ts[2], 54, 41.5, 2)])
+    )
+    df = read_daily(f)
+    assert df.attrs["format"] == "garmin_hrv_status"
+    assert _dates(df) == ["2024-05-02", "2024-05-03", "2024-05-04"]
+    assert df["rmssd_ms"].tolist() == [54.0, 52.0, 41.5]
+    from workbench.ingest import detect
+
+    assert detect(f).name == "wearable_daily"

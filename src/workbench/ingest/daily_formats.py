@@ -37,7 +37,12 @@ def _header(path: Path, head: bytes) -> list[str] | None:
     return [c.strip().strip('"') for c in first.split(sep)]
 
 
+_FIT_DEF_370 = re.compile(rb"[\x40-\x4f\x60-\x6f]\x00\x00\x72\x01")  # FIT definition of msg 370
+
+
 def _sniff_daily(path: Path, head: bytes) -> bool:
+    if head[8:12] == b".FIT":  # Garmin wellness FIT with hrv_status_summary messages
+        return _FIT_DEF_370.search(head) is not None
     if path.suffix.lower() == ".json":  # Oura JSON (v1 export or API v2 "data" lists)
         return b'"summary_date"' in head or (
             b'"day"' in head and (b'"total_sleep_duration"' in head or b'"score"' in head)
@@ -99,9 +104,10 @@ register(
     Importer(
         name="wearable_daily",
         description="daily wearable export: WHOOP cycles/sleeps, Oura CSV/JSON, HRV4Training, "
-        "Elite HRV readings",
+        "Elite HRV readings, Garmin FIT hrv_status_summary",
         sniff=_sniff_daily,
         parse=_parse_daily,
+        priority=5,  # above the generic FIT RR importer (a wellness FIT has no RR)
     )
 )
 register(

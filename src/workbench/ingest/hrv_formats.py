@@ -68,7 +68,7 @@ def _context(start: dt.datetime | None, duration_s: float, fmt: str) -> str:
 
 def _parse(path: Path, ctx: ImportContext) -> dict[str, pd.DataFrame]:
     athlete = require_athlete(ctx, path)
-    rec = read_rr_recording(path, unit=ctx.rr_unit)
+    rec = read_rr_recording(path, unit=ctx.rr_unit, max_beats=MAX_BEATS)
     if rec.rr_ms.size > MAX_BEATS:
         raise DataFormatError(
             f"{rec.rr_ms.size:,} beats: more than {MAX_BEATS:,} (about 3 weeks) in one reading; "

@@ -535,6 +535,10 @@ def read_daily(path: str | Path) -> pd.DataFrame:
         outside their plausible range (wrong unit), naming file, line and field.
     """
     path = Path(path)
+    if path.is_file():
+        with path.open("rb") as fh:
+            if fh.read(12)[8:12] == b".FIT":
+                return _read_fit_hrv_status(path)
     df = _read_table(path)
     name = daily_format(df.columns)
     if name is None:
@@ -756,6 +760,66 @@ def _long_chunk(
         {"date": d.to_numpy("datetime64[ns]"), key: name.to_numpy(object), "value": v,
          "unit": unit.to_numpy(object)}
     )  # fmt: skip
+
+
+def _read_fit_hrv_status(path: Path) -> pd.DataFrame:
+    """Garmin ``hrv_status_summary`` messages (FIT global 370) as daily rows.
+
+    ``rmssd_ms`` is ``last_night_average`` (the watch's overnight RMSSD average, ms);
+    the date is the UTC date of the message's timestamp (written on waking).
+    """
+    import fitdecode
+
+    rows: list[dict] = []
+    try:
+        with fitdecode.FitReader(str(path), check_crc=fitdecode.CrcCheck.RAISE) as reader:
+            for frame in reader:
+                if not isinstance(frame, fitdecode.FitDataMessage):
+                    continue
+                if frame.name != "hrv_status_summary":
+                    continue
+                ts = frame.get_value("timestamp", fallback=None)
+                avg = frame.get_value("last_night_average", fallback=None)
+                if not isinstance(ts, dt.datetime):
+                    raise DataFormatError(
+                        "hrv_status_summary without a timestamp", path=path, field="timestamp"
+                    )
+                rows.append(
+                    {
+                        "date": ts.date(),
+                        "rmssd_ms": float(avg) if isinstance(avg, (int, float)) else np.nan,
+                        "status": str(frame.get_value("status", fallback="") or ""),
+                        "weekly": frame.get_value("weekly_average", fallback=None),
+                    }
+                )
+    except fitdecode.FitError as exc:
+        raise DataFormatError(f"corrupt FIT file ({exc})", path=path) from None
+    if not rows:
+        raise DataFormatError(
+            "FIT file has no hrv_status_summary message (Garmin writes it to the HRV status "
+            "file of the watch's wellness data, not to activity files)",
+            path=path,
+        )
+    df = pd.DataFrame(rows)
+    lo, hi = _RANGES["rmssd_ms"]
+    bad = df["rmssd_ms"].notna() & ~df["rmssd_ms"].between(lo, hi)
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataFormatError(
+            f"last_night_average {df['rmssd_ms'].iat[i]:g} ms is outside {lo:g}-{hi:g}",
+            path=path,
+            line=i + 1,
+            field="last_night_average",
+        )
+    notes = [
+        "rmssd_ms = Garmin last_night_average (overnight RMSSD, ms); date = UTC date of the "
+        "summary; status " + ", ".join(sorted(set(df["status"]) - {""}) or ["-"])
+    ]
+    out = df[["date", "rmssd_ms"]].dropna().drop_duplicates("date", keep="last")
+    out = out.sort_values("date", kind="stable").reset_index(drop=True)
+    out.attrs["format"] = "garmin_hrv_status"
+    out.attrs["notes"] = notes
+    return out
 
 
 def _read_long(path: str | Path, kind: str, key: str) -> pd.DataFrame:

@@ -84,8 +84,14 @@ def read_rr(path: str | Path, *, unit: str | None = None) -> np.ndarray:
     return read_rr_recording(path, unit=unit).rr_ms
 
 
-def read_rr_recording(path: str | Path, *, unit: str | None = None) -> RRRecording:
-    """Like :func:`read_rr`, plus start time, format and device (see :class:`RRRecording`)."""
+def read_rr_recording(
+    path: str | Path, *, unit: str | None = None, max_beats: int | None = None
+) -> RRRecording:
+    """Like :func:`read_rr`, plus start time, format and device (see :class:`RRRecording`).
+
+    ``max_beats``: refuse a text file with more intervals as soon as the count is passed
+    (the rest of the file is not read; memory stays at ``8 * max_beats`` bytes).
+    """
     path = Path(path)
     if unit not in (None, "ms", "s"):
         raise DataFormatError(f"unit must be 'ms' or 's', got {unit!r}", path=path)
@@ -98,7 +104,7 @@ def read_rr_recording(path: str | Path, *, unit: str | None = None) -> RRRecordi
     if is_fit_file(head):
         rec = _read_fit(path)
     else:
-        rec = _read_text(path, unit)
+        rec = _read_text(path, unit, max_beats)
     _check_plausible(rec.rr_ms, path)
     flags = rr_flags(rec.rr_ms)
     return dataclasses.replace(rec, flags=flags) if flags else rec
@@ -354,7 +360,15 @@ def _layout(path: Path, head: str) -> _Layout:
     return _Layout(header_line, sep, col, header_unit, start, fmt)
 
 
-def _fast_values(path: Path, lay: _Layout) -> np.ndarray:
+def _too_many(path: Path, max_beats: int) -> DataFormatError:
+    return DataFormatError(
+        f"more than {max_beats:,} RR intervals in one file (about "
+        f"{max_beats * 0.8 / 86400:.0f} days of beats): split the file",
+        path=path,
+    )
+
+
+def _fast_values(path: Path, lay: _Layout, max_beats: int | None = None) -> np.ndarray:
     """All RR values via the C CSV parser in chunks (memory: 8 bytes per beat + one chunk)."""
     import pandas as pd
 
@@ -372,13 +386,17 @@ def _fast_values(path: Path, lay: _Layout) -> np.ndarray:
         encoding="utf-8-sig",
     )
     parts: list[np.ndarray] = []
+    n = 0
     with reader:
         for chunk in reader:
             parts.append(chunk.iloc[:, 0].to_numpy(np.float64, copy=True))
+            n += len(chunk)
+            if max_beats is not None and n > max_beats:
+                raise _too_many(path, max_beats)
     return np.concatenate(parts) if parts else np.empty(0)
 
 
-def _slow_values(path: Path, lay: _Layout) -> np.ndarray:
+def _slow_values(path: Path, lay: _Layout, max_beats: int | None = None) -> np.ndarray:
     """Line-by-line parse (streaming); names the first bad line."""
     from array import array
 
@@ -401,6 +419,8 @@ def _slow_values(path: Path, lay: _Layout) -> np.ndarray:
                     f"RR value {tokens[lay.rr_col]!r} is not a number", path=path, line=no
                 )
             values.append(v)
+            if max_beats is not None and len(values) > max_beats:
+                raise _too_many(path, max_beats)
     return np.frombuffer(values, dtype=np.float64).copy() if values else np.empty(0)
 
 
@@ -418,7 +438,7 @@ def _line_of(path: Path, lay: _Layout, index: int) -> int | None:
     return None
 
 
-def _read_text(path: Path, unit: str | None) -> RRRecording:
+def _read_text(path: Path, unit: str | None, max_beats: int | None = None) -> RRRecording:
     with path.open("rb") as fh:
         raw_head = fh.read(_HEAD_BYTES)
     try:
@@ -433,12 +453,14 @@ def _read_text(path: Path, unit: str | None) -> RRRecording:
         head = head[: max(head.rfind("\n"), head.rfind("\r"), 0)] or head
     lay = _layout(path, head)
     try:
-        values = _fast_values(path, lay)
+        values = _fast_values(path, lay, max_beats)
+    except DataFormatError:
+        raise
     except (ValueError, UnicodeDecodeError, IndexError):
         # pandas' messages have no file line; the slow path names it (or the file is fine
         # for it, e.g. a mixed separator the C parser refuses)
         try:
-            values = _slow_values(path, lay)
+            values = _slow_values(path, lay, max_beats)
         except UnicodeDecodeError as exc:
             raise DataFormatError(f"not a UTF-8 text file ({exc.reason})", path=path) from None
     if values.size == 0:
