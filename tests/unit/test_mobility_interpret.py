@@ -196,11 +196,13 @@ def test_screening_phases_and_timeout():
     assert v.phase is Phase.COUNTDOWN and "in 3" in v.message
     s.update(9.1)
     assert s.phase is Phase.MEASURE
-    # steadily rising, never a plateau: capture on timeout with plateau=False
-    _ = [
+    # steadily rising, never a hold: on timeout the attempt fails (one frame is not an end
+    # range) and nothing is captured
+    views = [
         s.update(9.1 + k / 30, {"right_shoulder_flexion": 100 + 10 * k / 30}) for k in range(1, 120)
     ]
-    assert s.phase is Phase.DONE and not s.captures[0].plateau
+    assert s.phase is Phase.DONE and not s.captures and s.failed_attempts == 1
+    assert "no stable hold" in views[-1].message
     with pytest.raises(ValueError):
         ScreeningSession("shoulder_flexion", "right", repeats=4)
     t = ScreeningSession("shoulder_flexion", "right", instruct_s=0, countdown_s=0)

@@ -17,7 +17,6 @@ import numpy as np
 
 from workbench.errors import DataFormatError
 
-
 #: Half-width of the window of the local angular-speed estimate, seconds.
 SPEED_HALF_WINDOW_S = 0.15
 

@@ -167,7 +167,8 @@ class Capture:
     """One captured end range.
 
     ``angle_deg`` is the 90th percentile over the hold starting at ``t_s`` (``plateau``
-    False: captured on timeout from the best hold found, or the best reading).
+    False: captured on timeout from the best hold found earlier in the attempt). An attempt
+    without any stable hold is not captured (it counts in ``failed_attempts``).
     ``uncertainty_deg`` is its 1-SD uncertainty and ``hold`` the full :class:`EndRange`
     (stability, halves, velocity profile of the rep) when a hold was found.
     """
@@ -206,8 +207,8 @@ class ScreeningSession:
     plateau_s, plateau_tol_deg: a hold is at least ``plateau_s`` seconds with every sample
         within ``plateau_tol_deg`` of its median (and slower than 15°/s).
     min_rise_deg: the hold must be this far beyond the attempt's starting angle.
-    max_attempt_s: capture the best hold (or reading) anyway after this long
-        (``plateau=False``).
+    max_attempt_s: after this long, capture the best hold seen (``plateau=False``); without
+        any hold the attempt fails (not captured: one frame is not an end range).
     view_hold_s: the view must be right this long before the countdown starts.
     """
 
@@ -239,6 +240,8 @@ class ScreeningSession:
         self.view_hold_s = view_hold_s
         self.phase = Phase.INSTRUCT
         self.captures: list[Capture] = []
+        self.failed_attempts = 0
+        self._last_failed = False
         self.last_view: ViewCheck | None = None
         self._view_ok_since: float | None = None
         self._phase_t0: float | None = None
@@ -328,24 +331,16 @@ class ScreeningSession:
             return None  # the best hold is over; wait for the current one
         return er
 
-    def _capture(self, hold: EndRange | None, plateau: bool) -> None:
-        t, a = np.asarray(self._t), np.asarray(self._a, dtype=float)
-        if hold is not None:
-            value, t0, u = hold.angle_deg, hold.start_t_s, hold.uncertainty_deg
-            idx = [i for i, ti in enumerate(self._t) if hold.start_t_s <= ti <= hold.end_t_s]
-        else:
-            finite = np.isfinite(a)
-            if not finite.any():
-                return  # nothing measurable seen: no capture
-            i = int(np.nanargmax(a))
-            value, t0 = float(a[i]), float(t[i])
-            u = self._u[i] if np.isfinite(self._u[i]) else None
-            idx = [i]
+    def _capture(self, hold: EndRange, plateau: bool) -> None:
+        idx = [i for i, ti in enumerate(self._t) if hold.start_t_s <= ti <= hold.end_t_s]
         quality = worst_quality([self._q[i] for i in idx]) if idx else "poor"
-        if hold is None:
-            quality = "poor"  # one frame is not an end range
         also = self._also[idx[-1]] if idx else {}
-        self.captures.append(Capture(float(value), float(t0), quality, plateau, also, u, hold))
+        self._last_failed = False
+        self.captures.append(
+            Capture(
+                hold.angle_deg, hold.start_t_s, quality, plateau, also, hold.uncertainty_deg, hold
+            )
+        )
 
     def update(
         self,
@@ -411,16 +406,24 @@ class ScreeningSession:
             hold = self._hold(require_end=True)
             if hold is not None or timeout:
                 if hold is None:
-                    hold = self._hold(require_end=False)
-                self._capture(hold, plateau=not timeout)
-                done = len(self.captures) >= self.repeats
+                    hold = self._hold(require_end=False)  # a hold that is already over
+                if hold is not None:
+                    self._capture(hold, plateau=not timeout)
+                else:  # one frame is not an end range: the attempt does not count
+                    self.failed_attempts += 1
+                    self._last_failed = True
+                done = len(self.captures) + self.failed_attempts >= self.repeats
                 self._enter(Phase.DONE if done else Phase.REST, t_s)
         return self.view(t_s)
 
     def finish(self, t_s: float) -> SessionView:
-        """Stop now (end of a video): capture the running attempt if it has data."""
+        """Stop now (end of a video): capture the running attempt if it held long enough."""
         if self.phase is Phase.MEASURE and len(self._t) >= 2:
-            self._capture(self._hold(require_end=False), plateau=False)
+            hold = self._hold(require_end=False)
+            if hold is not None:
+                self._capture(hold, plateau=False)
+            else:
+                self.failed_attempts += 1
         self._enter(Phase.DONE, t_s)
         return self.view(t_s)
 
@@ -443,15 +446,17 @@ class ScreeningSession:
             msg = prompt or f"Go to end range ({side}) and hold"
             left = None
         elif self.phase is Phase.REST:
-            last = self.captures[-1]
-            msg = f"Captured {_fmt(last)}. Relax."
+            if self._last_failed:
+                msg = "No stable 1 s hold at end range: attempt not counted. Relax."
+            else:
+                msg = f"Captured {_fmt(self.captures[-1])}. Relax."
             left = self._left(t_s, self.rest_s)
         else:
             best = max(self.captures, key=lambda c: c.angle_deg) if self.captures else None
             msg = (
                 f"Done: best {_fmt(best)}, median {self.median_deg:.0f}°"
                 if best is not None
-                else "Done: nothing measurable captured"
+                else "Done: no stable hold at end range was captured"
             )
             left = None
         return SessionView(self.phase, msg, left, n, tuple(self.captures), view_ok)

@@ -125,6 +125,14 @@ class CameraWidget(anywidget.AnyWidget):
             self._on_frame(analysis, t_s)
         return analysis
 
+    @staticmethod
+    def angle_text(reading: Any) -> str:
+        """Overlay text of one angle: ``"left shoulder flexion: 30° ± 10°"`` or its reason."""
+        label = reading.name.replace("_", " ")
+        if reading.angle_deg is None:
+            return f"{label}: not measurable ({reading.reason})"
+        return f"{label}: {reading.angle_deg:.0f}° ± {reading.uncertainty_deg:.0f}°"
+
     def _on_custom_msg(self, _widget: Any, content: dict[str, Any], buffers: list[Any]) -> None:
         if not isinstance(content, dict) or content.get("type") != "frame" or not buffers:
             return

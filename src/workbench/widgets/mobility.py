@@ -68,3 +68,31 @@ class MobilityScreenWidget(w.VBox):
         self.summary.value = f"<b>{self.session.angle_name}</b>: {caps or '—'}"
         if view.phase is Phase.DONE:
             self.results.append(self.session)
+
+
+def progress_plot(weekly: Any, *, ncols: int = 2) -> Any:
+    """Bokeh grid: weekly best per side with the baseline ± MDC band, one plot per movement.
+
+    ``weekly`` is :func:`workbench.mobility.workflow.weekly_progress` output.
+    """
+    from bokeh.layouts import gridplot
+    from bokeh.plotting import figure
+
+    from workbench.mobility.interpret import MOVEMENT_LABELS
+
+    plots = []
+    for mv, g in weekly.groupby("movement"):
+        fig = figure(
+            height=220, width=420, x_axis_type="datetime", title=MOVEMENT_LABELS.get(mv, mv)
+        )
+        for side, color in (("left", "#1f77b4"), ("right", "#d62728")):
+            s = g[g["side"] == side]
+            if s.empty:
+                continue
+            fig.varea(s["week"], s["band_low_deg"], s["band_high_deg"], color=color, alpha=0.1)
+            fig.line(s["week"], s["angle_deg"], color=color, legend_label=side, line_width=2)
+            fig.scatter(s["week"], s["angle_deg"], color=color, size=5)
+        fig.yaxis.axis_label = "deg"
+        fig.legend.location = "bottom_right"
+        plots.append(fig)
+    return gridplot(plots, ncols=ncols)
