@@ -112,8 +112,9 @@ def _linear_windows(x: np.ndarray, scales: np.ndarray) -> int:
 
 
 def test_hrv_nonlinear_matches_neurokit_and_needs_beats() -> None:
-    # fenix 5 run: no window of equal intervals, where NeuroKit2's DFA is ours
-    nn = REAL["fitparse__garmin-fenix-5-run.fit"]
+    # fenix 5 run as recorded (113 RR): no window of equal intervals, where NeuroKit2's DFA
+    # is ours
+    nn = np.asarray(read_rr(DATA / "fit" / "fitparse__garmin-fenix-5-run.fit"), dtype=float)
     assert _linear_windows(nn, np.arange(4, 17)) == 0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -180,8 +181,15 @@ def test_rr_clean_detection_matches_neurokit() -> None:
         warnings.simplefilter("ignore")
         info, _ = nk.signal_fixpeaks(peaks, sampling_rate=1000, method="kubios", iterative=False)
     res = rr_clean(rr, iterative=False)
-    for kind in ("missed", "extra", "ectopic", "longshort"):
-        assert list(res.positions[kind] + 1) == list(info[kind]), kind
+    ours = {k: set((res.positions[k] + 1).tolist()) for k in res.positions}  # peak indices
+    for kind in ("missed", "extra"):
+        assert ours[kind] == set(info[kind]), kind
+    # named difference: where the ectopic criterion holds at dRR index j, the displaced
+    # beat is peak j - 1 (its interval is short/long, the next one compensates); NeuroKit2
+    # flags peak j as ectopic and moves it, and flags j - 1 again as long/short
+    assert 61 in ours["ectopic"] and 62 in set(info["ectopic"])
+    assert ours["ectopic"] == {j - 1 for j in info["ectopic"]}
+    assert ours["longshort"] == set(info["longshort"]) - ours["ectopic"]
 
 
 def test_rr_clean_short_and_invalid_input() -> None:

@@ -131,7 +131,8 @@ class RRCleanResult:
     artifact_pct:
         Corrected beats as a percentage of the input intervals (all passes).
     n_missed, n_extra, n_ectopic, n_longshort:
-        Number of corrected beats of each kind, summed over all passes.
+        Number of distinct beats corrected, by the kind of their first correction (a beat
+        touched again in a later pass is not counted again).
     positions:
         Kind -> indices into the *input* ``rr_ms`` of the intervals flagged in the first
         pass (the interval that ends at the flagged beat).
@@ -213,6 +214,12 @@ def _find_artifacts(
     n = rr.size
     with np.errstate(invalid="ignore"):
         candidates = np.flatnonzero(~(np.abs(drrs) <= 1.0))
+
+    def ectopic_at(j: int) -> bool:
+        """Lipponen & Tarvainen's ectopic criterion on the dRR pattern centred at ``j``."""
+        d = drrs[j]
+        return bool((d > 1 and s12[j] < (-c1 * d - c2)) or (d < -1 and s12[j] > (-c1 * d + c2)))
+
     ci = 0
     i = 0
     while i < n - 2:
@@ -223,11 +230,17 @@ def _find_artifacts(
         i = int(candidates[ci])
         if i >= n - 2:
             break
-        d = drrs[i]
-        if (d > 1 and s12[i] < (-c1 * d - c2)) or (d < -1 and s12[i] > (-c1 * d + c2)):
-            out["ectopic"].append(i)
-            i += 1
+        # An ectopic beat b is early (late) by some delta: rr[b] short (long), rr[b + 1] long
+        # (short), so dRR shows -, +2, - (or +, -2, +) around j = b + 1 and the criterion
+        # holds at j. The displaced beat is b = j - 1, not j: only b is moved, and the
+        # pattern's other candidates (j, j + 1) are consumed with it, so the event is one
+        # corrected beat (NeuroKit2 flags j as ectopic and b as long/short: two beats moved).
+        centre = next((j for j in (i + 1, i) if j < n - 1 and ectopic_at(j)), None)
+        if centre is not None:
+            out["ectopic"].append(centre - 1)
+            i = centre + 2
             continue
+        d = drrs[i]
         if not (abs(d) > 1 or abs(mrrs[i]) > 3):
             i += 1
             continue
@@ -253,34 +266,58 @@ def _find_artifacts(
     return out
 
 
-def _shift(source: list[int], update: list[int], step: int) -> list[int]:
-    for s in source:
-        update = [u + step if u > s else u for u in update]
-    return sorted(set(update))
+def _after_delete(deleted: np.ndarray, idx: list[int]) -> np.ndarray:
+    """Indices ``idx`` after the beats at sorted ``deleted`` are removed (those themselves go)."""
+    u = np.setdiff1d(np.asarray(idx, dtype=np.int64), deleted)
+    return u - np.searchsorted(deleted, u, side="left")
 
 
-def _correct(artifacts: dict[str, list[int]], peaks: np.ndarray) -> np.ndarray:
-    extra, missed = artifacts["extra"], artifacts["missed"]
-    ectopic, longshort = artifacts["ectopic"], artifacts["longshort"]
-    if extra:
-        peaks = np.delete(peaks, extra)
-        missed = _shift(extra, missed, -1)
-        ectopic = _shift(extra, ectopic, -1)
-        longshort = _shift(extra, longshort, -1)
-    if missed:
-        idx = np.asarray(missed)
-        idx = idx[(idx > 1) & (idx < peaks.size)]
-        peaks = np.insert(peaks, idx, (peaks[idx - 1] + peaks[idx]) / 2.0)
-        ectopic = _shift(missed, ectopic, 1)
-        longshort = _shift(missed, longshort, 1)
-    for group in (ectopic, longshort):
-        if group:
-            idx = np.asarray(group)
-            idx = idx[(idx > 1) & (idx < peaks.size - 1)]
+def _after_insert(inserted_at: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """Indices after ``np.insert`` at sorted positions ``inserted_at`` (all counted at once:
+    NeuroKit2's ``_update_indices`` shifts one source index at a time and compares it with
+    already-shifted indices, which moves the wrong beat once a few corrections precede)."""
+    return idx + np.searchsorted(inserted_at, idx, side="right")
+
+
+def _correct(
+    artifacts: dict[str, list[int]], peaks: np.ndarray, ids: np.ndarray, next_id: int
+) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray], int]:
+    """Apply one pass of corrections to beat times ``peaks`` (s).
+
+    Extra beats are deleted, missed beats inserted at the midpoint of their interval,
+    ectopic and long/short beats moved to the midpoint of their neighbours. ``ids`` names
+    every beat (input beats ``0..n``, inserted beats ``next_id, next_id + 1`` ...), so the
+    beats a pass touches can be told apart from those of earlier passes. Returns the
+    corrected times, their ids, the ids touched per kind and the next free id.
+    """
+    touched: dict[str, np.ndarray] = {k: np.zeros(0, dtype=np.int64) for k in artifacts}
+    extra = np.unique(np.asarray(artifacts["extra"], dtype=np.int64))
+    missed = np.asarray(artifacts["missed"], dtype=np.int64)
+    moved = {k: np.asarray(artifacts[k], dtype=np.int64) for k in ("ectopic", "longshort")}
+    if extra.size:
+        touched["extra"] = ids[extra]
+        peaks, ids = np.delete(peaks, extra), np.delete(ids, extra)
+        missed = _after_delete(extra, missed.tolist())
+        moved = {k: _after_delete(extra, v.tolist()) for k, v in moved.items()}
+    missed = np.unique(missed)
+    missed = missed[(missed > 1) & (missed < peaks.size)]
+    if missed.size:
+        new_ids = np.arange(next_id, next_id + missed.size, dtype=np.int64)
+        next_id += missed.size
+        touched["missed"] = new_ids
+        peaks = np.insert(peaks, missed, (peaks[missed - 1] + peaks[missed]) / 2.0)
+        ids = np.insert(ids, missed, new_ids)
+        moved = {k: _after_insert(missed, v) for k, v in moved.items()}
+    for kind in ("ectopic", "longshort"):
+        idx = np.unique(moved[kind])
+        idx = idx[(idx > 1) & (idx < peaks.size - 1)]
+        if idx.size:
+            touched[kind] = ids[idx]
             peaks = peaks.copy()
             peaks[idx] = (peaks[idx - 1] + peaks[idx + 1]) / 2.0
-            peaks.sort(kind="mergesort")
-    return peaks
+            order = np.argsort(peaks, kind="mergesort")
+            peaks, ids = peaks[order], ids[order]
+    return peaks, ids, touched, next_id
 
 
 def _rr_clean_one(
@@ -308,22 +345,34 @@ def _rr_clean_one(
         )
     params = dict(c1=c1, c2=c2, alpha=alpha, window_width=window_width, medfilt_order=medfilt_order)
     peaks = np.concatenate([[0.0], np.cumsum(rr_ms)]) / 1000.0  # beat times, s
+    ids = np.arange(peaks.size, dtype=np.int64)
+    next_id = int(peaks.size)
     arts = _find_artifacts(peaks, **params)
     positions = {k: np.asarray(arts[k], dtype=np.int64) - 1 for k in kinds}
-    counts = {k: len(arts[k]) for k in kinds}
-    peaks = _correct(arts, peaks)
+    # every beat is counted once, under the kind of its first correction, however many
+    # passes touch it again
+    counted: set[int] = set()
+    counts = {k: 0 for k in kinds}
+
+    def tally(touched: dict[str, np.ndarray]) -> None:
+        for k in kinds:
+            fresh = set(touched[k].tolist()) - counted
+            counts[k] += len(fresh)
+            counted.update(fresh)
+
+    peaks, ids, touched, next_id = _correct(arts, peaks, ids, next_id)
+    tally(touched)
     n_passes = 1
-    current = sum(counts.values())
+    current = sum(len(v) for v in arts.values())
     while iterative and current > 0:
         new = _find_artifacts(peaks, **params)
         n_passes += 1
         n_new = sum(len(v) for v in new.values())
         if n_new >= current:
             break
-        for k in kinds:
-            counts[k] += len(new[k])
         current = n_new
-        peaks = _correct(new, peaks)
+        peaks, ids, touched, next_id = _correct(new, peaks, ids, next_id)
+        tally(touched)
     nn_ms = np.diff(peaks) * 1000.0
     total = sum(counts.values())
     return RRCleanResult(
@@ -352,11 +401,25 @@ def rr_clean(
 
     Beats are classified from successive-difference and median-deviation series with
     time-varying thresholds into missed, extra, ectopic and long/short beats; extra beats are
-    removed, missed beats inserted at the midpoint, ectopic and long/short beats moved to the
-    midpoint of their neighbours. Detection repeats while the number of artefacts falls.
-    The algorithm follows NeuroKit2 ``signal_fixpeaks(method="kubios")`` but works on beat
-    times in floating point (no rounding to samples).
+    removed, missed beats inserted at the midpoint, long/short beats moved to the midpoint
+    of their neighbours. Detection repeats while the number of artefacts falls. Works on
+    beat times in floating point (no rounding to samples).
 
+    Where this differs from NeuroKit2 ``signal_fixpeaks(method="kubios")`` (tested on
+    MIT-BIH record 100 with injected artefacts, ``bench/reference_bench.py``):
+
+    - **An ectopic beat is one displaced beat.** The ectopic criterion holds at the dRR
+      index ``j`` in the middle of the -, +, - (or +, -, +) pattern; the beat that is early
+      (late) is ``j - 1``, whose interval is short (long) while the next one compensates.
+      Only that beat is moved (to the midpoint of its neighbours); its neighbour, which is
+      in place, is left alone. NeuroKit2 moves beat ``j`` and flags ``j - 1`` as long/short,
+      moving both: 0 of 25 injected ectopics restored within 50 ms, against 25 of 25 here.
+    - **Indices after deletions and insertions** are updated all at once; NeuroKit2 updates
+      them one source index at a time against already-updated values, which moves the beat
+      next to the flagged one once a few corrections precede it.
+    - **Counting.** Every beat (an input beat or an inserted one) counts once, under the kind
+      of its first correction, however many passes touch it again; the counts used to grow
+      with every pass (411 corrections for 59 ectopic events).
     Parameters
     ----------
     rr_ms:
