@@ -178,7 +178,7 @@ class CuffLimits:
     swing_max_mmhg: float = 25.0
     swing_max_s: float = 0.1
     near_aop_fraction: float = 0.95
-    near_aop_s: float = 0.05
+    near_aop_s: float = 0.02
     # req 5
     inflated_mmhg: float = 20.0
     continuous_max_s: float = 600.0
@@ -279,7 +279,8 @@ class CuffLimits:
 
     @property
     def swing_trip_mmhg(self) -> float:
-        """P above this for > ``swing_max_s`` vents: min(limit + 25, 0.95 x AOP) (ADR 0005)."""
+        """The lower of the two stricter lines (ADR 0005): P above limit + 25 mmHg for
+        > ``swing_max_s`` or above 0.95 x AOP for > ``near_aop_s`` vents."""
         return min(
             self.max_setpoint_mmhg + self.swing_max_mmhg, self.near_aop_fraction * self.aop_mmhg
         )

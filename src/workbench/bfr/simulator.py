@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from workbench.bfr.protocol import CuffStatus, FirmwareState, PressureReading
 
 P_ATM_MMHG = 760.0
+#: Time constant of the limb volume following its activity, s.
+LIMB_TAU_S = 0.05
 
 #: Faults the simulator can inject (name -> description).
 SIM_FAULTS: dict[str, str] = {
@@ -141,9 +143,11 @@ class CuffSimulator:
         # limb
         self.activity = "rest"
         self._activity_t0 = 0.0
+        self._finish: tuple[float, float] | None = None  # (t0, end) of a rep being finished
         self._rep_amp = 1.0
         self._rep_index = -1
         self._swell = 0.0
+        self._limb_vol_ml = 0.0
         self.faults = _Faults()
         self._physio = _Physio()
         self._physio_next = 0.0
@@ -162,6 +166,15 @@ class CuffSimulator:
         """``"rest"``, ``"reps"`` (dynamic contractions at ``cadence_hz``) or ``"isometric"``."""
         if activity not in ("rest", "reps", "isometric"):
             raise ValueError(f"activity must be rest, reps or isometric, got {activity!r}")
+        if self.activity == "reps" and activity != "reps":
+            # the athlete finishes the rep under way (no jump in limb volume)
+            phase = (self.t_s - self._activity_t0) * self.p.cadence_hz
+            self._finish = (
+                self._activity_t0,
+                self._activity_t0 + math.ceil(phase) / self.p.cadence_hz,
+            )
+        else:
+            self._finish = None
         self.activity = activity
         self._activity_t0 = self.t_s
         self._rep_index = -1
@@ -184,6 +197,9 @@ class CuffSimulator:
             vol += scale * self._rep_amp * p.contraction_ml * math.sin(2 * math.pi * phase)
         elif self.activity == "isometric":
             vol += 0.6 * p.contraction_ml * min(1.0, t - self._activity_t0)
+        if self._finish is not None and self.activity != "reps" and t < self._finish[1]:
+            phase = (t - self._finish[0]) * p.cadence_hz
+            vol += scale * self._rep_amp * p.contraction_ml * math.sin(2 * math.pi * phase)
         return vol + self._swell
 
     def _pressure_for(self, m_ml: float, dv_ml: float) -> float:
@@ -237,7 +253,12 @@ class CuffSimulator:
         target = p.swell_ml if self.activity != "rest" else 0.0
         self._swell += (target - self._swell) * dt / 20.0
         self.t_s = t + dt
-        self.pressure_mmhg = self._pressure_for(self.m_ml, self._limb_ml(self.t_s))
+        # tissue cannot change volume within a millisecond: the limb follows its activity
+        # with a 50 ms lag (a 0.5 Hz contraction keeps 99 % of its swing), so switching
+        # activity (end of a set, an isometric hold) does not make the cuff pressure jump
+        target = self._limb_ml(self.t_s)
+        self._limb_vol_ml += (target - self._limb_vol_ml) * min(1.0, dt / LIMB_TAU_S)
+        self.pressure_mmhg = self._pressure_for(self.m_ml, self._limb_vol_ml)
         if self.pressure_mmhg > self.peak_mmhg:
             self.peak_mmhg = self.pressure_mmhg
         self._sense()

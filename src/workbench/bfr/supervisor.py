@@ -115,6 +115,7 @@ class Supervisor:
         self._sustained_since: float | None = None
         self._instant_since: float | None = None
         self._swing_since: float | None = None
+        self._near_since: float | None = None
         self._abs_count = 0
         self._inflated_since: float | None = None
         self._deviation_since: float | None = None
@@ -467,22 +468,25 @@ class Supervisor:
             self._instant_since = None
         # stricter than req 4 (ADR 0005): never let the cuff reach the AOP. Beyond the
         # legitimate contraction swing (limit + 25) for 100 ms, or above 95 % of the AOP for
-        # 50 ms, vents (a stuck pump climbs ~100 mmHg/s: the 200 ms rule above is too late)
-        swing_line = lim.swing_trip_mmhg
-        if p > swing_line:
-            self._swing_since = (
-                self._swing_since if self._swing_since is not None else self._onset_t
-            )
-            hold = lim.near_aop_s if p > lim.near_aop_fraction * lim.aop_mmhg else lim.swing_max_s
-            if now - self._swing_since > hold:
-                fire(
-                    SafetyReason.OVER_PRESSURE_INSTANT,
-                    f"pressure {p:.1f} mmHg > {swing_line:.1f} (beyond the contraction swing "
-                    f"or near the AOP {lim.aop_mmhg:g}) for > {1000 * hold:.0f} ms",
-                    self._swing_since + hold,
-                )
-        else:
-            self._swing_since = None
+        # 20 ms, vents (a stuck pump climbs ~100 mmHg/s: the 200 ms rule above is too late)
+        swing_line = lim.max_setpoint_mmhg + lim.swing_max_mmhg
+        near_line = lim.near_aop_fraction * lim.aop_mmhg
+        for attr, line, hold, what in (
+            ("_swing_since", swing_line, lim.swing_max_s, "beyond the contraction swing"),
+            ("_near_since", near_line, lim.near_aop_s, f"near the AOP {lim.aop_mmhg:g}"),
+        ):
+            if p > line:
+                since = getattr(self, attr)
+                since = since if since is not None else self._onset_t
+                setattr(self, attr, since)
+                if now - since > hold:
+                    fire(
+                        SafetyReason.OVER_PRESSURE_INSTANT,
+                        f"pressure {p:.1f} mmHg > {line:.1f} ({what}) for > {1000 * hold:.0f} ms",
+                        since + hold,
+                    )
+            else:
+                setattr(self, attr, None)
         self._abs_count = self._abs_count + 1 if p > lim.absolute_max_mmhg else 0
         if self._abs_count >= lim.absolute_count:
             fire(
