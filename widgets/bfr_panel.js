@@ -378,7 +378,9 @@ function render({ model, el }) {
   vent.type = "button";
   vent.title = "Deflate the cuff now";
   const prompt = el_("div", "wb-bfr-prompt");
-  left.append(gauge, legend, readouts, timers, prompt, vent);
+  // shown instead of a number when the kernel's pressure is not a live sample
+  const staleNote = el_("div", "wb-bfr-pstale");
+  left.append(gauge, staleNote, legend, readouts, timers, prompt, vent);
   // right column
   const right = el_("div", "wb-bfr-right");
   const traces = el_("canvas", "wb-bfr-traces");
@@ -506,11 +508,16 @@ function render({ model, el }) {
   function renderState() {
     const st = model.get("state") || {};
     const alarms = st.alarms || [];
-    const pressure = latest(1);
+    const pstale = !!st.pressure_stale;
+    const pressure = pstale ? NaN : latest(1);
     const inflated = isFinite(pressure) && pressure > ((model.get("limits") || {}).inflated_mmhg || 20);
     let label;
     let cls;
-    if (alarms.length) {
+    if (pstale) {
+      // never show an old value as the cuff's pressure, nor guess VENTED from it
+      label = alarms.length ? "ALARM · NO LIVE PRESSURE" : "NO LIVE PRESSURE";
+      cls = alarms.length ? "alarm" : "stale";
+    } else if (alarms.length) {
       label = inflated ? "ALARM · VENTING" : "ALARM · VENTED";
       cls = "alarm";
     } else if (st.vented || !st.armed) {
@@ -522,6 +529,17 @@ function render({ model, el }) {
     }
     badge.textContent = label;
     badge.className = `wb-bfr-badge wb-bfr-badge-${cls}`;
+    el.dataset.pstale = pstale ? "1" : "0";
+    el.dataset.phase = st.phase || "";
+    staleNote.classList.toggle("wb-bfr-show", pstale);
+    if (pstale) {
+      const last = st.last_pressure_mmhg;
+      const age = st.pressure_age_s;
+      staleNote.textContent =
+        last !== null && last !== undefined
+          ? `no live pressure: last reading ${fmtNum(last, 1)} mmHg${age !== null && age !== undefined ? `, ${fmtNum(age, 1)} s ago` : ""}`
+          : "no pressure reading";
+    }
     root.dataset.state = cls;
     el.dataset.vented = st.vented ? "1" : "0";
     el.dataset.alarms = String(alarms.length);

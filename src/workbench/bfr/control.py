@@ -78,6 +78,9 @@ class ControlCore:
         self.trip_vents: list[TripVent] = []
         self.last_command: CuffCommand = VENT
         self.last_reading: PressureReading | None = None
+        #: loop-clock time at which the last *new* sample (new ``seq``) arrived (NaN: none)
+        self.last_fresh_t: float = float("nan")
+        self._fresh_seq: int | None = None
         self.ticks = 0
 
     def arm(self, now: float) -> None:
@@ -114,6 +117,9 @@ class ControlCore:
             self.fault_hook(now)
         reading = self.cuff.read_pressure()
         self.last_reading = reading
+        if reading is not None and reading.seq != self._fresh_seq:
+            self._fresh_seq = reading.seq
+            self.last_fresh_t = now
         sup = self.supervisor
         trips = sup.check(now, reading)
         if sup.vent_required:

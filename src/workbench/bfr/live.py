@@ -8,6 +8,7 @@ is dead. :class:`LiveSession` wires everything for the panel and notebooks.
 from __future__ import annotations
 
 import atexit
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -99,6 +100,10 @@ class RealtimeSimCuff:
         return self.sim.pressure_mmhg
 
 
+#: A pressure sample older than this is shown as stale, never as the live pressure, s.
+PRESSURE_STALE_S = 0.3
+
+
 @dataclass
 class Snapshot:
     """What a UI shows, read without locks from the control loop's last tick."""
@@ -112,6 +117,12 @@ class Snapshot:
     max_setpoint_mmhg: float
     sustained_trip_mmhg: float
     instant_trip_mmhg: float
+    #: seconds since ``pressure_mmhg`` was a new sample (NaN: never had one)
+    pressure_age_s: float = float("nan")
+    #: True when ``pressure_mmhg`` is older than :data:`PRESSURE_STALE_S`: not a live value
+    pressure_stale: bool = False
+    #: True while the control loop runs
+    loop_running: bool = False
 
 
 class LiveSession:
@@ -194,6 +205,7 @@ class LiveSession:
         self.thread: ControlThread | None = None
         self.t0_s = t0
         self._stopped = False
+        self._direct: tuple[PressureReading | None, int | None, float] = (None, None, math.nan)
 
     # ------------------------------------------------------------ control
     def start(self) -> None:
@@ -256,21 +268,47 @@ class LiveSession:
         if self.audit is not None:
             self.audit.event(e)
 
+    def _direct_reading(self, now: float) -> tuple[PressureReading | None, float]:
+        """The cuff read here (read-only) while no control loop reads it: before start and
+        after stop the panel still shows the true pressure (e.g. the vent), not the loop's
+        last sample. Returns the reading and when it was new (clock s)."""
+        last, seq, t_new = self._direct
+        try:
+            r = self.cuff.read_pressure()
+        except Exception:  # a closed port: no new data, the value goes stale
+            r = None
+        if r is not None and r.seq != seq:
+            last, seq, t_new = r, r.seq, now
+            self._direct = (last, seq, t_new)
+        return last, t_new
+
     def snapshot(self) -> Snapshot:
-        """Current pressure, setpoint, alarms and limit bands."""
-        r = self.core.last_reading
+        """Current pressure (with its age: a stale value is flagged, never passed off as
+        live), setpoint, alarms and limit bands."""
+        now = self.clock()
+        running = self.thread is not None and self.thread.alive
         cmd = self.core.last_command
+        if running:
+            r, t_new = self.core.last_reading, self.core.last_fresh_t
+        else:
+            r, t_new = self._direct_reading(now)
+        age = now - t_new if r is not None and math.isfinite(t_new) else math.nan
+        stale = not (math.isfinite(age) and age <= PRESSURE_STALE_S)
         lim = self.limits
+        vented = cmd.vent or not running or self.supervisor.vent_required
         return Snapshot(
-            t_s=self.clock() - self.t0_s,
+            t_s=now - self.t0_s,
             pressure_mmhg=float("nan") if r is None else r.pressure_mmhg,
-            setpoint_mmhg=cmd.setpoint_mmhg,
-            pump_duty=cmd.pump_duty,
-            vented=cmd.vent,
+            setpoint_mmhg=0.0 if vented else cmd.setpoint_mmhg,
+            pump_duty=0.0 if vented else cmd.pump_duty,
+            vented=vented,
             latched=[
                 f"{t.priority}: {t.reason.value}: {t.message}" for t in self.supervisor.latched
             ],
             max_setpoint_mmhg=lim.max_setpoint_mmhg,
             sustained_trip_mmhg=lim.sustained_trip_mmhg,
             instant_trip_mmhg=lim.instant_trip_mmhg,
+            pressure_age_s=age,
+            pressure_stale=stale,
+            loop_running=running,
         )

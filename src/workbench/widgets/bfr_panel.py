@@ -47,6 +47,14 @@ TRACE_COLUMNS = ("t_s", "pressure_mmhg", "setpoint_mmhg", "smo2_pct", "emg_uv")
 
 MonitorFn = Callable[[], tuple[float, float]]
 
+#: Phases (``set_progress``) during which the cuff is inflated; a vent ends them.
+_INFLATED_PHASES = ("set", "rest", "settle")
+
+
+def _pressure_stale(snap: Any) -> bool:
+    """True when the snapshot's pressure is not a live value (old sample or none)."""
+    return bool(getattr(snap, "pressure_stale", False)) or not math.isfinite(snap.pressure_mmhg)
+
 
 @runtime_checkable
 class SessionLike(Protocol):
@@ -297,17 +305,30 @@ class BfrPanel(anywidget.AnyWidget):
         }
 
     def _state(self, snap: Any) -> dict[str, Any]:
+        sup = getattr(self.session, "supervisor", None)
+        # the loop applies a vent on its next tick; the supervisor knows it already
+        vented = bool(snap.vented or getattr(sup, "vent_required", False))
         if self.flow is not None:
             prog = self._flow_progress(float(snap.t_s))
         else:
             with self._lock:
                 prog = dict(self._progress)
-        sup = getattr(self.session, "supervisor", None)
+            if vented and str(prog.get("phase", "")).lower() in _INFLATED_PHASES:
+                # a VENT or trip ended the set: say so, and stop the set/rep timers
+                prog.update(phase="vented", phase_start_s=None, rep_start_s=None,
+                            rest_end_s=None, prompt="cuff vented: the set has ended")  # fmt: skip
         inflated = self._inflated_s()
+        stale = _pressure_stale(snap)
+        age = getattr(snap, "pressure_age_s", math.nan)
         return {
             "armed": bool(getattr(sup, "armed", not snap.vented)),
-            # the loop applies a vent on its next tick; the supervisor knows it already
-            "vented": bool(snap.vented or getattr(sup, "vent_required", False)),
+            "vented": vented,
+            # a pressure that is not live is shown as stale, never as the cuff's pressure
+            "pressure_stale": stale,
+            "pressure_age_s": round(float(age), 1) if math.isfinite(age) else None,
+            "last_pressure_mmhg": round(float(snap.pressure_mmhg), 1)
+            if math.isfinite(snap.pressure_mmhg)
+            else None,
             "alarms": self._alarms(snap),
             "events": self._events(),
             "inflated_s": None if inflated is None else round(inflated),
@@ -328,7 +349,8 @@ class BfrPanel(anywidget.AnyWidget):
                 smo2, emg = self.monitors()
             except Exception as exc:  # a broken monitor feed must not stop the panel
                 log.warning("BFR panel monitor read failed: %r", exc)
-        self._rows.append((snap.t_s, snap.pressure_mmhg, snap.setpoint_mmhg, smo2, emg))
+        p = math.nan if _pressure_stale(snap) else snap.pressure_mmhg  # a gap, not a flat line
+        self._rows.append((snap.t_s, p, snap.setpoint_mmhg, smo2, emg))
         now = self._wall()
         if now - self._last_send < 1.0 / self.send_hz:
             return False
