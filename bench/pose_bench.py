@@ -2,8 +2,10 @@
 
 Prints, for the shipped clip (tests/data/pose/sports2d__demo_640x480.mp4, or --video):
   raw inference   : pose in VIDEO mode on pre-decoded frames only
-  whole pipeline  : decode → pose (VIDEO mode) → one-euro smoothing → angles
+  whole pipeline  : decode → pose (VIDEO mode) → one-euro smoothing → view check → angles
+                    (planar, ranges, uncertainty, jitter)
   overhead        : (pipeline time − inference time) / inference time
+  view + angles   : time of estimate_view + measure_angles + jitter per frame alone
 Goals on a 2-core machine: ≥ 30 fps in VIDEO mode, overhead < 15 %. No assertions.
 
     python bench/pose_bench.py [--video PATH] [--frames N] [--repeat R]
@@ -17,6 +19,7 @@ import time
 from pathlib import Path
 
 from workbench.mobility import PoseEngine, PosePipeline, iter_video
+from workbench.mobility.synthetic import synthetic_pose
 
 CLIP = (
     Path(__file__).resolve().parents[1] / "tests" / "data" / "pose" / "sports2d__demo_640x480.mp4"
@@ -45,11 +48,18 @@ def main() -> None:
             for t_s, rgb in iter_video(args.video, max_frames=args.frames):
                 pipe.process(rgb, t_s)
             best_pipe = min(best_pipe, time.perf_counter() - t0)
+    with PosePipeline() as pipe:
+        pose = synthetic_pose(view_deg=85.0, hip_flexion_deg=(60.0, 10.0), noise_px=1.0, seed=0)
+        t0 = time.perf_counter()
+        for k in range(300):
+            pipe.analyse(pose, pose, k / 30.0)
+        per_frame_ms = (time.perf_counter() - t0) / 300 * 1000
     print(f"load average   : {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (shared machine)")
     print(f"video          : {args.video.name} ({w}×{h}, {n} frames), best of {args.repeat}")
     print(f"raw inference  : {n / best_raw:6.1f} fps ({best_raw / n * 1000:5.1f} ms/frame)")
     print(f"whole pipeline : {n / best_pipe:6.1f} fps ({best_pipe / n * 1000:5.1f} ms/frame)")
     print(f"overhead       : {(best_pipe - best_raw) / best_raw * 100:6.1f} % over raw inference")
+    print(f"view + angles  : {per_frame_ms:6.2f} ms/frame (view check, angles, jitter)")
 
 
 if __name__ == "__main__":

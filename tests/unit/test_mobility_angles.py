@@ -288,3 +288,17 @@ def test_one_euro_reduces_noise_and_follows_steps():
     assert out[-1][0] == pytest.approx(1.0, abs=0.01)  # converges after a step
     with pytest.raises(DataFormatError):
         step(np.array([1.0]), 0.0)  # time going back
+
+
+def test_with_jitter_matches_measuring_with_jitter():
+    from workbench.mobility.angles import with_jitter
+
+    pose = synthetic_pose(view_deg=80.0, hip_flexion_deg=(60.0, 20.0), visibility=0.9)
+    jit = {"left_hip_flexion": 1.5, "right_hip_flexion": 7.0, "left_knee_flexion": 0.5}
+    direct = measure_angles(pose, jitter_deg=jit)
+    cheap = with_jitter(measure_angles(pose), jit)
+    for name, r in direct.items():
+        c = cheap[name]
+        assert (r.angle_deg, r.reason, r.quality) == (c.angle_deg, c.reason, c.quality), name
+        if r.uncertainty_deg is not None:
+            assert c.uncertainty_deg == pytest.approx(r.uncertainty_deg)

@@ -63,7 +63,7 @@ else ``poor``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -400,6 +400,36 @@ def measure_angles(
         delta = err if d.method == "planar" else 0.0
         u = _uncertainty(base, segs, delta, vis, jit)
         out[name] = _reading(name, raw, None, "", d, u, vis, err, raw)
+    return out
+
+
+def with_jitter(
+    readings: Mapping[str, AngleReading], jitter_deg: Mapping[str, float]
+) -> dict[str, AngleReading]:
+    """Readings with the jitter term added (same result as ``measure_angles(jitter_deg=…)``
+    without measuring again): refused above :data:`JITTER_MAX_DEG`, else the uncertainty
+    gains ``u_jitter`` in quadrature and the quality is re-graded."""
+    out: dict[str, AngleReading] = {}
+    for name, r in readings.items():
+        jit = float(jitter_deg.get(name, 0.0))
+        if r.angle_deg is None or jit <= 0.0:
+            out[name] = r
+            continue
+        if jit > JITTER_MAX_DEG:
+            out[name] = replace(
+                r,
+                angle_deg=None,
+                reason="jitter",
+                detail=f"frame-to-frame noise {jit:.1f}°",
+                uncertainty_deg=None,
+                quality="poor",
+            )
+            continue
+        sem = SEM_DEG[base_name(name)].sem_deg if base_name(name) in SEM_DEG else 5.0
+        assert r.uncertainty_deg is not None
+        capture = float(np.sqrt(max(0.0, r.uncertainty_deg**2 - sem**2) + jit**2))
+        quality: Quality = "good" if capture <= 2.0 else "fair" if capture <= 4.0 else "poor"
+        out[name] = replace(r, uncertainty_deg=float(np.sqrt(sem**2 + capture**2)), quality=quality)
     return out
 
 

@@ -17,7 +17,7 @@ import pandas as pd
 
 from workbench.errors import DataFormatError
 
-from .angles import AngleReading, angle_jitter_deg, measure_angles
+from .angles import AngleReading, measure_angles, with_jitter
 from .pose import PoseEngine, PoseResult
 from .smoothing import LandmarkSmoother
 from .views import ViewEstimate, estimate_view
@@ -109,7 +109,7 @@ class PosePipeline:
     ) -> None:
         self.engine = PoseEngine("video", model_path=model_path)
         self.smoother = LandmarkSmoother(min_cutoff_hz=min_cutoff_hz, beta=beta)
-        self._history: list[tuple[float, dict[str, float]]] = []
+        self._history: list[tuple[float, np.ndarray]] = []
 
     def close(self) -> None:
         """Release the pose engine."""
@@ -135,11 +135,19 @@ class PosePipeline:
         """Angles of a smoothed pose, with jitter estimated from the recent frames."""
         view = estimate_view(smoothed)
         first = measure_angles(smoothed, view=view)
-        now = {k: r.raw_deg for k, r in first.items()}
+        names = list(first)
+        now = np.array([first[k].raw_deg for k in names], dtype=np.float64)
         self._history = [(t, a) for t, a in self._history if t >= t_s - JITTER_WINDOW_S]
         self._history.append((t_s, now))
-        jitter = {k: angle_jitter_deg([a.get(k, np.nan) for _, a in self._history]) for k in now}
-        angles = measure_angles(smoothed, jitter_deg=jitter, view=view)
+        jitter: dict[str, float] = {}
+        if len(self._history) >= 3:
+            h = np.stack([a for _, a in self._history])
+            d2 = np.diff(h, n=2, axis=0) ** 2
+            ok = np.isfinite(d2)
+            n = ok.sum(axis=0)
+            ms = np.where(n > 0, np.where(ok, d2, 0.0).sum(axis=0) / np.maximum(n, 1), 0.0)
+            jitter = dict(zip(names, np.sqrt(ms / 6.0).tolist(), strict=True))
+        angles = with_jitter(first, jitter)
         return FrameAnalysis(t_s, raw, smoothed, angles, view)
 
     def process_jpeg(self, data: bytes, t_s: float) -> FrameAnalysis | None:
