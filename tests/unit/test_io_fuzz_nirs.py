@@ -220,6 +220,9 @@ def test_fit_two_sensor_currhemoperc_developer_fields(tmp_path):
     df = read_nirs(path)
     np.testing.assert_allclose(df["smo2_pct"], [62, 61, 60])
     np.testing.assert_allclose(df["smo2_pct_2"], [65, 66, 64])
+    from workbench.ingest import detect
+
+    assert detect(path).name == "nirs"  # not taken for an RR FIT
 
 
 def test_fit_records_without_timestamps_is_a_format_error(tmp_path):

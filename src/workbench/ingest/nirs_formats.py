@@ -68,7 +68,9 @@ def nirs_recording(df: pd.DataFrame, path: Path) -> ImportedRecording:
 def _sniff(path: Path, head: bytes) -> bool:
     fmt = sniff_nirs(path, head)
     if fmt == "fit":  # only FIT files that name an SmO2 field
-        return any(k in head for k in (b"SmO2", b"smo2", b"SMO2", b"Saturated"))
+        return any(
+            k in head for k in (b"SmO2", b"smo2", b"SMO2", b"Saturated", b"HemoPerc", b"hemoPerc")
+        )
     return fmt is not None
 
 
