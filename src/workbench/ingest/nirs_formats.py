@@ -51,8 +51,11 @@ def nirs_recording(df: pd.DataFrame, path: Path) -> ImportedRecording:
         t_s=t, values=df[chans].to_numpy(np.float64),
     )  # fmt: skip
     fs = df.attrs.get("sampling_rate_hz")
-    flags = [f"{len(df)} samples at {fs:g} Hz, channels "
-             + ", ".join(f"{c} [{_unit(c)}]" for c in chans) + f" (format {fmt})"]
+    flags = [
+        f"{len(df)} samples at {fs:g} Hz, channels "
+        + ", ".join(f"{c} [{_unit(c)}]" for c in chans)
+        + f" (format {fmt})"
+    ]
     for col, src in df.attrs.get("substitutions", {}).items():
         flags.append(f"{col} read from {src}")
         notes += f"; {col} read from {src}"
