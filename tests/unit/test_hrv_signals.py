@@ -78,7 +78,9 @@ def test_hrv_frequency_equals_neurokit(method: str, name: str) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ref = nk.hrv_frequency({"RRI": nn, "RRI_Time": t}, psd_method=method, normalize=False, **kw)
-    mine = hrv_frequency(nn, method=method)
+    # NeuroKit2's Welch definition: half-length segments, quadratic resampling (ours by
+    # default: 256-s segments, cubic spline, Kubios; see test_hrv_frequency_reference.py)
+    mine = hrv_frequency(nn, method=method, welch_segment_s=None, interpolation="quadratic")
     checked = 0
     for col in ["HRV_VLF", "HRV_LF", "HRV_HF", "HRV_LFHF", "HRV_LnHF"]:
         a = float(mine[col].iloc[0])

@@ -32,6 +32,8 @@ __all__ = [
     "HRV_TIME_COLUMNS",
     "HRV_FREQUENCY_BANDS_HZ",
     "DFA_ALPHA1_SCALES_BEATS",
+    "WELCH_SEGMENT_S",
+    "smoothness_priors_detrend",
 ]
 
 RRInput = Sequence[float] | np.ndarray
@@ -811,8 +813,34 @@ def _lomb_psd(t_s: np.ndarray, y: np.ndarray, freqs_hz: np.ndarray) -> np.ndarra
     return out
 
 
+def smoothness_priors_detrend(x: np.ndarray, lam: float) -> np.ndarray:
+    """Remove the smoothness-priors trend (Tarvainen et al. 2002) from evenly sampled ``x``.
+
+    ``trend = (I + λ² D₂ᵀD₂)⁻¹ x`` with ``D₂`` the second-difference matrix; the result is
+    ``x - trend``. The filter is a time-varying high-pass with cut-off about
+    ``0.189 · fs / sqrt(λ)`` (λ = 500 at 4 Hz: 0.034 Hz, Kubios' default).
+    """
+    import scipy.sparse
+    import scipy.sparse.linalg
+
+    n = x.size
+    if n < 3:
+        return x - np.mean(x)
+    d2 = scipy.sparse.diags([1.0, -2.0, 1.0], [0, 1, 2], shape=(n - 2, n))
+    a = scipy.sparse.identity(n, format="csc") + (lam * lam) * (d2.T @ d2).tocsc()
+    trend = scipy.sparse.linalg.spsolve(a, x)
+    return x - trend
+
+
 def _psd(
-    rr_ms: np.ndarray, method: str, interpolation_rate_hz: float
+    rr_ms: np.ndarray,
+    method: str,
+    interpolation_rate_hz: float,
+    *,
+    segment_s: float | None = None,
+    interpolation: str = "quadratic",
+    detrend: str | None = None,
+    detrend_lambda: float = 500.0,
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """Frequencies (Hz), PSD (ms²/Hz for Welch) and the smallest frequency kept."""
     import scipy.interpolate
@@ -822,25 +850,38 @@ def _psd(
     if method == "welch":
         fs = interpolation_rate_hz
         grid = np.arange(t[0], t[-1] + 1 / fs, 1 / fs)
-        kind = "quadratic" if rr_ms.size >= 3 else "linear"
-        f = scipy.interpolate.interp1d(
-            t, rr_ms, kind=kind, bounds_error=False, fill_value=([rr_ms[0]], [rr_ms[-1]])
-        )
-        sig = f(grid)
+        kind = interpolation if rr_ms.size >= 4 else "linear"
+        if kind == "cubic":
+            sig = scipy.interpolate.CubicSpline(t, rr_ms, extrapolate=False)(grid)
+            sig[grid > t[-1]] = rr_ms[-1]
+        else:
+            f = scipy.interpolate.interp1d(
+                t, rr_ms, kind=kind, bounds_error=False, fill_value=([rr_ms[0]], [rr_ms[-1]])
+            )
+            sig = f(grid)
+        if detrend == "smoothness_priors":
+            sig = smoothness_priors_detrend(sig, detrend_lambda)
         sig = sig - np.mean(sig)
         n = sig.size
-        fmin = (2 * fs) / (n / 2)
-        nperseg = int((2 / fmin) * fs)
-        if nperseg > n / 2:
-            nperseg = int(n / 2)
+        if segment_s is None:  # NeuroKit2: segments of 2 / fmin, at most half the series
+            fmin = (2 * fs) / (n / 2)
+            nperseg = int((2 / fmin) * fs)
+            if nperseg > n / 2:
+                nperseg = int(n / 2)
+            nfft = int(nperseg * 2)
+        else:  # fixed-length segments (Kubios), the whole series when it is shorter
+            nperseg = min(int(round(segment_s * fs)), n)
+            nfft = max(2 * int(round(segment_s * fs)), 256)  # one frequency grid for all n
+            fmin = 1.0 / (nperseg / fs)  # one cycle per segment
         freqs, power = scipy.signal.welch(
             sig,
             fs=fs,
             scaling="density",
             detrend=False,
-            nfft=int(nperseg * 2),
+            nfft=nfft,
             average="mean",
             nperseg=nperseg,
+            noverlap=nperseg // 2,
             window="hann",
         )
         return freqs, power, fmin
@@ -860,7 +901,7 @@ def _band_power(freqs: np.ndarray, power: np.ndarray, band: tuple[float, float])
     return np.nan if p == 0.0 else p
 
 
-def _frequency_one(rr_ms: np.ndarray, method: str, interpolation_rate_hz: float) -> dict:
+def _frequency_one(rr_ms: np.ndarray, method: str, interpolation_rate_hz: float, **opts) -> dict:
     duration_s = float(rr_ms.sum()) / 1000.0
     row: dict[str, float | str] = {}
     notes: list[str] = []
@@ -869,7 +910,7 @@ def _frequency_one(rr_ms: np.ndarray, method: str, interpolation_rate_hz: float)
             row[f"HRV_{name}"] = np.nan
         notes.append(f"{rr_ms.size} intervals: at least 4 are needed for a spectrum")
     else:
-        freqs, power, fmin = _psd(rr_ms, method, interpolation_rate_hz)
+        freqs, power, fmin = _psd(rr_ms, method, interpolation_rate_hz, **opts)
         keep = (freqs >= fmin) & (freqs <= 0.5)
         freqs, power = freqs[keep], power[keep]
         for name, band in HRV_FREQUENCY_BANDS_HZ.items():
@@ -879,8 +920,8 @@ def _frequency_one(rr_ms: np.ndarray, method: str, interpolation_rate_hz: float)
                 row[f"HRV_{name}"] = np.nan
                 if name != "ULF":
                     notes.append(
-                        f"{name}: window {duration_s:.0f} s is shorter than 2 cycles of "
-                        f"{lowest} Hz ({need_s:.0f} s)"
+                        f"{name}: NaN, the window ({duration_s:.0f} s) is shorter than 2 "
+                        f"cycles of {lowest} Hz ({need_s:.0f} s)"
                     )
             else:
                 row[f"HRV_{name}"] = _band_power(freqs, power, band)
@@ -896,22 +937,38 @@ def _frequency_one(rr_ms: np.ndarray, method: str, interpolation_rate_hz: float)
     return row
 
 
+#: Welch defaults (Kubios HRV): 256-s Hann segments with 50 % overlap, cubic-spline
+#: resampling at 4 Hz.
+WELCH_SEGMENT_S = 256.0
+
+
 def hrv_frequency(
     rr_ms: RRBatch,
     *,
     method: Literal["lomb", "welch"] = "welch",
     interpolation_rate_hz: float = 4.0,
+    welch_segment_s: float | None = WELCH_SEGMENT_S,
+    interpolation: Literal["cubic", "quadratic", "linear"] = "cubic",
+    detrend: Literal["smoothness_priors"] | None = None,
+    detrend_lambda: float = 500.0,
 ) -> pd.DataFrame:
     """Frequency-domain HRV: band powers of the NN series.
 
-    ``welch``: NN interpolated (quadratic, as NeuroKit2) on a uniform grid at
-    ``interpolation_rate_hz``, Hann-windowed Welch periodogram with half-length segments
-    (NeuroKit2's choice), power density in ms²/Hz. ``lomb``: generalised Lomb–Scargle on the
-    unevenly spaced beat times (astropy's ``psd`` normalisation, 5 samples per peak).
-    Band power is the trapezoidal integral over ``[low, high)``. A band whose lowest frequency
-    does not fit twice into the recording is NaN and the reason is given in
-    ``HRV_FrequencyNote``. Agrees with NeuroKit2 ``hrv_frequency(..., normalize=False)`` with
-    the same method (Welch: same interpolation rate; Lomb: ``interpolation_rate=None``).
+    ``welch`` (default): the NN series is interpolated on a uniform grid at
+    ``interpolation_rate_hz`` (default 4 Hz) with a cubic spline (``interpolation``), the
+    mean removed (and, with ``detrend="smoothness_priors"``, the smoothness-priors trend,
+    λ = ``detrend_lambda``), and a Hann-windowed Welch periodogram computed over segments of
+    ``welch_segment_s`` (default 256 s, Kubios; 50 % overlap; the whole series when it is
+    shorter) on a fixed frequency grid, power density in ms²/Hz. Fixed segments make the
+    spectrum stable: removing one beat from a 5-min reading leaves a 256-s segment
+    unchanged, where NeuroKit2's half-length segments change with every sample.
+    ``welch_segment_s=None`` with ``interpolation="quadratic"`` is NeuroKit2's Welch
+    (segments of half the series) and agrees with its ``hrv_frequency(..., normalize=False)``.
+    ``lomb``: generalised Lomb–Scargle on the unevenly spaced beat times (astropy's ``psd``
+    normalisation, 5 samples per peak; agrees with NeuroKit2 ``interpolation_rate=None``).
+    Band power is the trapezoidal integral over ``[low, high)``. A band whose lowest
+    frequency does not fit twice into the recording is NaN and ``HRV_FrequencyNote`` says
+    so: VLF (0.0033 Hz, 606 s) is NaN for every 5-min reading, LF needs 50 s.
 
     Parameters
     ----------
@@ -921,6 +978,14 @@ def hrv_frequency(
         ``"welch"`` or ``"lomb"``.
     interpolation_rate_hz:
         Resampling rate for Welch (Hz); ignored by Lomb.
+    welch_segment_s:
+        Welch segment length (s); ``None`` for NeuroKit2's half-length segments.
+    interpolation:
+        ``"cubic"`` (spline, Kubios), ``"quadratic"`` (NeuroKit2) or ``"linear"``.
+    detrend:
+        ``None`` (mean removed) or ``"smoothness_priors"`` (Tarvainen et al. 2002).
+    detrend_lambda:
+        Smoothness-priors λ (500 at 4 Hz ≈ 0.034 Hz cut-off, Kubios' default).
 
     Returns
     -------
@@ -934,8 +999,20 @@ def hrv_frequency(
         raise DataFormatError(f"unknown method {method!r}: use 'lomb' or 'welch'")
     if not interpolation_rate_hz > 0:
         raise DataFormatError("interpolation_rate_hz must be > 0")
+    if interpolation not in ("cubic", "quadratic", "linear"):
+        raise DataFormatError(f"unknown interpolation {interpolation!r}")
+    if detrend not in (None, "smoothness_priors"):
+        raise DataFormatError(f"unknown detrend {detrend!r}: use None or 'smoothness_priors'")
+    if welch_segment_s is not None and not welch_segment_s > 0:
+        raise DataFormatError("welch_segment_s must be > 0 s (or None)")
+    opts = dict(
+        segment_s=welch_segment_s,
+        interpolation=interpolation,
+        detrend=detrend,
+        detrend_lambda=detrend_lambda,
+    )
     series, _ = _as_batch(rr_ms)
-    rows = [_frequency_one(s, method, interpolation_rate_hz) for s in series]
+    rows = [_frequency_one(s, method, interpolation_rate_hz, **opts) for s in series]
     return pd.DataFrame(rows)
 
 
