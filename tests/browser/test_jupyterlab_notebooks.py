@@ -11,7 +11,6 @@ mobility results table appears.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sys
 import time
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import free_port, launch_chromium, serve
+from conftest import free_port, launch_chromium, serve
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -87,11 +86,15 @@ def lab(tmp_path_factory):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(values))
     port = free_port()
-    cmd = [sys.executable, "-m", "workbench", "lab", "--no-demo", "--port", str(port),
-           "--root-dir", str(root)]  # fmt: skip
-    env = {"JUPYTER_TOKEN": TOKEN, "JUPYTER_CONFIG_DIR": str(config)}
-    assert os.environ.get("WORKBENCH_DB_URL"), "run through scripts/test (demo database)"
-    with serve(cmd, port=port, cwd=work, env=env, timeout_s=90) as url:
+    # As scripts/lab: an empty database gets the demo squad before JupyterLab starts.
+    cmd = [sys.executable, "-m", "workbench", "lab", "--port", str(port), "--root-dir", str(root)]
+    env = {
+        "JUPYTER_TOKEN": TOKEN,
+        "JUPYTER_CONFIG_DIR": str(config),
+        "WORKBENCH_DB_URL": f"sqlite:///{work / 'workbench.db'}",
+        "WORKBENCH_DATA_DIR": str(work / "data"),
+    }
+    with serve(cmd, port=port, cwd=work, env=env, timeout_s=180) as url:
         yield url, work
 
 
@@ -140,7 +143,7 @@ def _run_all(page, url: str, name: str) -> None:
         timeout=90_000,
     )
     page.locator(".lm-MenuBar-item", has_text="Run").first.click()
-    page.locator('.lm-Menu-item[data-command="notebook:run-all-cells"]').click()
+    page.locator(".lm-Menu-item", has=page.get_by_text("Run All Cells", exact=True)).click()
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
