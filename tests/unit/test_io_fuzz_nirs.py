@@ -299,3 +299,21 @@ def test_emg_nan_sample_is_refused(tmp_path):
     path = _opensignals(tmp_path, hdr, ["1\t500\n", "2\tnan\n", "3\t510\n"])
     with pytest.raises(DataFormatError, match="not a finite number"):
         read_emg_file(path)
+
+
+def test_trainred_dead_unfiltered_uses_filtered_smo2(tmp_path):
+    lines = (DATA / "mnirs__train.red_intervals.csv").read_text().splitlines()
+    hdr = next(i for i, ln in enumerate(lines) if ln.startswith("Timestamp"))
+    j = [c.strip().lower() for c in lines[hdr].split(",")].index("smo2 unfiltered")
+    for k in range(hdr + 1, len(lines)):
+        parts = lines[k].split(",")
+        if len(parts) > j:
+            parts[j] = "0"
+            lines[k] = ",".join(parts)
+    path = tmp_path / "tr_dead.csv"
+    path.write_text("\n".join(lines) + "\n")
+    df = read_nirs(path)
+    assert df.attrs["dead_channels"] == {"SmO2 unfiltered": "all zero"}
+    assert "filtered SmO2" in df.attrs["substitutions"]["smo2_pct"]
+    assert df["smo2_pct"].between(30, 100).mean() > 0.99
+    assert df["smo2_pct_2"].iloc[0] == pytest.approx(72.05)  # the live sensor is untouched

@@ -368,6 +368,19 @@ def _read_trainred_csv(path: Path) -> pd.DataFrame:
                 field=cols[i_lap],
             )
         df["lap"] = np.where(np.isnan(lap), -1, lap).astype(int)
+    # an unfiltered SmO2 trace that is dead: the block's filtered "SmO2" column instead
+    for (b, _), i in seen.items():
+        col = f"smo2_pct{_suffix(b)}"
+        if col not in df or mapping.get(i) == col:
+            continue
+        reason = dead_reason(df[col].to_numpy(float), rails=(0.0, 100.0), min_samples=10)
+        alt = pd.to_numeric(raw[i].replace("", np.nan), errors="coerce").to_numpy(float)
+        if reason and not dead_reason(alt, rails=(0.0, 100.0)):
+            df[col] = alt
+            df.attrs.setdefault("substitutions", {})[col] = (
+                f"filtered SmO2 (as SmO2 unfiltered is {reason})"
+            )
+            df.attrs.setdefault("dead_channels", {})[f"SmO2 unfiltered{_suffix(b)}"] = reason
     df.attrs["t0_s"] = float(t.iloc[0])
     out = _finish(df, path, "trainred_csv", sensors, [])
     out.attrs["t0_s"] = float(t.iloc[0])
