@@ -18,6 +18,8 @@ from workbench.errors import DataFormatError
 from workbench.log import get_logger
 from workbench.planning import WeeklyPlan, mobility_priorities, plan_context, weekly_plan
 from workbench.readiness import compute_readiness, latest_day, load_inputs
+from workbench.readiness.advice import format_score
+from workbench.readiness.load import LOAD_SPIKE_ACWR
 from workbench.store import open_store
 from workbench.widgets import readiness as charts
 from workbench.widgets import weekly as wk
@@ -34,11 +36,15 @@ ALL_GROUPS = "all groups"
 def squad_table(readiness: pd.DataFrame, athletes: pd.DataFrame, day: dt.date) -> pd.DataFrame:
     """One row per athlete on ``day`` (or their latest earlier day) with the flags.
 
+    The flags are those the band and advice were decided on (the morning view: the load
+    spike is yesterday's ACWR >= 1.5, as in the score), so a flag never contradicts the band.
+
     Returns
     -------
     pandas.DataFrame
-        ``athlete_id, name, group_name, sport, date, score, band, hrv_flag, rhr_flag, acwr,
-        tsb, flags`` (list of short flag texts), ``advice_action``.
+        ``athlete_id, name, group_name, sport, date, score, score_text`` (as every view shows
+        it), ``band, hrv_flag, rhr_flag, acwr`` (up to yesterday), ``tsb, flags`` (list of
+        short flag texts), ``advice_action``.
     """
     r = readiness[readiness["date"] <= pd.Timestamp(day)].sort_values("date")
     last = r.groupby("athlete_id").tail(1).set_index("athlete_id")
@@ -55,7 +61,8 @@ def squad_table(readiness: pd.DataFrame, athletes: pd.DataFrame, day: dt.date) -
                 flags.append("HRV below normal")
             if row.get("rhr_flag") == "red":
                 flags.append("resting HR red")
-            if bool(row.get("load_spike_flag")):
+            acwr_morning = row.get("acwr_yesterday", row.get("acwr"))
+            if acwr_morning is not None and acwr_morning >= LOAD_SPIKE_ACWR:
                 flags.append("load spike")
         rows.append(
             {
@@ -65,10 +72,11 @@ def squad_table(readiness: pd.DataFrame, athletes: pd.DataFrame, day: dt.date) -
                 "sport": a.sport,
                 "date": None if row is None else row["date"],
                 "score": math.nan if row is None else row["score"],
+                "score_text": "–" if row is None else format_score(row["score"]),
                 "band": "no data" if row is None else row["band"],
                 "hrv_flag": "" if row is None else row.get("hrv_flag"),
                 "rhr_flag": "" if row is None else row.get("rhr_flag"),
-                "acwr": math.nan if row is None else row.get("acwr"),
+                "acwr": math.nan if row is None else row.get("acwr_yesterday", row.get("acwr")),
                 "tsb": math.nan if row is None else row.get("tsb"),
                 "flags": flags,
                 "advice_action": "" if row is None else row.get("advice_action"),
@@ -133,9 +141,9 @@ class SquadDashboard:
         if self.group.value != ALL_GROUPS:
             t = t[t["group_name"] == self.group.value]
         layout = w.Layout(
-            grid_template_columns="170px 90px 70px 110px 170px 70px 1fr", width="100%"
+            grid_template_columns="170px 90px 60px 110px 110px 170px 60px 1fr", width="100%"
         )
-        head = ["athlete", "group", "score", "band", "HRV", "ACWR", "flags"]
+        head = ["athlete", "group", "score", "band", "advice", "HRV", "ACWR", "flags"]
         cells: list = [w.HTML(f"<b>{h}</b>") for h in head]
         for r in t.itertuples():
             btn = w.Button(description=str(r.name), tooltip=f"open {r.athlete_id}")
@@ -149,17 +157,17 @@ class SquadDashboard:
                 )
             )
             colour = charts.BAND_COLOURS.get(r.band, "#9e9e9e")
-            score = "–" if not math.isfinite(r.score) else f"{r.score:.0f}"
             acwr = "–" if r.acwr is None or not math.isfinite(r.acwr) else f"{r.acwr:.2f}"
             flags = ", ".join(r.flags)
             cells += [
                 btn,
                 w.HTML(html.escape(str(r.group_name))),
-                w.HTML(f"<b>{score}</b>"),
+                w.HTML(f"<b>{r.score_text}</b>"),
                 w.HTML(
                     f'<span style="background:{colour};color:white;padding:2px 6px;'
                     f'border-radius:4px">{html.escape(str(r.band))}</span>'
                 ),
+                w.HTML(html.escape(str(r.advice_action or ""))),
                 w.HTML(html.escape(str(r.hrv_flag or ""))),
                 w.HTML(acwr),
                 w.HTML(f'<span style="color:#b71c1c">{html.escape(flags)}</span>'),
@@ -216,7 +224,11 @@ class SquadDashboard:
             parts.append("<p class='wb-note'>No readiness data for this athlete.</p>")
         else:
             last = r.iloc[-1]
-            parts.append("<h3>Today</h3><ul>")
+            parts.append(
+                f"<h3>Today: readiness {format_score(last['score'])} · "
+                f"{html.escape(str(last['band']))} · advice {html.escape(str(last['advice_action']))}"
+                "</h3><ul>"
+            )
             parts += [f"<li>{html.escape(str(x))}</li>" for x in (last.get("reasons") or [])]
             parts += [f"<li><b>{html.escape(str(x))}</b></li>" for x in (last.get("advice") or [])]
             parts.append("</ul>")

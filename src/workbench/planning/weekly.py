@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.errors import DataFormatError
+from workbench.readiness.advice import cap_band, format_score, readiness_call
 
 #: Recovery status from readiness -> most hard days allowed next week.
 MAX_HARD_DAYS = {"good": 3, "moderate": 2, "low": 1, "ill": 0, "unknown": 3}
@@ -65,6 +66,8 @@ class PlanContext:
     mobility_priorities:
         Movements to work on, most important first; ``None`` when no interpretation is
         available (the plan then schedules general mobility and says why).
+    unplanned_days:
+        Days (0 = Monday) after the last planned session, whose loads are typical ones.
     """
 
     athlete_id: str
@@ -79,6 +82,7 @@ class PlanContext:
     load_spike: bool = False
     soreness_1_10: float = math.nan
     mobility_priorities: tuple[str, ...] | None = None
+    unplanned_days: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         if len(self.day_load_au) != 7 or len(self.day_session) != 7:
@@ -92,7 +96,7 @@ class PlanContext:
             raise DataFormatError(
                 f"day_load_au must be finite and >= 0, got {self.day_load_au}", field="day_load_au"
             )
-        if pd.Timestamp(self.week_start).dayofweek != 0:
+        if pd.Timestamp(self.week_start).day_of_week != 0:
             raise DataFormatError(
                 f"week_start {self.week_start} is not a Monday", field="week_start"
             )
@@ -124,17 +128,67 @@ class WeeklyPlan:
         return out.to_dict("records")
 
 
+#: Recovery status of the plan for each day's action of :func:`readiness_call`.
+STATUS_OF_ACTION = {
+    "train hard": "good",
+    "moderate": "moderate",
+    "recovery": "low",
+    "insufficient data": "unknown",
+}
+
+
+def _week_call(ctx: PlanContext) -> str:
+    """The action of :func:`readiness_call` for the latest band lowered by the week's flags."""
+    band = str(
+        cap_band(
+            ctx.band,
+            hrv_below_normal=ctx.hrv_below_normal,
+            illness_flag=ctx.illness_flag,
+            overtraining_warning=ctx.overtraining_warning,
+            load_spike=ctx.load_spike,
+        )[()]
+    )
+    return readiness_call(
+        band,
+        illness_flag=ctx.illness_flag,
+        overtraining_warning=ctx.overtraining_warning,
+        load_spike=ctx.load_spike,
+    )
+
+
 def recovery_status(ctx: PlanContext) -> str:
-    """``ill``, ``low``, ``moderate``, ``good`` or ``unknown`` from the latest readiness."""
+    """``ill``, ``low``, ``moderate``, ``good`` or ``unknown``.
+
+    The rule of the daily advice (:func:`workbench.readiness.advice.readiness_call`) applied
+    to the latest band and the week's flags, so the plan is never more permissive than the
+    latest day's advice: ``ill`` with a possible illness in the last 3 days, else the status
+    of that action (:data:`STATUS_OF_ACTION`).
+    """
     if ctx.illness_flag:
         return "ill"
-    if ctx.overtraining_warning or ctx.band == "recovery" or ctx.hrv_below_normal:
-        return "low"
-    if ctx.band == "moderate" or ctx.load_spike:
-        return "moderate"
-    if ctx.band == "go hard":
-        return "good"
-    return "unknown"
+    return STATUS_OF_ACTION[_week_call(ctx)]
+
+
+def _status_reason(ctx: PlanContext, status: str) -> str:
+    """Why ``status`` is below what the latest band alone gives (``""`` when it is not)."""
+    latest = readiness_call(
+        ctx.band, illness_flag=False, overtraining_warning=False, load_spike=False
+    )
+    order = ("ill", "low", "moderate", "good")
+    own = STATUS_OF_ACTION[latest]
+    if own not in order or order.index(status) >= order.index(own):
+        return ""
+    why = [
+        text
+        for flag, text in (
+            (ctx.illness_flag, "possible illness in the last 3 days"),
+            (ctx.overtraining_warning, "overtraining warning this week"),
+            (ctx.hrv_below_normal, "HRV 7-day mean below normal range"),
+            (ctx.load_spike, "load-spike flag this week"),
+        )
+        if flag
+    ]
+    return "; lowered by " + ", ".join(why)
 
 
 def _classify(loads: np.ndarray) -> list[str]:
@@ -179,11 +233,16 @@ def weekly_plan(ctx: PlanContext) -> WeeklyPlan:
     factor = np.ones(7)
     why = [""] * 7
     summary: list[str] = []
-    score_txt = f"{ctx.score:.0f}" if math.isfinite(ctx.score) else "n/a"
     summary.append(
-        f"Recovery status {status} (latest readiness {score_txt}, band {ctx.band}): "
-        f"at most {MAX_HARD_DAYS[status]} hard day(s)."
+        f"Recovery status {status} (latest readiness {format_score(ctx.score)}, band "
+        f"{ctx.band}{_status_reason(ctx, status)}): at most {MAX_HARD_DAYS[status]} hard day(s)."
     )
+    if ctx.unplanned_days:
+        names = ", ".join(WEEKDAYS[d] for d in ctx.unplanned_days)
+        summary.append(
+            f"No sessions planned yet for {names}: their loads are the typical ones of the "
+            "4 weeks before."
+        )
 
     if status in ("low", "ill"):
         for d in (0, 1):
@@ -307,40 +366,61 @@ def weekly_plan(ctx: PlanContext) -> WeeklyPlan:
     return WeeklyPlan(days=pd.DataFrame(rows), status=status, summary=summary)
 
 
-def _rhythm(
-    sessions: pd.DataFrame, week_start: dt.date
-) -> tuple[tuple[float, ...], tuple[str, ...]]:
-    """Planned loads of the week (``planned_load_au`` of planned and already done sessions),
-    else the mean done load per weekday of the 4 weeks before."""
-    start = pd.Timestamp(week_start)
-    end = start + pd.Timedelta(days=6)
-    s = sessions.copy()
-    if s.empty:
-        return (0.0,) * 7, ("",) * 7
-    s["date"] = pd.to_datetime(s["date"])
-    planned = s[s["date"].between(start, end) & s["planned_load_au"].notna()]
-    if not planned.empty:
-        by_day = planned.groupby(planned["date"].dt.dayofweek)
-        load = by_day["planned_load_au"].sum().reindex(range(7), fill_value=0.0).fillna(0.0)
-        names = by_day["session_type"].agg(" + ".join).reindex(range(7), fill_value="")
-        return tuple(float(x) for x in load), tuple(str(x) for x in names)
+def _typical_week(
+    s: pd.DataFrame, start: pd.Timestamp
+) -> tuple[tuple[float, ...], tuple[str, ...]] | None:
+    """Mean done load per weekday of the 4 weeks before ``start`` (``None`` without any)."""
     past = s[
         (s["status"] == "done")
         & s["date"].between(start - pd.Timedelta(days=28), start - pd.Timedelta(days=1))
     ]
     if past.empty:
-        return (0.0,) * 7, ("",) * 7
+        return None
     daily = past.groupby("date")["load_au"].sum()
     daily = daily.reindex(
         pd.date_range(start - pd.Timedelta(days=28), start - pd.Timedelta(days=1)), fill_value=0.0
     )
-    load = daily.groupby(daily.index.dayofweek).mean().reindex(range(7), fill_value=0.0)
+    load = daily.groupby(daily.index.day_of_week).mean().reindex(range(7), fill_value=0.0)
     names = (
-        past.groupby(past["date"].dt.dayofweek)["session_type"]
+        past.groupby(past["date"].dt.day_of_week)["session_type"]
         .agg(lambda x: x.value_counts().index[0])
         .reindex(range(7), fill_value="")
     )
     return tuple(float(round(x, 1)) for x in load), tuple(str(x) for x in names)
+
+
+def _rhythm(
+    sessions: pd.DataFrame, week_start: dt.date
+) -> tuple[tuple[float, ...], tuple[str, ...], tuple[int, ...]]:
+    """Loads and session names of the week, and the days that are not planned yet.
+
+    Planned loads (``planned_load_au`` of planned and already done sessions) up to the last
+    planned session; days after it (the plan does not reach them yet, they are not rest days)
+    and weeks without any plan take the mean done load per weekday of the 4 weeks before.
+    """
+    start = pd.Timestamp(week_start)
+    end = start + pd.Timedelta(days=6)
+    s = sessions.copy()
+    if s.empty:
+        return (0.0,) * 7, ("",) * 7, ()
+    s["date"] = pd.to_datetime(s["date"])
+    typical = _typical_week(s, start)
+    planned = s[s["date"].between(start, end) & s["planned_load_au"].notna()]
+    if planned.empty:
+        if typical is None:
+            return (0.0,) * 7, ("",) * 7, ()
+        return typical[0], typical[1], tuple(range(7))
+    by_day = planned.groupby(planned["date"].dt.day_of_week)
+    load = by_day["planned_load_au"].sum().reindex(range(7), fill_value=0.0).fillna(0.0)
+    names = by_day["session_type"].agg(" + ".join).reindex(range(7), fill_value="")
+    loads, labels = [float(x) for x in load], [str(x) for x in names]
+    horizon = s.loc[s["planned_load_au"].notna(), "date"].max()
+    unplanned = tuple(d for d in range(7) if start + pd.Timedelta(days=d) > horizon)
+    if typical is None:
+        unplanned = ()
+    for d in unplanned:
+        loads[d], labels[d] = typical[0][d], typical[1][d]
+    return tuple(loads), tuple(labels), unplanned
 
 
 def plan_context(
@@ -365,7 +445,7 @@ def plan_context(
     mobility_priorities:
         Movements in priority order, or ``None`` when unavailable.
     """
-    loads, names = _rhythm(sessions, week_start)
+    loads, names, unplanned = _rhythm(sessions, week_start)
     r = readiness[readiness["athlete_id"] == athlete_id].sort_values("date")
     r = r[r["date"] < pd.Timestamp(week_start)]
     if r.empty:
@@ -377,6 +457,7 @@ def plan_context(
             band="insufficient data",
             soreness_1_10=soreness_1_10,
             mobility_priorities=mobility_priorities,
+            unplanned_days=unplanned,
         )
     last = r.iloc[-1]
     week = r.tail(7)
@@ -393,4 +474,5 @@ def plan_context(
         load_spike=bool(week["load_spike_flag"].fillna(False).astype(bool).any()),
         soreness_1_10=soreness_1_10,
         mobility_priorities=mobility_priorities,
+        unplanned_days=unplanned,
     )

@@ -11,7 +11,12 @@ from workbench.errors import DataFormatError
 from workbench.log import get_logger
 from workbench.readiness import baselines as bl
 from workbench.readiness._grid import to_long, to_wide
-from workbench.readiness.advice import bedtime_lines, daily_advice
+from workbench.readiness.advice import (
+    band_cap_reason,
+    bedtime_lines,
+    daily_advice,
+    readiness_band,
+)
 from workbench.readiness.flags import (
     biomarkers_elevated_wide,
     performance_down_wide,
@@ -94,15 +99,6 @@ COLUMNS = [
 ]
 
 
-def _band(score: np.ndarray) -> np.ndarray:
-    band = np.full(score.shape, "insufficient data", dtype=object)
-    ok = np.isfinite(score)
-    band[ok] = "recovery"
-    band[ok & (score >= 60.0)] = "moderate"
-    band[ok & (score > 80.0)] = "go hard"
-    return band
-
-
 def _load_score(acwr: np.ndarray) -> np.ndarray:
     """100 inside 0.8-1.3, 90 below (under-loading is no recovery problem), falling to 0 at 1.7."""
     s = np.where(acwr < 0.8, 90.0, np.where(acwr <= 1.3, 100.0, 100.0 - 250.0 * (acwr - 1.3)))
@@ -145,7 +141,9 @@ def compute_readiness(
         One row per athlete-day from the athlete's first data day to the last day of data:
 
         - ``score`` 0-100 (NaN while HRV has < 7 valid mornings), ``band``: ``"go hard"``
-          (> 80), ``"moderate"`` (60-80), ``"recovery"`` (< 60) or ``"insufficient data"``.
+          (> 80), ``"moderate"`` (60-80), ``"recovery"`` (< 60) or ``"insufficient data"``,
+          decided on the displayed (rounded) score and capped by the flags
+          (:func:`workbench.readiness.advice.readiness_band`).
         - HRV: ``lnrmssd`` (ln ms), ``rmssd_ms``, ``lnrmssd_7d`` (>= 3 valid in 7 days),
           ``normal_low/normal_high`` (previous 60 days, mean ∓ 0.5 SD), ``cv_7d_pct``,
           ``hrv_pct_below_baseline`` (%, RMSSD terms, negative when above),
@@ -262,7 +260,16 @@ def compute_readiness(
 
     wides = {
         "score": frame(score),
-        "band": frame(_band(score)),
+        "band": frame(  # bands on the displayed score, capped by the flags (advice.py)
+            readiness_band(
+                score,
+                hrv_below_normal=hrv_flag == "below normal range",
+                illness_flag=marks["illness_flag"].to_numpy(dtype=bool),
+                overtraining_warning=marks["overtraining_warning"].to_numpy(dtype=bool),
+                load_spike=acwr.shift(1).to_numpy() >= LOAD_SPIKE_ACWR,
+                rhr_red=bl.rhr_flag(rhr_z.to_numpy()) == "red",
+            )
+        ),
         "lnrmssd": ln,
         "rmssd_ms": rmssd,
         "lnrmssd_7d": base["lnrmssd_7d"],
@@ -337,7 +344,7 @@ def _hrv_score(ln: pd.DataFrame, base: dict[str, pd.DataFrame]) -> np.ndarray:
 def _add_text(out: pd.DataFrame, names: list[str], wake_time: str) -> None:
     """Per-row contributors, reasons, warning evidence and advice (Python objects)."""
     used = [
-        "band", "hrv_flag", "hrv_valid_7d", "hrv_pct_below_normal", "hrv_deficit_pct",
+        "score", "band", "hrv_flag", "rhr_flag", "hrv_valid_7d", "hrv_pct_below_normal", "hrv_deficit_pct",
         "hrv_pct_below_baseline", "lnrmssd", "hrv_z", "rhr_z", "resting_hr_bpm", "sleep_ratio",
         "sleep_total_min", "sleep_need_min", "deep_ratio", "sleep_deep_min", "rem_ratio",
         "sleep_rem_min", "wellness_score", "stress_yesterday", "acwr_yesterday",
@@ -373,11 +380,21 @@ def _add_text(out: pd.DataFrame, names: list[str], wake_time: str) -> None:
         evidence.append(
             _evidence(row) if (row["overtraining_warning"] or row["illness_flag"]) else []
         )
+        spike = bool(row["acwr_yesterday"] >= LOAD_SPIKE_ACWR)
         act, lines = daily_advice(
             row["band"],
             illness_flag=row["illness_flag"],
             overtraining_warning=row["overtraining_warning"],
-            load_spike=bool(row["acwr_yesterday"] >= LOAD_SPIKE_ACWR),
+            load_spike=spike,
+            cap_reason=band_cap_reason(
+                row["score"],
+                row["band"],
+                hrv_below_normal=row["hrv_flag"] == "below normal range",
+                illness_flag=row["illness_flag"],
+                overtraining_warning=row["overtraining_warning"],
+                load_spike=spike,
+                rhr_red=row["rhr_flag"] == "red",
+            ),
             sleep_need_min=row["sleep_need_min"],
             sleep_debt_7d_min=row["sleep_debt_7d_min"],
             wake_time=wake_time,

@@ -10,6 +10,7 @@ import math
 
 import pandas as pd
 
+from workbench.readiness.advice import format_score
 from workbench.reports.weekly import WeeklyReport, week_flags
 from workbench.widgets import readiness as charts
 from workbench.widgets import weekly as wk
@@ -115,6 +116,8 @@ def recovery(rep: WeeklyReport) -> str:
     sl = charts.sleep_figure(r, hrv.x_range, highlight=_week(rep), height=180)
     out.append(wk.embed(column(hrv, rhr, sl, sizing_mode="stretch_width")))
     w = rep.week_readiness
+    if not w.empty:  # the score as every view shows it (rounded once, half up)
+        w = w.assign(score=[format_score(x) for x in w["score"]])
     if w.empty:
         out.append(_note("No HRV, resting-HR or sleep data this week."))
     else:

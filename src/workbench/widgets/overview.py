@@ -10,6 +10,7 @@ from bokeh.palettes import Category20
 from bokeh.plotting import figure
 
 from workbench.readiness import compute_readiness, load_inputs, summarize_day
+from workbench.readiness.advice import score_points
 from workbench.store import Store
 
 #: Columns of :meth:`SquadOverview.table`, in display order (source column -> header).
@@ -51,7 +52,7 @@ class SquadOverview:
         """One row per athlete for ``date`` (default: latest day): readiness, flags, main reason."""
         summary = summarize_day(self.readiness, self.athletes, date)
         table = summary[list(TABLE_COLUMNS)].rename(columns=TABLE_COLUMNS)
-        table["readiness"] = table["readiness"].round(0)
+        table["readiness"] = score_points(table["readiness"].to_numpy(dtype=float))
         table["ACWR"] = table["ACWR"].round(2)
         return table.sort_values("id").set_index("id")
 

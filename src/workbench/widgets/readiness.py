@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.errors import DataFormatError
+from workbench.readiness.advice import format_score, score_points
 
 BAND_COLOURS = {
     "go hard": "#2e7d32",
@@ -136,6 +137,7 @@ def score_figure(
         {
             "date": r["date"].to_numpy(),
             "score": r["score"].to_numpy(dtype=float),
+            "shown": [format_score(x) for x in r["score"]],  # as on the card and tables
             "band": r["band"].astype(str).to_numpy(),
             "colour": r["band"].map(BAND_COLOURS).fillna("#9e9e9e").to_numpy(),
         }
@@ -146,7 +148,7 @@ def score_figure(
         f.add_layout(Span(location=y, dimension="width", line_dash="dashed", line_color="#90a4ae"))
     f.add_tools(
         HoverTool(
-            tooltips=[("date", "@date{%F}"), ("score", "@score{0}"), ("band", "@band")],
+            tooltips=[("date", "@date{%F}"), ("score", "@shown"), ("band", "@band")],
             formatters={"@date": "datetime"},
         )
     )
@@ -403,7 +405,7 @@ def card_html(row: pd.Series | dict) -> str:
     band = str(r.get("band", "insufficient data"))
     colour = BAND_COLOURS.get(band, "#9e9e9e")
     score = r.get("score")
-    score_txt = _fmt(score, ".0f")
+    score_txt = format_score(score)
     name = html.escape(str(r.get("name") or r.get("athlete_id", "")))
     day = pd.Timestamp(r["date"]).strftime("%a %d %b %Y")
     contrib = "".join(
@@ -507,6 +509,8 @@ def squad_table(summary: pd.DataFrame):
         v = summary[col] if col in summary else pd.Series([""] * len(summary))
         if col in ("load_spike_flag", "illness_flag", "overtraining_warning"):
             data[col] = ["⚠ yes" if bool(x) else "" for x in v]
+        elif col == "score":  # the displayed integer, as on the card (rounded once)
+            data[col] = score_points(v.to_numpy(dtype=float))
         elif v.dtype.kind == "f":
             data[col] = v.round(2).to_numpy()
         else:
