@@ -102,3 +102,92 @@ def test_camera_widget_gets_landmarks_and_draws(playwright_instance, fake_camera
         page.screenshot(path=str(SCREENS / "mobility_camera_voila.png"))
     finally:
         browser.close()
+
+
+GUIDED = {
+    **NOTEBOOK,
+    "cells": [
+        {
+            "cell_type": "code",
+            "metadata": {},
+            "execution_count": None,
+            "outputs": [],
+            "source": "from workbench.widgets.mobility import MobilityScreenWidget\n"
+            "ui = MobilityScreenWidget(instruct_s=0.0, countdown_s=0.0, repeats=1,"
+            " max_attempt_s=4.0)\n"
+            "ui.camera.fps = 8\n"
+            "ui.screen_pick.value = 'shoulder_flexion'\n"
+            "ui.side_pick.value = 'left'\n"
+            "ui.start()\n"
+            "ui",
+        }
+    ],
+}
+
+
+@pytest.fixture
+def guided_url(tmp_path: Path):
+    nb = tmp_path / "guided.ipynb"
+    nb.write_text(json.dumps(GUIDED))
+    with serve_voila(nb, cwd=tmp_path, env={"PYTHONPATH": str(ROOT / "src")}, timeout_s=30) as url:
+        yield url
+
+
+BALANCE = ROOT / "tests" / "data" / "pose" / "pose2sim__Demo_SinglePerson_cam01_270x480.mp4"
+
+
+@pytest.fixture
+def fake_camera_full(tmp_path: Path) -> Path:
+    y4m = tmp_path / "full.y4m"
+    # two real clips back to back: the pose2sim balance trial filmed obliquely (slowed 2.5×,
+    # padded to 640×480: the view prompt), then Sports2D's walker side on (measurable)
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-i", str(BALANCE), "-ss", "3.5", "-i", str(CLIP),
+         "-filter_complex",
+         "[0:v]setpts=2.5*PTS,scale=-2:480,pad=640:480:(ow-iw)/2:0,fps=15,setsar=1[a];"
+         "[1:v]fps=15,setsar=1[b];[a][b]concat=n=2:v=1:a=0[v]",
+         "-map", "[v]", "-pix_fmt", "yuv420p", str(y4m)],
+        check=True,
+    )  # fmt: skip
+    return y4m
+
+
+def test_guided_screen_prompts_for_the_view_then_measures_with_uncertainty(
+    playwright_instance, fake_camera_full, guided_url
+):
+    browser = launch_chromium(
+        playwright_instance,
+        [
+            "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-video-capture={fake_camera_full}",
+            "--autoplay-policy=no-user-gesture-required",
+        ],
+    )
+    try:
+        page = browser.new_page(viewport={"width": 900, "height": 760})
+        page.goto(guided_url, timeout=60_000)
+        page.wait_for_selector(".wb-camera-canvas", timeout=90_000)
+        SCREENS.mkdir(exist_ok=True)
+        # 1. filmed obliquely: the view prompt, highlighted
+        page.wait_for_function(
+            "() => { const el = document.querySelector('[data-status]');"
+            " return el && el.dataset.status.startsWith('Turn so the camera sees your left side')"
+            " && document.querySelector('.wb-camera-prompt'); }",
+            timeout=90_000,
+            polling=50,
+        )
+        page.screenshot(path=str(SCREENS / "mobility_guided_1_view_prompt.png"))
+        # 2. side on: a measured angle drawn with its uncertainty
+        page.wait_for_function(
+            "() => { const el = document.querySelector('[data-measured]');"
+            " return el && /left shoulder flexion: -?\\d+° ± \\d+°/.test(el.dataset.measured); }",
+            timeout=120_000,
+            polling=50,
+        )
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(SCREENS / "mobility_guided_2_measured.png"))
+        measured = page.evaluate("() => document.querySelector('[data-measured]').dataset.measured")
+        assert "±" in measured
+    finally:
+        browser.close()

@@ -242,6 +242,8 @@ class ScreeningSession:
         self.captures: list[Capture] = []
         self.failed_attempts = 0
         self._last_failed = False
+        self._prompt = ""
+        self._candidate = ("", 0.0)
         self.last_view: ViewCheck | None = None
         self._view_ok_since: float | None = None
         self._phase_t0: float | None = None
@@ -300,6 +302,18 @@ class ScreeningSession:
         quals = {k: r.quality for k, r in analysis.angles.items()}
         unc = {k: r.uncertainty_deg for k, r in analysis.angles.items()}
         return self.update(t_s, angles, quals, uncertainties=unc, view=view)
+
+    #: A new view prompt is shown once it has persisted this long (no flicker per frame).
+    PROMPT_HOLD_S = 0.4
+
+    def _debounce_prompt(self, view: ViewCheck | None, t_s: float) -> None:
+        text = "" if view is None or view.ok else view.message
+        kind = text.split(" (")[0]  # the numbers in a prompt change every frame
+        if kind != self._candidate[0]:
+            self._candidate = (kind, t_s)
+        same_kind = self._prompt.split(" (")[0] == kind
+        if same_kind or not self._prompt or t_s - self._candidate[1] >= self.PROMPT_HOLD_S:
+            self._prompt = text
 
     # -- machine -----------------------------------------------------------------------------
     def _enter(self, phase: Phase, t_s: float) -> None:
@@ -364,6 +378,7 @@ class ScreeningSession:
             raise DataFormatError(f"timestamps must increase: {t_s} s after {self._last_t} s")
         self._last_t = t_s
         self.last_view = view
+        self._debounce_prompt(view, t_s)
         view_ok = view is None or view.ok
         if view_ok:
             self._view_ok_since = t_s if self._view_ok_since is None else self._view_ok_since
@@ -433,7 +448,7 @@ class ScreeningSession:
         side = self.side
         vc = self.last_view
         view_ok = vc is None or vc.ok
-        prompt = "" if view_ok or vc is None else vc.message
+        prompt = "" if view_ok else self._prompt
         if self.phase is Phase.INSTRUCT:
             msg, left = f"{s.title} ({side}): {s.instructions}", self._left(t_s, self.instruct_s)
         elif self.phase is Phase.VIEW:
