@@ -504,8 +504,9 @@ def read_daily(path: str | Path) -> pd.DataFrame:
     HRV4Training exports (``timestamp_measurement`` and ``date`` variants; ``-`` = missing,
     ``sleep_time`` unit detected from the values, recovery points x10, year-day-month dates
     detected); Elite HRV dashboard export (``Type`` = readiness rows, ``Rmssd``, ``HR``,
-    ``Morning Readiness`` 0-10 x10); and a plain CSV with ``date`` and the column names of
-    :data:`DAILY_COLUMNS`. Elite HRV's per-reading RR text files are read with
+    ``Morning Readiness`` 0-10 x10); Garmin FIT files with ``hrv_status_summary``
+    messages (``rmssd_ms`` = last-night average); and a plain CSV with ``date`` and the
+    column names of :data:`DAILY_COLUMNS`. Elite HRV's per-reading RR text files are read with
     :func:`workbench.io.read_rr`.
 
     Units are checked against the values: sleep durations in h/min/s and RMSSD as
