@@ -173,12 +173,12 @@ class CuffLimits:
     instant_s: float = 0.2
     absolute_max_mmhg: float = 300.0
     absolute_count: int = 2
-    # stricter than req 4 (ADR 0005): the cuff must never reach the AOP. P above the largest
+    # stricter than req 4 (ADR 0006): the cuff must never reach the AOP. P above the largest
     # legitimate contraction swing over the limit (req 3: 25 mmHg), or near the AOP, vents
     swing_max_mmhg: float = 25.0
     swing_max_s: float = 0.1
     near_aop_fraction: float = 0.95
-    near_aop_s: float = 0.02
+    near_aop_s: float = 0.0
     # req 5
     inflated_mmhg: float = 20.0
     continuous_max_s: float = 600.0
@@ -279,7 +279,7 @@ class CuffLimits:
 
     @property
     def swing_trip_mmhg(self) -> float:
-        """The lower of the two stricter lines (ADR 0005): P above limit + 25 mmHg for
+        """The lower of the two stricter lines (ADR 0006): P above limit + 25 mmHg for
         > ``swing_max_s`` or above 0.95 x AOP for > ``near_aop_s`` vents."""
         return min(
             self.max_setpoint_mmhg + self.swing_max_mmhg, self.near_aop_fraction * self.aop_mmhg

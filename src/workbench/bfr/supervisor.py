@@ -466,9 +466,10 @@ class Supervisor:
                 )
         else:
             self._instant_since = None
-        # stricter than req 4 (ADR 0005): never let the cuff reach the AOP. Beyond the
-        # legitimate contraction swing (limit + 25) for 100 ms, or above 95 % of the AOP for
-        # 20 ms, vents (a stuck pump climbs ~100 mmHg/s: the 200 ms rule above is too late)
+        # stricter than req 4 (ADR 0006): never let the cuff reach the AOP. Beyond the
+        # legitimate contraction swing (limit + 25) for 100 ms, or above 95 % of the AOP at
+        # the first sample, vents (a stuck pump climbs 100-300 mmHg/s: the 200 ms rule above
+        # is too late)
         swing_line = lim.max_setpoint_mmhg + lim.swing_max_mmhg
         near_line = lim.near_aop_fraction * lim.aop_mmhg
         for attr, line, hold, what in (

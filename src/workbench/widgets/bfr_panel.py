@@ -313,10 +313,11 @@ class BfrPanel(anywidget.AnyWidget):
         else:
             with self._lock:
                 prog = dict(self._progress)
-            if vented and str(prog.get("phase", "")).lower() in _INFLATED_PHASES:
-                # a VENT or trip ended the set: say so, and stop the set/rep timers
-                prog.update(phase="vented", phase_start_s=None, rep_start_s=None,
-                            rest_end_s=None, prompt="cuff vented: the set has ended")  # fmt: skip
+        if vented and str(prog.get("phase", "")).lower() in _INFLATED_PHASES:
+            # a VENT or trip ended the set (whatever a protocol loop still reports): say so,
+            # and stop the set/rep timers
+            prog.update(phase="vented", phase_start_s=None, rep_start_s=None, rest_end_s=None,
+                        reps_done=None, prompt="cuff vented: the set has ended")  # fmt: skip
         inflated = self._inflated_s()
         stale = _pressure_stale(snap)
         age = getattr(snap, "pressure_age_s", math.nan)
