@@ -144,3 +144,73 @@ def test_keyword_only_rate_and_nan_rejected():
         emg_clean(np.zeros(100), 1000.0)  # type: ignore[misc]
     with pytest.raises(ValueError, match="NaN"):
         emg_clean(np.array([1.0, np.nan] * 100), sampling_rate_hz=1000.0)
+
+
+# --- issue 16.6: onsets from the rest noise, detection against references, MDF segment ---
+
+
+def test_baseline_threshold_finds_low_level_bursts():
+    # two strong and two low-level bursts (12 % of the strong ones, 6x the rest noise)
+    parts, truth, t = [], [], 0
+    rng = np.random.default_rng(4)
+    for k, amp in enumerate([1.0, 0.12, 1.0, 0.12]):
+        parts.append(0.02 * rng.standard_normal(int(FS)))
+        t += int(FS)
+        parts.append(amp * _band_noise(int(FS), 70, 130, seed=k))
+        truth.append(t / FS)
+        t += int(FS)
+    parts.append(0.02 * rng.standard_normal(int(FS)))
+    env = emg_envelope(np.concatenate(parts), sampling_rate_hz=FS, window_s=0.05)
+    on = emg_onsets(env, sampling_rate_hz=FS)
+    np.testing.assert_allclose(on["onset_s"], truth, atol=0.05)
+    # named difference: the former range rule (20 % of p10..p99) sees only the strong ones
+    old = emg_onsets(env, sampling_rate_hz=FS, method="range")
+    assert len(old) == 2
+
+
+def _myo_fist():
+    f = read_emg_file(DATA / "myo_right_12345-1_7.txt")
+    fs = f.sampling_rate_hz
+    y, _ = emg_clean(f.samples, sampling_rate_hz=fs)
+    env = emg_envelope(y, sampling_rate_hz=fs)
+    fist = (f.labels == 7).astype(int)
+    return env, fs, fist
+
+
+def _score_against_labels(on, fs, fist):
+    """Label onsets found within 1 s, and onsets in rest (> 1 s from any label change)."""
+    starts = np.flatnonzero(np.diff(fist) == 1) / fs
+    changes = np.flatnonzero(np.diff(fist) != 0) / fs
+    hits = rest = 0
+    for ch in sorted(set(on["channel"])):
+        o = on.loc[on["channel"] == ch, "onset_s"].to_numpy()
+        hits += sum(bool(np.any(np.abs(o - s) < 1.0)) for s in starts)
+        for x in o:
+            if fist[min(int(x * fs), fist.size - 1)] == 0 and not np.any(np.abs(changes - x) < 1.0):
+                rest += 1
+    return starts.size, hits, rest
+
+
+def test_real_myo_onsets_against_gesture_labels():
+    # Myo armband, 8 channels, fist (label 7) every 10 s: the labels are the reference
+    env, fs, fist = _myo_fist()
+    n, hits, rest = _score_against_labels(emg_onsets(env, sampling_rate_hz=fs), fs, fist)
+    assert n == 6
+    assert hits >= 46  # of 6 fist onsets x 8 channels
+    assert rest <= 4
+    _, old_hits, old_rest = _score_against_labels(
+        emg_onsets(env, sampling_rate_hz=fs, method="range"), fs, fist
+    )
+    assert rest < old_rest  # the range rule fires in rest far more often (15)
+
+
+def test_mdf_segment_length_sets_the_resolution():
+    fs = 1000.0
+    t = np.arange(int(2 * fs)) / fs
+    x = np.sin(2 * np.pi * 103.0 * t)[:, None]
+    fine, _ = emg_fatigue(x, sampling_rate_hz=fs, window_s=2.0, mdf_segment_s=1.0)
+    default, _ = emg_fatigue(x, sampling_rate_hz=fs, window_s=2.0)
+    coarse, _ = emg_fatigue(x, sampling_rate_hz=fs, window_s=2.0, mdf_segment_s=0.128)
+    assert abs(fine["mdf_hz"].iloc[0] - 103.0) < 1.0  # 1 Hz bins
+    assert abs(default["mdf_hz"].iloc[0] - 103.0) < 2.0  # 0.25 s: 4 Hz bins
+    assert abs(coarse["mdf_hz"].iloc[0] - 103.0) > abs(default["mdf_hz"].iloc[0] - 103.0)
