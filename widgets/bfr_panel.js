@@ -172,7 +172,7 @@ function drawGauge(canvas, lim, p, sp, vented) {
   // readout
   ctx.fillStyle = COLORS.pressure;
   ctx.font = "600 30px system-ui, sans-serif";
-  ctx.fillText(fmtNum(p), cx, cy + 44);
+  ctx.fillText(fmtNum(Math.abs(p) < 0.5 ? 0 : p), cx, cy + 44); // no "-0" from sensor noise
   ctx.font = "11px system-ui, sans-serif";
   ctx.fillStyle = COLORS.axis;
   ctx.fillText("mmHg", cx, cy + 64);

@@ -23,33 +23,58 @@ SCREENS = Path(__file__).parent / "screens"
 SETPOINT = 120.0
 
 NB_CODE = r"""
-import asyncio, os
-from workbench.bfr.limits import CuffLimits
-from workbench.bfr.live import LiveSession, RealtimeSimCuff
+import asyncio, datetime, os
+from urllib.parse import parse_qs
+from workbench.bfr.calibration import AopReading, CuffContext
+from workbench.bfr.live import RealtimeSimCuff
+from workbench.bfr.screening import ScreeningForm, all_clear
+from workbench.bfr.session import BfrSession
 from workbench.store import open_store
 from workbench.widgets.bfr_panel import BfrPanel
 
+# ?reps=N (5-40): a short only set (the after-set screenshot); default 30 reps
+reps = int(parse_qs(os.environ.get("QUERY_STRING", "")).get("reps", ["30"])[0])
 store = open_store(os.environ["WORKBENCH_DB_URL"])
 cuff = RealtimeSimCuff()
-session = LiveSession(cuff, CuffLimits.for_session(200.0, "leg"), store=store,
-                      athlete_id="ath01", side="right", require_operator=True)
-panel = BfrPanel(session, operator="J. Doe",
+today = datetime.date.today()
+# through the session's gates: screening, prediction, two agreeing AOP readings, prescription
+flow = BfrSession(CuffContext("ath01", "sim-cuff", "leg", "right"), clock=cuff.sim_clock)
+flow.complete_screening(ScreeningForm("ath01", today, all_clear(), 120, 75, "J. Doe"), "J. Doe")
+flow.cuff_applied(cuff.read_pressure().pressure_mmhg, "J. Doe")
+flow.set_prediction(200.0)
+flow.add_aop_reading(AopReading(200.0, "doppler", flow.context, today))
+flow.add_aop_reading(AopReading(200.0, "ppg", flow.context, today))
+flow.prescribe(60, exercise="knee extension", load_pct_1rm=30,
+               scheme=(reps,) if reps < 30 else (30, 15, 15, 15), who="J. Doe")
+session = flow.live(cuff, store=store, clock=cuff.sim_clock, require_operator=True)
+panel = BfrPanel(session, flow=flow, operator="J. Doe",
                  title="BFR · ath01 · right leg · AOP 200 mmHg · 60 % AOP → 120 mmHg",
                  window_s=30.0)
 
 async def protocol():
-    panel.set_progress("settle", set_index=1, n_sets=4)
     while not session.supervisor.armed:
         await asyncio.sleep(0.05)
     await asyncio.sleep(3.0)
+    if session.supervisor.vent_required:
+        return  # vented before the set began
+    flow.start_set("J. Doe")
     cuff.set_activity("reps")
-    for rep in range(30):
-        panel.set_progress("set", set_index=1, n_sets=4, reps_done=rep, reps_target=30)
+    session.supervisor.set_phase("set", session.clock())
+    for rep in range(reps):
         await asyncio.sleep(2.0)
+        if flow.state.value != "set":
+            return  # vented: the session says so
+        flow.count_rep()
+    cuff.set_activity("rest")
+    session.supervisor.set_phase("rest", session.clock())
+    flow.end_set("J. Doe")
+    if reps < 30:  # the short demo's only set is over: deflate and close
+        session.stop("complete")
+        flow.finish("J. Doe")
 
 def arm():
     session.start()
-    session.request_setpoint(120.0)
+    session.request_setpoint(flow.prescription.setpoint_mmhg)
 
 panel.on_connect(arm)  # arm only once the operator sees the panel
 task = asyncio.ensure_future(protocol())
@@ -62,7 +87,10 @@ STATE_JS = """() => {
   if (!el) return null;
   const host = el.parentElement;
   return {pressure: parseFloat(host.dataset.pressure), vented: host.dataset.vented,
-          beats: parseInt(host.dataset.heartbeats || '0'), rows: parseInt(host.dataset.rows || '0')};
+          beats: parseInt(host.dataset.heartbeats || '0'), rows: parseInt(host.dataset.rows || '0'),
+          phase: host.dataset.phase, pstale: host.dataset.pstale,
+          badge: (el.querySelector('.wb-bfr-badge') || {}).textContent,
+          settime: (el.querySelectorAll('.wb-bfr-timer-value')[2] || {}).textContent};
 }"""
 
 
@@ -90,7 +118,7 @@ def voila_bfr(tmp_path_factory):
 
 
 def _open_inflated(browser, url: str):
-    page = browser.new_page(viewport={"width": 1120, "height": 820})
+    page = browser.new_page(viewport={"width": 1120, "height": 900})
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(url, timeout=60_000)
@@ -165,6 +193,10 @@ def test_vent_button_vents(browser, voila_bfr):
         known = set(store.bfr_sessions()["session_id"].astype(int))
     page, errors = _open_inflated(browser, url)
     session_id = _new_session(db_url, known)
+    page.wait_for_function(  # VENT mid-set: the first set is under way
+        f"() => {{ const s = ({STATE_JS})(); return s && s.phase === 'set'; }}", timeout=15_000
+    )
+    page.wait_for_timeout(2500)
     t_click = time.time()
     page.click("button.wb-bfr-vent")
     page.wait_for_function(
@@ -177,9 +209,42 @@ def test_vent_button_vents(browser, voila_bfr):
     alarms = page.inner_text(".wb-bfr-alarm-list")
     assert page.locator(".wb-bfr-alarm").count() == 1, alarms
     assert "operator vent" in alarms.lower()
+    # the VENT ended the set: the phase says so and the set timer stopped (issue 15.4)
+    page.wait_for_function(
+        f"() => {{ const s = ({STATE_JS})(); "
+        "return s && (s.phase === 'reperfusion' || s.phase === 'vented'); }",
+        timeout=5_000,
+    )
+    first = page.evaluate(STATE_JS)
+    page.wait_for_timeout(2500)
+    later = page.evaluate(STATE_JS)
+    assert later["settime"] == first["settime"] == "--:--", (first, later)
+    assert later["pstale"] == "0" and later["pressure"] < 20, later
+    SCREENS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENS / "bfr_panel_after_vent.png"), full_page=True)
     assert not page.is_disabled("button.wb-bfr-ack")  # vented: acknowledgement possible
     page.click("button.wb-bfr-ack")
     page.wait_for_function("() => document.querySelectorAll('.wb-bfr-alarm').length === 0",
                            timeout=5_000)  # fmt: skip
+    assert not errors, errors
+    page.close()
+
+
+def test_after_the_set_the_panel_shows_the_vented_cuff(browser, voila_bfr):
+    """The last set ends and the session stops: the panel shows the true, fresh pressure
+    (< 20 mmHg, VENTED), not the loop's last sample as "VENTING at 128 mmHg" (issue 15.4)."""
+    url, _ = voila_bfr
+    page, errors = _open_inflated(browser, url + "?reps=5")
+    page.wait_for_function(
+        "() => { const s = (" + STATE_JS + ")(); "
+        "return s && s.vented === '1' && s.pressure < 20 && s.phase === 'done'; }",
+        timeout=30_000,
+    )
+    page.wait_for_timeout(3000)  # well past the 0.3 s staleness limit: still fresh, still true
+    state = page.evaluate(STATE_JS)
+    assert state["pstale"] == "0" and state["pressure"] < 20, state
+    assert state["badge"] == "VENTED", state
+    SCREENS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENS / "bfr_panel_after_set.png"), full_page=True)
     assert not errors, errors
     page.close()
