@@ -146,7 +146,12 @@ def test_right_view_within_3deg_with_noise_and_occlusion(screen, side):
             assert abs(r.angle_deg - expected) <= 3.0, (screen, side, view, value, r.angle_deg)
             assert r.uncertainty_deg is not None and r.uncertainty_deg > 0
             assert r.method == ("depth" if screen == "seated_thoracic_rotation" else "planar")
-            chk = check_view(pose, s.view, side=side if s.view == "lateral" else None)
+            chk = check_view(
+                pose,
+                s.view,
+                side=side if s.view == "lateral" else None,
+                tolerance_deg=s.view_tolerance_deg,
+            )
             assert chk.ok, chk.message
 
 
@@ -161,7 +166,12 @@ def test_wrong_view_is_refused_not_wrong(screen, side):
         r = measure_angles(pose)[name]
         assert r.angle_deg is None, (screen, side, view, r.angle_deg)
         assert r.reason in ("view", "out_of_range"), r.reason
-        chk = check_view(pose, s.view, side=side if s.view == "lateral" else None)
+        chk = check_view(
+            pose,
+            s.view,
+            side=side if s.view == "lateral" else None,
+            tolerance_deg=s.view_tolerance_deg,
+        )
         assert not chk.ok and chk.message
         assert joint_angles(pose)[name] is None
         assert angle_reasons(pose)[name]

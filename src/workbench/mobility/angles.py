@@ -55,7 +55,12 @@ Uncertainty (1 SD, degrees) of each reading::
 components divided by cos δ, δ the estimated deviation from side on) if δ is off by
 :data:`VIEW_ESTIMATE_ERROR_DEG` (a segment at θ from vertical is seen at
 atan(tan θ · cos δ)); ``u_vis = 10 × (1 − lowest visibility)``;
-``u_jitter`` the frame-to-frame noise of the angle over the last ~0.5 s (from the pipeline).
+``u_jitter`` the frame-to-frame noise of the angle over the last ~0.5 s (from the pipeline),
+combined for frontal angles with :data:`CORRECTION_UNCERTAINTY` of the perspective and turn
+correction (joints nearer the camera
+are magnified; frontal angles undo it with MediaPipe's relative depth and an assumed
+:data:`FOCAL_OVER_WIDTH`). A reading whose capture terms exceed
+:data:`MAX_CAPTURE_UNCERTAINTY_DEG` is refused (``view``).
 ``quality`` is ``good`` when the capture terms (all but SEM) add up to ≤ 2°, ``fair`` ≤ 4°,
 else ``poor``.
 """
@@ -82,6 +87,11 @@ QUALITY_RANK: dict[str, int] = {"good": 2, "fair": 1, "poor": 0}
 VISIBILITY_OCCLUDED = 0.3
 VISIBILITY_LOW = 0.6
 JITTER_MAX_DEG = 5.0
+#: Fraction of the frontal perspective/turn correction counted as its uncertainty (the
+#: camera's field of view is assumed, MediaPipe's relative depth is approximate: ±25 %).
+CORRECTION_UNCERTAINTY = 0.25
+#: Largest capture uncertainty (all terms but the SEM) of a reported angle, degrees.
+MAX_CAPTURE_UNCERTAINTY_DEG = 6.0
 SIDES = ("left", "right")
 
 REASONS: dict[str, str] = {
@@ -253,6 +263,39 @@ def _planar(p: np.ndarray, side: str, base: str, fwd: float, medial: float) -> t
     raise KeyError(base)
 
 
+#: Assumed focal length over image width of a webcam/phone camera (≈ 58° horizontal field
+#: of view); only used for the perspective correction of frontal angles.
+FOCAL_OVER_WIDTH = 0.9
+
+
+def _orthographic(lm: np.ndarray, image_size: tuple[int, int]) -> np.ndarray:
+    """Pixel coordinates with the perspective magnification of depth offsets undone."""
+    w, h = image_size
+    k = 1.0 + np.clip(lm[:, 2], -0.5, 0.5) / FOCAL_OVER_WIDTH
+    x = 0.5 + (lm[:, 0] - 0.5) * k
+    y = 0.5 + (lm[:, 1] - 0.5) * k
+    return np.column_stack([x * max(w, 1), y * max(h, 1)])
+
+
+#: Sign of the turn-back rotation (checked against the synthetic camera, which follows
+#: MediaPipe's axes: x right, z away from the camera, heading + = left side to the camera).
+_TURN_SIGN = 1.0
+
+
+def _unturn(p: np.ndarray, lm: np.ndarray, image_size: tuple[int, int], heading_deg: float):
+    """Rotate image points back about the vertical by the athlete's heading (frontal views),
+    using MediaPipe's relative depth ``z`` (image-width units)."""
+    if not np.isfinite(heading_deg):
+        return p
+    h = np.radians(np.clip(heading_deg, -VIEW_TOLERANCE_DEG, VIEW_TOLERANCE_DEG)) * _TURN_SIGN
+    w = max(image_size[0], 1)
+    cx = 0.5 * w
+    x, z = p[:, 0] - cx, lm[:, 2] * w
+    out = p.copy()
+    out[:, 0] = cx + x * np.cos(h) - z * np.sin(h)
+    return out
+
+
 def _trunk_lean(p: np.ndarray, fwd: float) -> tuple[float, list]:
     ms = (p[LANDMARK["left_shoulder"]] + p[LANDMARK["right_shoulder"]]) / 2
     mh = (p[LANDMARK["left_hip"]] + p[LANDMARK["right_hip"]]) / 2
@@ -283,10 +326,14 @@ def _reading(name, value, reason, detail, d, u, vis, err, raw) -> AngleReading:
     return AngleReading(name, float(value), None, "", d.plane, d.view, d.method, u[0], u[1], vis, err, raw)  # fmt: skip
 
 
+def _sem(base: str) -> float:
+    return SEM_DEG[base].sem_deg if base in SEM_DEG else 5.0
+
+
 def _uncertainty(
     base: str, segs: list, delta: float, vis: float, jit: float
 ) -> tuple[float, Quality]:
-    sem = SEM_DEG[base].sem_deg if base in SEM_DEG else 5.0
+    sem = _sem(base)
     u_view = abs(sum(sign * _tilt_error(th, delta) for th, sign in segs))
     u_vis = 10.0 * max(0.0, 1.0 - vis)
     capture = float(np.sqrt(u_view**2 + u_vis**2 + jit**2))
@@ -330,8 +377,14 @@ def measure_angles(
     # shrinks the horizontal image components of sagittal segments by cos δ.
     p_lat = p_img.copy()
     p_lat[:, 0] /= np.cos(np.radians(min(est.lateral_error_deg, VIEW_TOLERANCE_DEG)))
-    p_front = p_img.copy()  # same for frontal views turned about the vertical
-    p_front[:, 0] /= np.cos(np.radians(min(est.frontal_error_deg, VIEW_TOLERANCE_DEG)))
+    # Frontal views: joints nearer the camera (knees in a squat, seated knees) are magnified;
+    # undo the perspective with MediaPipe's relative depth z (hip-centred, in image widths):
+    # offset from the image centre × (1 + z / FOCAL_OVER_WIDTH); then rotate the points back
+    # about the vertical by the athlete's heading (a thigh pointing at the camera swings
+    # sideways in the image when the athlete turns).
+    p_front = _orthographic(lm, result.image_size)
+    p_front = _unturn(p_front, lm, result.image_size, est.world_heading_deg)
+    p_front_raw = p_img  # uncorrected: part of the correction is its uncertainty
     vis_all = lm[:, 3]
     jitter_deg = jitter_deg or {}
     fwd = float(est.facing)
@@ -348,6 +401,7 @@ def measure_angles(
         medial = (-1.0 if side == "left" else 1.0) * (1.0 if front else -1.0)
         segs: list = []
         p = p_lat if d.view == "lateral" else p_front
+        persp = 0.0
         try:
             if d.method == "depth":
                 raw = _thoracic_rotation(world, side)
@@ -355,6 +409,9 @@ def measure_angles(
                 raw, segs = _trunk_lean(p, fwd if fwd else 1.0)
             else:
                 raw, segs = _planar(p, side, base, fwd if fwd else 1.0, medial)
+                if d.view == "frontal":  # a quarter of the correction is its uncertainty
+                    plain, _ = _planar(p_front_raw, side, base, 1.0, medial)
+                    persp = CORRECTION_UNCERTAINTY * abs(raw - plain)
         except (ValueError, FloatingPointError):
             raw = float("nan")
 
@@ -398,7 +455,15 @@ def measure_angles(
             out[name] = refuse("jitter", f"frame-to-frame noise {jit:.1f}°")
             continue
         delta = err if d.method == "planar" else 0.0
-        u = _uncertainty(base, segs, delta, vis, jit)
+        u = _uncertainty(base, segs, delta, vis, float(np.hypot(jit, persp)))
+        capture = float(np.sqrt(max(0.0, u[0] ** 2 - _sem(base) ** 2)))
+        if capture > MAX_CAPTURE_UNCERTAINTY_DEG:
+            out[name] = refuse(
+                "view",
+                f"view-dependent error ±{capture:.0f}° (limit {MAX_CAPTURE_UNCERTAINTY_DEG:.0f}°):"
+                " square up to the camera",
+            )
+            continue
         out[name] = _reading(name, raw, None, "", d, u, vis, err, raw)
     return out
 

@@ -29,7 +29,7 @@ from workbench.errors import DataFormatError
 
 from .angles import definition, worst_quality
 from .holds import EndRange, end_range
-from .views import ViewCheck, check_view
+from .views import VIEW_TOLERANCE_DEG, ViewCheck, check_view
 
 Speed = Literal["slow", "fast"]
 Position = Literal["standing", "seated", "supine", "half_kneeling"]
@@ -59,6 +59,8 @@ class Screen:
     also: dict[str, str] = field(default_factory=dict)
     view: str = "lateral"
     position: Position = "standing"
+    #: Largest accepted deviation from the screen's view, degrees.
+    view_tolerance_deg: float = VIEW_TOLERANCE_DEG
 
     def landmarks(self, side: str) -> tuple[str, ...]:
         """Landmarks that must be in frame for the captured angle on ``side``."""
@@ -290,8 +292,12 @@ class ScreeningSession:
         """View check of a pose for this screen and side (see :func:`.views.check_view`)."""
         side = self.side if self.screen.view == "lateral" else None
         return check_view(
-            result, self.screen.view, side=side, landmarks=self.screen.landmarks(self.side)
-        )  # type: ignore[arg-type]
+            result,
+            self.screen.view,  # type: ignore[arg-type]
+            side=side,  # type: ignore[arg-type]
+            landmarks=self.screen.landmarks(self.side),
+            tolerance_deg=self.screen.view_tolerance_deg,
+        )
 
     def feed(self, t_s: float, analysis) -> SessionView:
         """Advance with one :class:`~workbench.mobility.pipeline.FrameAnalysis` (or ``None``)."""
@@ -387,7 +393,8 @@ class ScreeningSession:
         if self.phase is Phase.INSTRUCT and self._left(t_s, self.instruct_s) <= 0:
             self._enter(Phase.VIEW, t_s)
         if self.phase is Phase.VIEW and view_ok:
-            held = view is None or t_s - (self._view_ok_since or t_s) >= self.view_hold_s
+            since = t_s if self._view_ok_since is None else self._view_ok_since
+            held = view is None or t_s - since >= self.view_hold_s
             if held:
                 self._enter(Phase.COUNTDOWN, t_s)
         if self.phase is Phase.COUNTDOWN and not view_ok:

@@ -109,7 +109,7 @@ def synthetic_pose(
     focal_px = 1.2 * height
     depth = camera_distance_m + world[:, 2]
     x = 0.5 + focal_px * world[:, 0] / depth / width
-    y = 0.45 + focal_px * world[:, 1] / depth / height
+    y = 0.5 + focal_px * world[:, 1] / depth / height
     z = world[:, 2] * focal_px / camera_distance_m / width
     vis = np.full(33, float(visibility))
     if noise_px or occluded:
