@@ -16,10 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from workbench.drivers import ble
-from workbench.drivers import simulators as sim
-from workbench.drivers.base import SampleBlock, Source, StreamInfo
-from workbench.drivers.fake_ble import (
+from fake_ble import (
     captured_payloads,
     heart_rate_peripheral,
     make_fake_backend,
@@ -27,6 +24,9 @@ from workbench.drivers.fake_ble import (
     myo_peripheral,
     polar_h10_peripheral,
 )
+from workbench.drivers import ble
+from workbench.drivers import simulators as sim
+from workbench.drivers.base import SampleBlock, Source, StreamInfo
 from workbench.drivers.hub import DeviceHub
 from workbench.drivers.replay import ReplaySource
 from workbench.store import open_store

@@ -9,15 +9,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from workbench.drivers import ble
-from workbench.drivers import parsers as p
-from workbench.drivers.fake_ble import (
+from fake_ble import (
     captured_payloads,
     heart_rate_peripheral,
     make_fake_backend,
     moxy_peripheral,
     polar_h10_peripheral,
 )
+from workbench.drivers import ble
+from workbench.drivers import parsers as p
 from workbench.drivers.hub import DeviceHub, get_hub
 from workbench.errors import DeviceError
 

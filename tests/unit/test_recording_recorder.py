@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from fake_ble import captured_payloads, heart_rate_peripheral, make_fake_backend
 from workbench.drivers import ble
 from workbench.drivers import parsers as p
-from workbench.drivers.fake_ble import captured_payloads, heart_rate_peripheral, make_fake_backend
 from workbench.drivers.hub import DeviceHub
 from workbench.drivers.simulators import EmgSimulator, SmO2Simulator, simulate_emg
 from workbench.recording import Recorder, export_csv, export_edf, export_parquet

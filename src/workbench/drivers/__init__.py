@@ -6,7 +6,6 @@ Modules (import what you need; nothing runs at import):
 - :mod:`~workbench.drivers.parsers` – pure BLE payload parsers (no bleak).
 - :mod:`~workbench.drivers.ble` – bleak drivers: ``HeartRateDriver``, ``PolarH10Driver``,
   ``MoxyDriver``, ``MyoDriver``, ``scan``.
-- :mod:`~workbench.drivers.fake_ble` – a fake bleak backend replaying captured bytes.
 - :mod:`~workbench.drivers.hub` – ``DeviceHub`` / ``get_hub``: the one loop thread.
 - :mod:`~workbench.drivers.simulators` – pure generators (``simulate_rr``, ``simulate_ecg``,
   ``simulate_smo2``, ``simulate_emg``) and real-time simulator Sources.

@@ -10,7 +10,7 @@ arrived before it stay queued, so none is lost. Every failure surfaces as a
 ``ble_error``, ``not_started``.
 
 Run drivers on the :class:`~workbench.drivers.hub.DeviceHub` loop. ``backend=`` takes a
-bleak client backend class (e.g. :func:`workbench.drivers.fake_ble.make_fake_backend`).
+bleak client backend class (the tests use ``tests/fake_ble.py``, which replays captured bytes).
 """
 
 from __future__ import annotations
@@ -257,8 +257,10 @@ class BleDriver(abc.ABC):
             self._reconnect_task.cancel()
             try:
                 await self._reconnect_task
-            except (asyncio.CancelledError, Exception):
-                pass
+            except asyncio.CancelledError:
+                pass  # the cancellation asked for just above
+            except Exception as exc:
+                log.warning("%s: reconnect task ended with %r while stopping", self.device, exc)
         client, self._client = self._client, None
         if client is not None and client.is_connected:
             try:

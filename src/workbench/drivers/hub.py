@@ -197,7 +197,7 @@ class DeviceHub:
         source with that key is registered, its existing handle is returned and ``source``
         is left untouched.
         """
-        key = key or getattr(source, "address", None) or f"{type(source).__name__}-{id(source):x}"
+        key = key or self.source_key(source)
         with self._lock:
             existing = self._handles.get(key)
             if existing is not None:
@@ -211,6 +211,11 @@ class DeviceHub:
                 self._handles.pop(key, None)
             raise
         return handle
+
+    @staticmethod
+    def source_key(source: Source) -> str:
+        """The key :meth:`add_source` gives ``source`` by default: its BLE address or a name."""
+        return getattr(source, "address", None) or f"{type(source).__name__}-{id(source):x}"
 
     def connect(self, key: str, factory: Callable[[], Source], **kwargs: Any) -> SourceHandle:
         """Return the handle registered under ``key`` or create the source with ``factory``."""
@@ -251,12 +256,35 @@ class DeviceHub:
             handle._task.cancel()
             try:
                 await handle._task
-            except (asyncio.CancelledError, Exception):
-                pass
+            except asyncio.CancelledError:
+                pass  # the cancellation asked for just above
+            except Exception as exc:
+                log.warning("pump of source %s ended with %r while stopping", handle.key, exc)
         try:
             await handle.source.stop()
         except Exception:
             log.exception("stopping source %s failed", handle.key)
+            return
+        await self._drain(handle)
+
+    async def _drain(self, handle: SourceHandle, max_blocks: int = 10_000) -> None:
+        """Deliver what the stopped source had already received but nobody had read yet."""
+        for _ in range(max_blocks):
+            try:
+                block = await handle.source.read(0.0)
+            except Exception as exc:  # a stopped source may refuse reads: nothing left
+                log.debug("source %s: no drain after stop (%r)", handle.key, exc)
+                return
+            if block is None:
+                return
+            self._dispatch(handle, block)
+
+    def _dispatch(self, handle: SourceHandle, block: SampleBlock) -> None:
+        block.meta["source"] = handle.key
+        handle.n_blocks += 1
+        for sub in tuple(self._subs):
+            if sub._accepts(handle.key, block.stream):
+                sub._deliver(handle.key, block)
 
     async def _pump(self, handle: SourceHandle) -> None:
         source = handle.source
@@ -271,11 +299,7 @@ class DeviceHub:
                 return
             if block is None:
                 continue
-            block.meta["source"] = handle.key
-            handle.n_blocks += 1
-            for sub in tuple(self._subs):
-                if sub._accepts(handle.key, block.stream):
-                    sub._deliver(handle.key, block)
+            self._dispatch(handle, block)
 
     # ------------------------------------------------------------ subscriptions
     def subscribe(

@@ -108,20 +108,38 @@ class Recorder:
         """
         if self.status != "new":
             raise WorkbenchError(f"recorder already {self.status}; make a new Recorder")
-        handles: list[SourceHandle] = []
-        for item in sources:
-            if isinstance(item, SourceHandle):
-                handles.append(item)
-            elif isinstance(item, str):
-                handles.append(self.hub.handle(item))
-            else:
-                before = set(self.hub.handles)
-                h = self.hub.add_source(item)
-                if h.key not in before:
-                    self._owned.append(h)
-                handles.append(h)
-        if not handles:
+        items = list(sources)
+        if not items:
             raise WorkbenchError("nothing to record: pass at least one source")
+        keys = [
+            item.key
+            if isinstance(item, SourceHandle)
+            else item
+            if isinstance(item, str)
+            else self.hub.source_key(item)
+            for item in items
+        ]
+        # Subscribe before any new source starts, so its first block is recorded too.
+        self.t0_s = self._clock()
+        self._sub = self.hub.subscribe(sources=keys)
+        handles: list[SourceHandle] = []
+        try:
+            for item in items:
+                if isinstance(item, SourceHandle):
+                    handles.append(item)
+                elif isinstance(item, str):
+                    handles.append(self.hub.handle(item))
+                else:
+                    before = set(self.hub.handles)
+                    h = self.hub.add_source(item)
+                    if h.key not in before:
+                        self._owned.append(h)
+                    handles.append(h)
+        except BaseException:
+            for h in self._owned:
+                h.remove()
+            self._sub.close()
+            raise
         self.recording_id = self.store.create_recording(
             self.title, athlete_id=self.athlete_id, notes=self.notes
         )
@@ -129,8 +147,6 @@ class Recorder:
         for h in handles:
             for info in h.streams:
                 self._declare(h.key, info, names)
-        self.t0_s = self._clock()
-        self._sub = self.hub.subscribe(sources=[h.key for h in handles])
         self.status = "recording"
         self._thread = threading.Thread(
             target=self._run, name=f"recorder-{self.recording_id}", daemon=True
@@ -247,16 +263,18 @@ class Recorder:
         """Final flush, close the recording with ``status`` and release owned sources."""
         if self.status not in ("recording", "interrupted"):
             return
-        self._stop_event.set()
-        if self._thread is not None:
-            self._thread.join()
-        if self._sub is not None:
-            self._sub.close()
+        # Owned sources stop first: the hub hands over what they had already received, and
+        # the writer's final flush below stores it.
         for h in self._owned:
             try:
                 h.remove()
             except Exception:
                 log.exception("removing source %s failed", h.key)
+        self._stop_event.set()
+        if self._thread is not None:
+            self._thread.join()
+        if self._sub is not None:
+            self._sub.close()
         if self.status == "recording":
             final = status if self.error is None else "interrupted"
             self.store.finish_recording(self.recording_id, final)  # type: ignore[arg-type]
