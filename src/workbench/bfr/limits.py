@@ -152,6 +152,51 @@ class SiteLimits:
                 )
 
 
+#: Allowed range of every numeric :class:`CuffLimits` field (issue 12.2: limits only
+#: tighten). The looser end of each range is the BFR-SAFETY default; the other end keeps a
+#: limit from becoming void (e.g. a zero stale timeout). Inclusive on both ends. The limb
+#: ceilings and hard maxima depend on the limb and are checked separately.
+FIELD_BOUNDS: dict[str, tuple[float, float]] = {
+    "max_fraction_aop": (0.40, 0.80),  # req 1 (higher is looser)
+    "sustained_margin_mmhg": (0.0, 15.0),  # req 3
+    "sustained_s": (0.05, 1.0),
+    "mean_window_s": (0.2, 1.0),
+    "instant_margin_mmhg": (0.0, 40.0),  # req 4
+    "instant_s": (0.0, 0.2),
+    "absolute_max_mmhg": (100.0, 300.0),
+    "absolute_count": (1, 2),
+    "swing_max_mmhg": (0.0, 25.0),  # ADR 0006
+    "swing_max_s": (0.0, 0.1),
+    "near_aop_fraction": (0.5, 0.95),
+    "near_aop_s": (0.0, 0.0),
+    "inflated_mmhg": (5.0, 20.0),  # req 5 (a higher threshold counts less time)
+    "continuous_max_s": (1.0, 600.0),
+    "reperfusion_s": (180.0, 3600.0),  # lower is looser
+    "cumulative_max_s": (1.0, 1800.0),
+    "slew_up_mmhg_per_s": (1.0, 50.0),  # req 6
+    "stale_s": (0.005, 0.1),  # req 9
+    "frozen_s": (0.01, 0.2),
+    "min_plausible_mmhg": (-10.0, 0.0),  # lower is looser
+    "max_plausible_mmhg": (250.0, 350.0),
+    "max_rate_mmhg_per_s": (200.0, 2000.0),
+    "sensor_disagree_mmhg": (1.0, 10.0),
+    "sensor_disagree_s": (0.01, 0.1),
+    "overrun_s": (0.02, 0.1),  # req 10
+    "heartbeat_period_s": (0.005, 0.05),
+    "firmware_watchdog_s": (0.05, 0.25),
+    "operator_heartbeat_s": (0.5, 3.0),  # req 11
+    "monitor_stale_s": (0.1, 1.0),  # req 12
+    "smo2_floor_pct": (5.0, 50.0),  # lower is looser
+    "emg_collapse_fraction": (0.2, 0.9),  # lower is looser
+    "arterial_signature_s": (5.0, 20.0),
+    "deviation_mmhg": (1.0, 15.0),  # req 15
+    "deviation_s": (0.1, 1.0),
+    "leak_s": (1.0, 7.0),
+    "reach_setpoint_s": (5.0, 30.0),
+    "pump_cutoff_above_sp_mmhg": (0.0, 5.0),
+}
+
+
 @dataclass(frozen=True)
 class CuffLimits:
     """All limits of one session (one cuff, limb, posture and confirmed AOP); frozen.
@@ -216,6 +261,23 @@ class CuffLimits:
     def __post_init__(self) -> None:
         validate_aop(self.aop_mmhg)
         validate_limb(self.limb)
+        # limits only tighten (issue 12.2): every field inside its spec bound, whatever
+        # built it (constructor, for_session, dataclasses.replace)
+        bounds = {
+            **FIELD_BOUNDS,
+            "ceiling_mmhg": (1.0, CEILING_MMHG[self.limb]),
+            "continuous_hard_max_s": (1.0, CONTINUOUS_HARD_MAX_S[self.limb]),
+        }
+        for name, (lo, hi) in bounds.items():
+            v = getattr(self, name)
+            ok_type = isinstance(v, (int, float)) and not isinstance(v, bool)
+            if name == "absolute_count":
+                ok_type = isinstance(v, int) and not isinstance(v, bool)
+            if not ok_type or not math.isfinite(v) or not lo <= v <= hi:
+                raise PrescriptionError(
+                    f"limit {name}={v!r} is outside its safe range {lo:g}-{hi:g} "
+                    "(limits can only be made stricter, never looser or void)"
+                )
         if not 0.40 <= self.max_fraction_aop <= PERCENT_AOP_MAX / 100:
             raise PrescriptionError(f"max_fraction_aop {self.max_fraction_aop} outside 0.40-0.80")
         if not 0 < self.ceiling_mmhg <= CEILING_MMHG[self.limb]:
