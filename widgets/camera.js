@@ -25,6 +25,8 @@ function render({ model, el }) {
   let landmarks = null; // Float32Array 33*4: x, y, z, visibility
   let angles = {};
   let inflight = false;
+  let pendingT = null; // capture time (performance.now) of the frame whose result is pending draw
+  const latencies = [];
   let inflightSince = 0;
   let timer = null;
   let raf = null;
@@ -110,6 +112,7 @@ function render({ model, el }) {
       const raw = b.buffer ? b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) : b;
       landmarks = new Float32Array(raw);
       angles = msg.angles || {};
+      pendingT = typeof msg.t_ms === "number" ? msg.t_ms : null;
       el.dataset.poses = String(Number(el.dataset.poses) + 1);
     } else {
       landmarks = null;
@@ -166,6 +169,13 @@ function render({ model, el }) {
         y += 24;
       }
       el.dataset.overlays = String(Number(el.dataset.overlays) + 1);
+      if (pendingT !== null) {
+        // camera-to-screen latency: frame grabbed -> angle text drawn (this paint)
+        latencies.push(Math.round(performance.now() - pendingT));
+        if (latencies.length > 500) latencies.shift();
+        el.dataset.latencies = latencies.join(",");
+        pendingT = null;
+      }
     }
     raf = requestAnimationFrame(draw);
   }

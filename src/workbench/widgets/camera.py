@@ -2,6 +2,9 @@
 
 The front end (``widgets/camera.js``) asks for the viewer's camera (JupyterLab and Voilà),
 sends frames as binary JPEG at ``fps``, one in flight at a time, and draws what comes back.
+Each reply echoes the frame's capture time; the front end records the camera-to-screen
+latency (frame grabbed → angle text drawn) of the last 500 frames in ``data-latencies``
+(milliseconds, comma-separated) for ``bench/pose_bench.py --browser``.
 The kernel side decodes each frame, runs a :class:`~workbench.mobility.PosePipeline`
 (pose → one-euro smoothing → angles) and replies with the landmarks as float32 bytes.
 """
@@ -106,7 +109,7 @@ class CameraWidget(anywidget.AnyWidget):
         analysis = self.pipeline.process_jpeg(jpeg, t_s)
         self.frames_processed += 1
         if analysis is None:
-            self.send({"type": "pose", "found": False})
+            self.send({"type": "pose", "found": False, "t_ms": t_s * 1000.0})
         else:
             self.poses_found += 1
             lm = analysis.smoothed.landmarks.astype(np.float32)
@@ -119,7 +122,10 @@ class CameraWidget(anywidget.AnyWidget):
                 ]
                 for k, r in analysis.angles.items()
             }
-            self.send({"type": "pose", "found": True, "angles": angles}, [lm.tobytes()])
+            self.send(
+                {"type": "pose", "found": True, "angles": angles, "t_ms": t_s * 1000.0},
+                [lm.tobytes()],
+            )
         self.last = analysis
         if self._on_frame is not None:
             self._on_frame(analysis, t_s)
