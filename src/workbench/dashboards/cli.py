@@ -11,6 +11,8 @@ from pathlib import Path
 from workbench.config import DB_URL_ENV, project_root
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+#: JupyterLab extensions the dashboards do not use (not sent to the browser).
+UNUSED_EXTENSIONS = ("anywidget", "jupyterlab_pygments", "@voila-dashboards/jupyterlab-preview")
 #: Environment variable holding the dashboard access token (not visible in ``ps``).
 TOKEN_ENV = "WORKBENCH_DASHBOARD_TOKEN"
 
@@ -37,6 +39,13 @@ def configure(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--pool-size", type=int, default=1, help="preheated kernels per dashboard")
     p.add_argument("--no-preheat", action="store_true", help="start a kernel per visit instead")
+    p.add_argument(
+        "--warm-timeout",
+        type=float,
+        default=180.0,
+        metavar="S",
+        help="longest wait for the preheated kernels before reporting ready (default 180)",
+    )
     p.add_argument("--dry-run", action="store_true", help="print the Voilà command only")
 
 
@@ -80,6 +89,8 @@ def voila_command(args: argparse.Namespace, environ: Mapping[str, str] | None = 
         f"--port={args.port}",
         f"--Voila.ip={args.ip}",
         "--show_tracebacks=False",
+        # front-end extensions no dashboard uses: less JavaScript before the page is live
+        f"--VoilaConfiguration.extension_denylist={list(UNUSED_EXTENSIONS)!r}",
     ]
     if not args.no_preheat and args.pool_size > 0:
         cmd += ["--preheat_kernel=True", f"--pool_size={args.pool_size}"]
@@ -107,8 +118,68 @@ def voila_environment(
     return env
 
 
+def preheated_notebooks(args: argparse.Namespace) -> list[str]:
+    """Dashboard notebooks whose kernels are warmed before ``ready`` (none with --no-preheat)."""
+    if args.no_preheat or args.pool_size <= 0:
+        return []
+    return sorted(p.stem for p in Path(dashboards_dir()).glob("*.ipynb"))
+
+
+def _port_open(ip: str, port: int) -> bool:
+    import socket
+
+    with socket.socket(socket.AF_INET6 if ":" in ip else socket.AF_INET) as s:
+        s.settimeout(0.5)
+        return s.connect_ex((ip if ip != "0.0.0.0" else "127.0.0.1", port)) == 0
+
+
+def _serve(cmd: list[str], env: dict[str, str], args: argparse.Namespace, url: str) -> int:
+    """Run Voilà as a child; print ``ready`` once it listens and its preheated kernels have
+    run their notebooks; return Voilà's exit code."""
+    import signal
+    import subprocess
+    import tempfile
+    import time
+
+    from workbench.dashboards.warm import READY_DIR_ENV, wait_until_warm
+
+    t0 = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="wb-dashboard-") as ready_dir:
+        env = {**env, READY_DIR_ENV: ready_dir}
+        proc = subprocess.Popen(cmd, env=env)
+
+        def stop(signum, _frame):  # noqa: ANN001 - signal handler
+            proc.send_signal(signum)
+
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, stop)
+        try:
+            while proc.poll() is None and not _port_open(args.ip, args.port):
+                time.sleep(0.1)
+            cold = wait_until_warm(
+                ready_dir,
+                preheated_notebooks(args),
+                timeout_s=args.warm_timeout,
+                alive=lambda: proc.poll() is None,
+            )
+            if proc.poll() is None:
+                note = f"; still warming: {', '.join(cold)}" if cold else ""
+                print(f"ready in {time.monotonic() - t0:.1f} s: {url}{note}", flush=True)
+            return proc.wait()
+        except KeyboardInterrupt:  # Ctrl-C reaches Voilà too (same process group)
+            try:
+                return proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                return proc.wait()
+
+
 def run(args: argparse.Namespace) -> int:
-    """Serve the dashboards (replaces this process with Voilà); 2 when the binding is refused."""
+    """Serve the dashboards until Voilà exits; 2 when the binding is refused.
+
+    ``ready`` is printed once Voilà listens and the preheated kernels have run the dashboard
+    notebooks, so the first visit is as fast as the later ones.
+    """
     try:
         cmd = voila_command(args)
         env = voila_environment(args)
@@ -123,12 +194,11 @@ def run(args: argparse.Namespace) -> int:
         )
     print(" ".join(cmd))
     host = f"[{args.ip}]" if ":" in args.ip else args.ip
-    print(f"squad overview: http://{host}:{args.port}/voila/render/squad_overview.ipynb")
+    url = f"http://{host}:{args.port}/voila/render/squad_overview.ipynb"
+    print(f"squad overview: {url}", flush=True)
     if args.dry_run:
         return 0
-    sys.stdout.flush()
-    os.execve(sys.executable, cmd, env)
-    return 0  # not reached
+    return _serve(cmd, env, args, url)
 
 
 COMMANDS = [("dashboard", "serve the coach dashboards (Voilà) on 127.0.0.1", configure, run)]
