@@ -28,6 +28,7 @@ from typing import Any
 from workbench.config import project_root
 from workbench.errors import ConfigError
 from workbench.log import get_logger
+from workbench.readiness.advice import format_score
 
 log = get_logger(__name__)
 
@@ -429,7 +430,7 @@ def write_index(week_dir: Path, week: str, results: list[ReportResult]) -> Path:
         status = "ok" if r["ok"] else f'<span class="err">FAILED: {e(str(r["error"]))}</span>'
         if not r["ok"] and page_name:
             status += " (previous report kept)"
-        rm = "–" if r["readiness_mean"] is None else f"{r['readiness_mean']:.0f}"
+        rm = format_score(r["readiness_mean"])  # rounded as every view rounds a score
         trs.append(
             f'<tr class="{"ok" if r["ok"] else "failed"}"><td>{link}</td><td>{e(str(r["name"] or ""))}</td>'
             f"<td>{e(str(r['group'] or ''))}</td><td>{rm}</td><td>{e(str(r['band_last'] or ''))}</td>"
