@@ -60,8 +60,8 @@ def cap_band(
 
     A possible illness or an overtraining warning makes any scored day ``recovery``; a 7-day
     HRV below the personal normal range, a load spike (yesterday's ACWR >= 1.5) or a red
-    resting HR (|z| >= 2) caps ``go hard`` at ``moderate``. So "go hard" never stands next to one of those flags, and
-    the band names the day's action (:func:`readiness_call`).
+    resting HR (|z| >= 2) caps ``go hard`` at ``moderate``. So "go hard" never stands next
+    to one of those flags, and the band names the day's action (:func:`readiness_call`).
     """
     band = np.asarray(band, dtype=object)
     scored = np.isin(band, ("go hard", "moderate", "recovery"))
@@ -75,24 +75,10 @@ def cap_band(
     return np.where((band == "go hard") & cap, "moderate", band)
 
 
-def readiness_band(
-    score: ArrayLike,
-    *,
-    hrv_below_normal: ArrayLike = False,
-    illness_flag: ArrayLike = False,
-    overtraining_warning: ArrayLike = False,
-    load_spike: ArrayLike = False,
-    rhr_red: ArrayLike = False,
-) -> np.ndarray:
-    """The band a coach sees: :func:`score_band` lowered by the flags (:func:`cap_band`)."""
-    return cap_band(
-        score_band(score),
-        hrv_below_normal=hrv_below_normal,
-        illness_flag=illness_flag,
-        overtraining_warning=overtraining_warning,
-        load_spike=load_spike,
-        rhr_red=rhr_red,
-    )
+def readiness_band(score: ArrayLike, **flags: ArrayLike) -> np.ndarray:
+    """The band a coach sees: :func:`score_band` lowered by the flags (keywords of
+    :func:`cap_band`)."""
+    return cap_band(score_band(score), **flags)
 
 
 def band_cap_reason(
