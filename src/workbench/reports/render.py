@@ -71,7 +71,7 @@ def summary(rep: WeeklyReport) -> str:
             else f"{mean - pmean:+.0f} vs last week"
         )
         out.append(
-            _kpi("readiness (mean)", _num(mean))
+            _kpi("readiness (mean)", format_score(mean))  # as in the squad index
             + _kpi("trend", trend)
             + _kpi("latest band", str(last["band"]))
             + _kpi("recovery days", str(int((wkr["band"] == "recovery").sum())))
