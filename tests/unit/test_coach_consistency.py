@@ -159,3 +159,21 @@ def test_every_view_rounds_the_score_the_same_way(dashboards):
         "89", "90", "89", "81", "60",
     ]  # fmt: skip
     assert np.isnan(float("nan")) and format_score(float("nan")) == "–"
+
+
+def test_report_and_squad_index_show_the_same_weekly_mean(demo_url, tmp_path):
+    """The weekly report's readiness mean and the index row agree (no double rounding)."""
+    from workbench.reports import render
+    from workbench.reports.runner import ReportResult, write_index
+    from workbench.reports.weekly import key_figures, load_weekly
+
+    with open_store(demo_url) as store:
+        for athlete in ("ath01", "ath02", "ath03"):
+            rep = load_weekly(store, athlete, "2026-W47")
+            fig = key_figures(rep)
+            shown = re.search(r"readiness \(mean\)<b>([^<]+)</b>", render.summary(rep)).group(1)
+            assert shown == fig["readiness_mean_shown"], athlete
+            page = write_index(
+                tmp_path, "2026-W47", [ReportResult(athlete, "2026-W47", True, 1.0, figures=fig)]
+            ).read_text()
+            assert f"<td>{shown}</td>" in page, athlete

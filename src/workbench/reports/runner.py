@@ -392,6 +392,8 @@ def write_index(week_dir: Path, week: str, results: list[ReportResult]) -> Path:
                 "ok": r.ok,
                 "error": r.error,
                 "readiness_mean": fig.get("readiness_mean"),
+                "readiness_mean_shown": fig.get("readiness_mean_shown")
+                or format_score(fig.get("readiness_mean")),
                 "band_last": fig.get("band_last"),
                 "flags": len(fig.get("flags") or []),
                 "html": existing(r.athlete_id, ".html"),
@@ -430,7 +432,7 @@ def write_index(week_dir: Path, week: str, results: list[ReportResult]) -> Path:
         status = "ok" if r["ok"] else f'<span class="err">FAILED: {e(str(r["error"]))}</span>'
         if not r["ok"] and page_name:
             status += " (previous report kept)"
-        rm = format_score(r["readiness_mean"])  # rounded as every view rounds a score
+        rm = r.get("readiness_mean_shown") or format_score(r["readiness_mean"])
         trs.append(
             f'<tr class="{"ok" if r["ok"] else "failed"}"><td>{link}</td><td>{e(str(r["name"] or ""))}</td>'
             f"<td>{e(str(r['group'] or ''))}</td><td>{rm}</td><td>{e(str(r['band_last'] or ''))}</td>"

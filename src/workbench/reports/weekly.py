@@ -19,6 +19,7 @@ from workbench.log import get_logger
 from workbench.mobility.interpret import mdc_deg
 from workbench.planning import WeeklyPlan, mobility_priorities, plan_context, weekly_plan
 from workbench.readiness import compute_readiness, load_inputs
+from workbench.readiness.advice import format_score
 from workbench.reports.weeks import IsoWeek, resolve_week
 from workbench.store import Store
 
@@ -398,6 +399,8 @@ def key_figures(rep: WeeklyReport) -> dict[str, Any]:
         "week_start": rep.week.start.isoformat(),
         "week_end": rep.week.end.isoformat(),
         "readiness_mean": _f(wk["score"].mean()) if not wk.empty else None,
+        # the mean as the report and the squad index show it (rounded once, from the exact mean)
+        "readiness_mean_shown": format_score(wk["score"].mean()) if not wk.empty else "–",
         "readiness_prev_week_mean": _f(prev["score"].mean()) if not prev.empty else None,
         "readiness_last": _f(last.get("score")),
         "band_last": None if last.empty else str(last.get("band")),
