@@ -312,3 +312,18 @@ def test_with_jitter_matches_measuring_with_jitter():
         assert (r.angle_deg, r.reason, r.quality) == (c.angle_deg, c.reason, c.quality), name
         if r.uncertainty_deg is not None:
             assert c.uncertainty_deg == pytest.approx(r.uncertainty_deg)
+
+
+def test_lying_tests_refuse_a_bent_over_body():
+    # trunk horizontal but face down (bent over / crouched): not the supine test position
+    pose = synthetic_pose(
+        view_deg=90.0, pitch_deg=80.0, hip_flexion_deg=(-10.0, 90.0), knee_flexion_deg=(80.0, 20.0)
+    )
+    r = measure_angles(pose)
+    assert r["left_hip_extension"].angle_deg is None
+    assert r["left_hip_extension"].reason == "position"
+    assert r["right_knee_extension_90_90"].reason == "position"
+    supine = synthetic_pose(
+        view_deg=90.0, pitch_deg=-90.0, hip_flexion_deg=(-10.0, 90.0), knee_flexion_deg=(80.0, 20.0)
+    )
+    assert abs(measure_angles(supine)["left_hip_extension"].angle_deg - 10.0) <= 2.0

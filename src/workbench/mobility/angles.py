@@ -498,13 +498,26 @@ def with_jitter(
     return out
 
 
+def _supine_problem(p: np.ndarray, fwd: float, test: str) -> str | None:
+    """``None`` when lying on the back: trunk ≥ 60° from vertical and the face looking up."""
+    lean, _ = _trunk_lean(p, fwd if fwd else 1.0)
+    if abs(lean) < 60.0:
+        return f"{test} is measured lying on the back (trunk {abs(lean):.0f}° from vertical)"
+    ears = (p[LANDMARK["left_ear"]] + p[LANDMARK["right_ear"]]) / 2
+    face = p[LANDMARK["nose"]] - ears
+    if not -face[1] > abs(face[0]):  # the face looks up (within 45°)
+        return f"{test} is measured lying on the back (face up), not bent over"
+    return None
+
+
 def _position_problem(base: str, p: np.ndarray, side: str, fwd: float) -> str | None:
     """Test-position checks of the lying tests (``None`` when the position is right)."""
     if base == "hip_extension":
-        lean, _ = _trunk_lean(p, fwd if fwd else 1.0)
-        if abs(lean) < 60.0:
-            return f"Thomas test is measured lying back on a bench (trunk {abs(lean):.0f}° from vertical)"
+        return _supine_problem(p, fwd, "Thomas test")
     if base == "knee_extension_90_90":
+        lying = _supine_problem(p, fwd, "the 90/90 test")
+        if lying is not None:
+            return lying
         hip, _ = _planar(p, side, "hip_flexion", fwd if fwd else 1.0, 1.0)
         if not 70.0 <= hip <= 110.0:
             return f"hold the thigh at 90° hip flexion (now {hip:.0f}°)"
