@@ -102,3 +102,22 @@ def test_slow_and_fast_reps_give_velocity_profiles_for_the_limitation_call():
         fast_peak_velocity_deg_s=es.peak_velocity_deg_s * 1.1,
     )
     assert same.kind == "unclear" and "not faster" in same.reason
+
+
+def test_limitation_from_a_slow_and_a_fast_session():
+    from workbench.mobility.workflow import limitation_from_sessions
+
+    def run(top, rise_s, speed):
+        s = ScreeningSession(
+            "standing_hip_flexion", "left", repeats=1, speed=speed, instruct_s=0, countdown_s=0
+        )
+        t, truth = _rep(top, rise_s, 1.5, t0=1.0)
+        for ti, a in zip(t, truth, strict=True):
+            s.update(ti, {"left_hip_flexion": float(a)}, {"left_hip_flexion": "good"})
+        return s
+
+    slow, fast = run(120.0, 2.0, "slow"), run(90.0, 0.4, "fast")
+    call = limitation_from_sessions(slow, fast)
+    assert call.kind == "neural", call  # 30° less when fast, and the fast rep was faster
+    same = limitation_from_sessions(run(120.0, 2.0, "slow"), run(119.0, 0.4, "fast"))
+    assert same.kind == "structural", same

@@ -184,3 +184,28 @@ def fmt_age(age: float | None, ctx: AthleteContext) -> str:
     if age is None or not np.isfinite(age):
         return f"mobility age: not estimable from cited norms (chronological {ctx.age_years:.0f} y)"
     return f"mobility age: {age:.0f} y (chronological {ctx.age_years:.0f} y)"
+
+
+def limitation_from_sessions(slow: ScreeningSession, fast: ScreeningSession) -> LimitationCall:
+    """Neural vs structural call from a slow and a fast session of the same screen and side.
+
+    Uses each session's best hold-based capture and the peak speed of the rep that reached
+    it (the fast rep must have been ≥ 1.5× faster, see
+    :func:`~workbench.mobility.interpret.classify_limitation`).
+    """
+
+    def best(s: ScreeningSession):
+        held = [c for c in s.captures if c.hold is not None]
+        return max(held, key=lambda c: c.angle_deg) if held else None
+
+    bs, bf = best(slow), best(fast)
+    if bs is None or bf is None:
+        return LimitationCall("unclear", 0.0, "a held end range is needed at both speeds")
+    assert bs.hold is not None and bf.hold is not None
+    return classify_limitation(
+        bs.angle_deg,
+        bf.angle_deg,
+        movement=slow.screen.movement,
+        slow_peak_velocity_deg_s=bs.hold.peak_velocity_deg_s,
+        fast_peak_velocity_deg_s=bf.hold.peak_velocity_deg_s,
+    )
