@@ -380,7 +380,8 @@ function render({ model, el }) {
   const prompt = el_("div", "wb-bfr-prompt");
   // shown instead of a number when the kernel's pressure is not a live sample
   const staleNote = el_("div", "wb-bfr-pstale");
-  left.append(gauge, staleNote, legend, readouts, timers, prompt, vent);
+  const monLine = el_("div", "wb-bfr-monitors");
+  left.append(gauge, staleNote, legend, readouts, timers, monLine, prompt, vent);
   // right column
   const right = el_("div", "wb-bfr-right");
   const traces = el_("canvas", "wb-bfr-traces");
@@ -530,6 +531,17 @@ function render({ model, el }) {
     badge.textContent = label;
     badge.className = `wb-bfr-badge wb-bfr-badge-${cls}`;
     el.dataset.pstale = pstale ? "1" : "0";
+    const mons = st.monitors || {};
+    monLine.replaceChildren(el_("span", "wb-bfr-ro-label", "Monitors "));
+    for (const [name, status] of Object.entries(mons)) {
+      const armed = status === "armed";
+      const chip = el_("span", `wb-bfr-mon ${armed ? "wb-bfr-mon-on" : "wb-bfr-mon-off"}`,
+        `${name.toUpperCase()} ${armed ? "armed" : "off"}`);
+      chip.title = armed ? `${name} can vent the cuff` : `${name} not armed: ${status}`;
+      monLine.append(chip);
+    }
+    if (!Object.keys(mons).length) monLine.append(el_("span", "wb-bfr-mon wb-bfr-mon-off", "none"));
+    el.dataset.monitors = Object.entries(mons).filter(([, s]) => s === "armed").map(([n]) => n).join(",");
     el.dataset.phase = st.phase || "";
     staleNote.classList.toggle("wb-bfr-show", pstale);
     if (pstale) {

@@ -24,6 +24,12 @@ from workbench.log import get_logger
 
 log = get_logger(__name__)
 
+#: ``f() -> {name: (sample_time, values)}`` of the physiological monitors (``"nirs"``:
+#: thb_um, o2hb_um, smo2_pct; ``"emg"``: rms_uv); a name is absent while its stream is lost.
+#: How often the control loop polls the monitor streams, s.
+MONITOR_POLL_S = 0.05
+MonitorSource = Callable[[], "dict[str, tuple[float, dict[str, float]]]"]
+
 
 @dataclass(frozen=True)
 class TripVent:
@@ -52,6 +58,9 @@ class ControlCore:
         Called after each tick with ``(now, reading, command)`` (audit, UI); must be fast.
     fault_hook:
         Test seam called at the start of each tick (may raise to inject loop faults).
+    monitor_source:
+        Physiological monitor streams (:data:`MonitorSource`), read every tick; new samples
+        of the supervisor's monitors are fed to it (req 12).
     """
 
     def __init__(
@@ -63,6 +72,7 @@ class ControlCore:
         regulator_params: reg.RegulatorParams | None = None,
         on_tick: Callable[[float, PressureReading | None, CuffCommand], None] | None = None,
         fault_hook: Callable[[float], None] | None = None,
+        monitor_source: MonitorSource | None = None,
     ) -> None:
         self.cuff = cuff
         self.supervisor = supervisor
@@ -75,6 +85,9 @@ class ControlCore:
         self.requested_setpoint_mmhg = 0.0
         self.on_tick = on_tick
         self.fault_hook = fault_hook
+        self.monitor_source = monitor_source
+        self._monitor_seen: dict[str, float] = {}
+        self._monitor_next = float("-inf")
         self.trip_vents: list[TripVent] = []
         self.last_command: CuffCommand = VENT
         self.last_reading: PressureReading | None = None
@@ -121,6 +134,9 @@ class ControlCore:
             self._fresh_seq = reading.seq
             self.last_fresh_t = now
         sup = self.supervisor
+        if self.monitor_source is not None and not now < self._monitor_next:
+            self._monitor_next = now + MONITOR_POLL_S  # streams are 10 Hz: no need each tick
+            self._feed_monitors(now)
         trips = sup.check(now, reading)
         if sup.vent_required:
             cmd = self._vent(trips)
@@ -146,6 +162,17 @@ class ControlCore:
         if self.on_tick is not None:
             self.on_tick(now, reading, cmd)
         return cmd
+
+    def _feed_monitors(self, now: float) -> None:
+        """New monitor samples to the supervisor, from this (the control) thread (req 12).
+
+        A source that raises ends the tick like any loop exception: the cuff vents.
+        """
+        sup = self.supervisor
+        for name, (t_sample, values) in self.monitor_source().items():  # type: ignore[misc]
+            if name in sup.monitors and t_sample != self._monitor_seen.get(name):
+                self._monitor_seen[name] = t_sample
+                sup.monitor_sample(name, now, **values)
 
     def safe_tick(self, now: float) -> CuffCommand:
         """:meth:`tick`, but any exception latches a LOOP_EXCEPTION trip and vents.

@@ -188,6 +188,7 @@ FIELD_BOUNDS: dict[str, tuple[float, float]] = {
     "monitor_stale_s": (0.1, 1.0),  # req 12
     "smo2_floor_pct": (5.0, 50.0),  # lower is looser
     "emg_collapse_fraction": (0.2, 0.9),  # lower is looser
+    "emg_recent_s": (0.1, 0.4),  # a longer window detects later
     "arterial_signature_s": (5.0, 20.0),
     "deviation_mmhg": (1.0, 15.0),  # req 15
     "deviation_s": (0.1, 1.0),
@@ -249,6 +250,8 @@ class CuffLimits:
     monitor_stale_s: float = 1.0
     smo2_floor_pct: float = 5.0
     emg_collapse_fraction: float = 0.2
+    # EMG amplitude over this last window vs the set's earlier level (collapse within 0.5 s)
+    emg_recent_s: float = 0.4
     arterial_signature_s: float = 20.0
     # req 15
     deviation_mmhg: float = 15.0

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from workbench.bfr.audit import AuditLog
 from workbench.bfr.authority import require_authorization
-from workbench.bfr.control import ControlCore, ControlThread
+from workbench.bfr.control import ControlCore, ControlThread, MonitorSource
 from workbench.bfr.ledger import TimeLedger
 from workbench.bfr.limits import CuffLimits
 from workbench.bfr.protocol import CuffController, CuffStatus, PressureReading
@@ -95,10 +95,28 @@ class RealtimeSimCuff:
     def set_activity(self, activity: str) -> None:
         self._call(self.sim.set_activity, activity)
 
+    def monitor_source(self) -> dict[str, tuple[float, dict[str, float]]]:
+        """The simulated limb's NIRS and EMG streams (see :data:`~workbench.bfr.control.MonitorSource`)."""
+        with self._lock:
+            sim = self.sim
+            out: dict[str, tuple[float, dict[str, float]]] = {}
+            n = sim.nirs
+            if n is not None and sim.t_s - n.t_s < 0.5:
+                out["nirs"] = (
+                    n.t_s,
+                    {"thb_um": n.thb_um, "o2hb_um": n.o2hb_um, "smo2_pct": n.smo2_pct},
+                )
+            if sim.t_s - sim.emg_t_s < 0.5:
+                out["emg"] = (sim.emg_t_s, {"rms_uv": sim.emg_rms_uv})
+            return out
+
     @property
     def true_pressure_mmhg(self) -> float:
         return self.sim.pressure_mmhg
 
+
+#: Physiological monitors the supervisor knows (req 12).
+KNOWN_MONITORS = ("nirs", "emg")
 
 #: A pressure sample older than this is shown as stale, never as the live pressure, s.
 PRESSURE_STALE_S = 0.3
@@ -144,6 +162,11 @@ class LiveSession:
         The control loop's clock (``cuff.sim_clock`` for an accelerated simulator).
     require_operator:
         Vent when :meth:`operator_heartbeat` is not called for 3 s (the panel does).
+    monitors, monitor_source:
+        Physiological monitors (req 12). Default (``None``): every stream the source (or
+        ``cuff.monitor_source``) offers is armed; a named tuple arms those (a named monitor
+        that is not connected vents as silent after 1 s). :attr:`monitor_status` says which
+        are armed and why the others are not; it is also logged (``monitors`` event).
     """
 
     def __init__(
@@ -158,7 +181,8 @@ class LiveSession:
         ledger: TimeLedger | None = None,
         clock: Callable[[], float] = time.monotonic,
         require_operator: bool = True,
-        monitors: tuple[str, ...] = (),
+        monitors: tuple[str, ...] | None = None,
+        monitor_source: MonitorSource | None = None,
         flush_s: float = 0.5,
         session_fields: dict | None = None,
     ) -> None:
@@ -191,6 +215,20 @@ class LiveSession:
             if self.audit is not None:
                 self.audit.event(e)
 
+        # req 12 / issue 12.3: monitors are on by default for every stream that is connected
+        source = monitor_source or getattr(cuff, "monitor_source", None)
+        connected = sorted(source()) if source is not None else []
+        if monitors is None:
+            monitors = tuple(m for m in connected if m in KNOWN_MONITORS)
+            why = "armed: every connected stream" if monitors else "no monitor stream connected"
+        else:
+            monitors = tuple(monitors)
+            off = [m for m in connected if m in KNOWN_MONITORS and m not in monitors]
+            why = f"turned off by the caller: {', '.join(off)}" if off else "as requested"
+            missing = [m for m in monitors if m not in connected]
+            if missing:
+                why += f"; not connected (will vent as silent): {', '.join(missing)}"
+        self.monitor_status = {m: ("armed" if m in monitors else why) for m in KNOWN_MONITORS}
         self.supervisor = Supervisor(
             limits,
             ledger=self.ledger,
@@ -199,8 +237,14 @@ class LiveSession:
             monitors=monitors,
             on_event=on_event,
         )
+        on_event(Event(t0, "state", "monitors", None, float(len(monitors)),
+                       f"{', '.join(monitors) or 'none'} ({why})"))  # fmt: skip
         self.core = ControlCore(
-            cuff, self.supervisor, clock=clock, on_tick=self.audit.sample if self.audit else None
+            cuff,
+            self.supervisor,
+            clock=clock,
+            on_tick=self.audit.sample if self.audit else None,
+            monitor_source=source if monitors else None,
         )
         self.thread: ControlThread | None = None
         self.t0_s = t0

@@ -553,8 +553,9 @@ class Supervisor:
                     )
         if "emg" in self.monitors and self.phase == "set" and len(self._emg) > 20:
             t_last = self._emg[-1][0]
-            recent = [v for t, v in self._emg if t_last - t < 1.0]
-            older = [v for t, v in self._emg if t_last - t >= 1.0]
+            win = lim.emg_recent_s
+            recent = [v for t, v in self._emg if t_last - t < win]
+            older = [v for t, v in self._emg if t_last - t >= win]
             if len(older) >= 20:
                 ref = sum(older) / len(older)
                 cur = sum(recent) / len(recent)

@@ -326,6 +326,11 @@ class BfrPanel(anywidget.AnyWidget):
             "vented": vented,
             # a pressure that is not live is shown as stale, never as the cuff's pressure
             "pressure_stale": stale,
+            # which physiological monitors can vent the cuff, and why the others cannot
+            "monitors": {
+                str(k): str(v)
+                for k, v in (getattr(self.session, "monitor_status", None) or {}).items()
+            },  # fmt: skip
             "pressure_age_s": round(float(age), 1) if math.isfinite(age) else None,
             "last_pressure_mmhg": round(float(snap.pressure_mmhg), 1)
             if math.isfinite(snap.pressure_mmhg)
