@@ -39,7 +39,12 @@ NOTEBOOKS = [
 
 # Lab settings for a test browser: every cell in the DOM (no virtual scrolling), no news fetch.
 LAB_SETTINGS = {
-    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+    # autoStartDefaultKernel: under load JupyterLab may ask which kernel to start (a race with
+    # its kernelspec fetch); every notebook here declares python3, the kernel it would start.
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {
+        "windowingMode": "none",
+        "autoStartDefaultKernel": True,
+    },
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
         "fetchNews": "false",
         "checkForUpdates": False,
@@ -133,7 +138,7 @@ def _errors(notebook: dict) -> list[str]:
 
 
 def _run_all(page, url: str, name: str) -> None:
-    page.goto(f"{url}lab/tree/{name}?token={TOKEN}")
+    page.goto(f"{url}lab/tree/{name}?reset&token={TOKEN}")
     page.wait_for_function(
         "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
         " && window.jupyterapp.shell.currentWidget.sessionContext"
@@ -144,6 +149,15 @@ def _run_all(page, url: str, name: str) -> None:
     )
     page.locator(".lm-MenuBar-item", has_text="Run").first.click()
     page.locator(".lm-Menu-item", has=page.get_by_text("Run All Cells", exact=True)).click()
+    # Run All has begun once the first code cell runs or has run.
+    page.wait_for_function(
+        """() => {
+          const w = window.jupyterapp.shell.currentWidget;
+          const c = w.content.widgets.find((c) => c.model.type === "code");
+          return c && (c.model.executionState === "running" || c.model.executionCount !== null);
+        }""",
+        timeout=60_000,
+    )
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
@@ -175,7 +189,7 @@ def test_notebook_runs_clean_in_jupyterlab(lab, playwright_instance, name):
 
 def _assert_live_plot_moves(page) -> None:
     """While the recording cell runs, the plot's pixels change from one second to the next."""
-    canvas = page.locator(".jp-OutputArea-output .bk-Canvas canvas, .jp-OutputArea-output canvas")
+    canvas = page.locator(".jp-OutputArea-output canvas:visible")
     canvas.first.wait_for(state="visible", timeout=90_000)
     page.wait_for_timeout(2000)
     frames = []
