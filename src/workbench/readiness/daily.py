@@ -119,7 +119,8 @@ def compute_readiness(
     """Daily readiness of every athlete-day, vectorised over the squad.
 
     Morning view of day *d*: HRV, resting HR and sleep of that morning; load metrics
-    (``load_au, acwr*, ctl, atl, tsb``) include the sessions of day *d*, while the score uses
+    (``load_au, acwr*, ctl, atl, tsb_same_day``) include the sessions of day *d*, ``tsb`` is
+    yesterday's CTL - ATL (GoldenCheetah: the form you start day *d* with), and the score uses
     the previous day's ACWR and daytime stress (what is known in the morning).
 
     Parameters
@@ -158,7 +159,8 @@ def compute_readiness(
           ``readiness_self_1_10`` (self-rating, not used by the score).
         - Load: ``load_au`` (AU), ``acwr`` (the chosen form), ``acwr_method`` (its label),
           ``acwr_ewma, acwr_rolling_coupled, acwr_rolling_uncoupled``, ``load_spike_flag``
-          (acwr >= 1.5; a load-spike flag, not an injury prediction), ``ctl, atl, tsb``.
+          (acwr >= 1.5; a load-spike flag, not an injury prediction), ``ctl, atl``,
+          ``tsb`` (yesterday's CTL - ATL, GoldenCheetah) and ``tsb_same_day``.
         - ``overtraining_warning`` (bool, sustained >= 5 days), ``illness_flag`` (bool,
           acute "possible illness / incomplete recovery"), ``warning_evidence`` (list[str]).
         - ``contributors``: list of dicts ``name, label, score, weight`` (weights sum to 1

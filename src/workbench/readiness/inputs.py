@@ -99,8 +99,9 @@ def reading_hrv(rr_ms: list[np.ndarray]) -> pd.DataFrame:
     """
     if len(rr_ms) == 0:
         return pd.DataFrame({"rmssd_ms": [], "lnrmssd": [], "corrected_pct": []}, dtype=float)
-    # one detection pass: each corrected beat counted once (the iterative passes re-count
-    # and inflate the share); about 4x faster on overnight series
+    # one detection pass for speed: on 40 overnight-length series (25 000 beats, 1 % injected
+    # missed/extra beats) iterative=False took 2.6 s vs 19 s (about 7x faster; measured
+    # 2026-12-02). rr_clean no longer double counts in iterative mode, so this is speed only.
     cleaned = rr_clean([np.asarray(rr, dtype=np.float64) for rr in rr_ms], iterative=False)
     time = hrv_time([c.nn_ms for c in cleaned])
     return pd.DataFrame(

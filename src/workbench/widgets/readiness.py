@@ -349,7 +349,11 @@ def pmc_figure(
     width: int | None = None,
     title: str = "PMC: fitness (CTL), fatigue (ATL), form (TSB)",
 ):
-    """Performance Manager: CTL (42 d), ATL (7 d) and TSB = CTL − ATL (AU/day)."""
+    """Performance Manager: CTL (42 d), ATL (7 d) and TSB = yesterday's CTL − ATL (AU/day).
+
+    TSB follows GoldenCheetah: the form an athlete starts the day with, before that day's
+    session (today's value is the ``tsb_same_day`` column).
+    """
     from bokeh.models import Span
 
     r = _one_athlete(readiness, window)
