@@ -10,13 +10,15 @@ hip_internal_rotation    35–45           mission (seated, knee 90°)
 shoulder_flexion         165–180         mission
 ankle_dorsiflexion       35–45           mission (knee-to-wall lunge, tibia to vertical)
 thoracic_rotation        40–50           mission (seated)
-knee_extension_90_90     160–180         90/90 test: knee angle within 20° of straight
-                                         (90 = start position, 180 = straight knee)
-hip_extension_thomas     0–15            Thomas test: thigh at or below the table
+knee_extension_90_90     160–180         UNCITED target (not in the mission): knee within 20°
+                                         of straight (90 = start position, 180 = straight)
+hip_extension_thomas     0–15            UNCITED target (not in the mission): thigh at or
+                                         below the table
 =======================  ==============  =====================================================
 
 The optimal ranges are the **mission's targets** (SCIENCE.md), not normative data; they
-are shown as targets. Normative values come only from :mod:`workbench.mobility.reference`,
+are shown as targets. The two marked UNCITED are working targets without a source
+(:data:`TARGET_SOURCES`). Normative values come only from :mod:`workbench.mobility.reference`,
 where each value is cited (Soucie 2011 / CDC table cells that could be read); groups
 without a cited value have no norm (``None``), and the values previously typed from memory
 were removed. Goniometric passive ROM is larger than active, camera-measured ROM: norms are
@@ -54,6 +56,16 @@ OPTIMAL_RANGES: dict[str, tuple[float, float]] = {
     "thoracic_rotation": (40.0, 50.0),
     "knee_extension_90_90": (160.0, 180.0),
     "hip_extension_thomas": (0.0, 15.0),
+}
+#: Where each target range comes from ("uncited" = a working target without a source).
+TARGET_SOURCES: dict[str, str] = {
+    "hip_flexion": "mission (SCIENCE.md)",
+    "hip_internal_rotation": "mission (SCIENCE.md)",
+    "shoulder_flexion": "mission (SCIENCE.md)",
+    "ankle_dorsiflexion": "mission (SCIENCE.md)",
+    "thoracic_rotation": "mission (SCIENCE.md)",
+    "knee_extension_90_90": "uncited",
+    "hip_extension_thomas": "uncited",
 }
 MOVEMENT_LABELS: dict[str, str] = {
     "hip_flexion": "Hip flexion",
@@ -529,8 +541,9 @@ def results_table(
     Returns
     -------
     DataFrame
-        ``movement``, ``label``, ``optimal_rom`` (text), ``left_deg``, ``right_deg``,
-        ``lsi_pct``, ``norm_deg`` (Soucie 2011, if age and sex given), ``priority`` plus the
+        ``movement``, ``label``, ``optimal_rom`` (text), ``target_source``, ``left_deg``,
+        ``right_deg``, ``lsi_pct``, ``norm_deg`` and ``norm_source`` (cited Soucie 2011 cell,
+        ``None`` where none exists; only if age and sex are given), ``priority`` plus the
         scoring columns of :func:`priorities`.
     """
     if assessments.empty:
@@ -558,8 +571,11 @@ def results_table(
             for lo, hi in zip(ranked["optimal_low_deg"], ranked["optimal_high_deg"], strict=True)
         ],
     )
+    ranked.insert(3, "target_source", ranked["movement"].map(TARGET_SOURCES))
     if age_years is not None and sex is not None:
-        ranked["norm_deg"] = [norm_deg(m, age_years=age_years, sex=sex) for m in ranked["movement"]]
+        norms = [norm_for(m, age_years=age_years, sex=sex) for m in ranked["movement"]]
+        ranked["norm_deg"] = [None if n is None else n.mean_deg for n in norms]
+        ranked["norm_source"] = [None if n is None else n.source for n in norms]
     return ranked
 
 
