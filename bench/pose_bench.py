@@ -33,8 +33,9 @@ CLIP = (
 )
 
 
-def browser_latency(video: Path, *, fps: int, seconds: float) -> list[float]:
-    """Camera-to-screen latencies (ms) in Voilà with Chromium's fake camera playing ``video``."""
+def browser_latency(video: Path, *, fps: int, seconds: float) -> tuple[list[float], list[float]]:
+    """Camera-to-screen latencies and the kernel's share (ms) in Voilà with Chromium's fake
+    camera playing ``video``."""
     import json
     import signal
     import socket
@@ -107,11 +108,12 @@ def browser_latency(video: Path, *, fps: int, seconds: float) -> list[float]:
                     " return el && el.dataset.latencies.split(',').length >= 10; }",
                     timeout=120_000,
                 )
-                page.evaluate("() => { document.querySelector('[data-latencies]')"
-                              ".dataset.latencies = ''; }")  # fmt: skip
+                page.evaluate("() => { const el = document.querySelector('[data-latencies]');"
+                              " el.dataset.latencies = ''; el.dataset.kernelMs = ''; }")  # fmt: skip
                 page.wait_for_timeout(seconds * 1000)
-                raw = page.evaluate(
-                    "() => document.querySelector('[data-latencies]').dataset.latencies"
+                raw, kraw = page.evaluate(
+                    "() => { const el = document.querySelector('[data-latencies]');"
+                    " return [el.dataset.latencies, el.dataset.kernelMs || '']; }"
                 )
             finally:
                 browser.close()
@@ -119,14 +121,15 @@ def browser_latency(video: Path, *, fps: int, seconds: float) -> list[float]:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=15)
         log.close()
-    return [float(v) for v in raw.split(",") if v]
+    return [float(v) for v in raw.split(",") if v], [float(v) for v in kraw.split(",") if v]
 
 
 def main_browser(args: argparse.Namespace) -> None:
     """Print the browser latency figures."""
     import numpy as np
 
-    lat = np.array(browser_latency(args.video, fps=args.fps, seconds=args.seconds))
+    lat_l, kernel_l = browser_latency(args.video, fps=args.fps, seconds=args.seconds)
+    lat, kernel = np.array(lat_l), np.array(kernel_l)
     print(f"load average   : {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (shared machine)")
     print(f"browser        : Voilà + Chromium fake camera, {args.video.name} at {args.fps} fps")
     if lat.size == 0:
@@ -136,6 +139,9 @@ def main_browser(args: argparse.Namespace) -> None:
     rate = lat.size / args.seconds
     print(f"frames drawn   : {lat.size} in {args.seconds:.0f} s ({rate:.1f} per s)")
     print(f"latency        : p50 {p50:.0f} ms, p95 {p95:.0f} ms, max {lat.max():.0f} ms")
+    if kernel.size:
+        k50, k95 = np.percentile(kernel, [50, 95])
+        print(f"kernel share   : p50 {k50:.0f} ms, p95 {k95:.0f} ms (JPEG decode, pose, angles)")
 
 
 def main() -> None:

@@ -27,6 +27,7 @@ function render({ model, el }) {
   let inflight = false;
   let pendingT = null; // capture time (performance.now) of the frame whose result is pending draw
   const latencies = [];
+  const kernelMs = [];
   let inflightSince = 0;
   let timer = null;
   let raf = null;
@@ -113,6 +114,11 @@ function render({ model, el }) {
       landmarks = new Float32Array(raw);
       angles = msg.angles || {};
       pendingT = typeof msg.t_ms === "number" ? msg.t_ms : null;
+      if (typeof msg.kernel_ms === "number") {
+        kernelMs.push(msg.kernel_ms);
+        if (kernelMs.length > 500) kernelMs.shift();
+        el.dataset.kernelMs = kernelMs.join(",");
+      }
       el.dataset.poses = String(Number(el.dataset.poses) + 1);
     } else {
       landmarks = null;

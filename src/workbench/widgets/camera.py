@@ -4,13 +4,15 @@ The front end (``widgets/camera.js``) asks for the viewer's camera (JupyterLab a
 sends frames as binary JPEG at ``fps``, one in flight at a time, and draws what comes back.
 Each reply echoes the frame's capture time; the front end records the camera-to-screen
 latency (frame grabbed → angle text drawn) of the last 500 frames in ``data-latencies``
-(milliseconds, comma-separated) for ``bench/pose_bench.py --browser``.
+(milliseconds, comma-separated) and the kernel's share (decode + pose + angles) in
+``data-kernel-ms``, for ``bench/pose_bench.py --browser``.
 The kernel side decodes each frame, runs a :class:`~workbench.mobility.PosePipeline`
 (pose → one-euro smoothing → angles) and replies with the landmarks as float32 bytes.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -106,7 +108,9 @@ class CameraWidget(anywidget.AnyWidget):
 
     def process_frame(self, jpeg: bytes, t_s: float) -> FrameAnalysis | None:
         """Analyse one JPEG frame and send the result to the browser."""
+        t0 = time.perf_counter()
         analysis = self.pipeline.process_jpeg(jpeg, t_s)
+        kernel_ms = (time.perf_counter() - t0) * 1000.0
         self.frames_processed += 1
         if analysis is None:
             self.send({"type": "pose", "found": False, "t_ms": t_s * 1000.0})
@@ -123,7 +127,13 @@ class CameraWidget(anywidget.AnyWidget):
                 for k, r in analysis.angles.items()
             }
             self.send(
-                {"type": "pose", "found": True, "angles": angles, "t_ms": t_s * 1000.0},
+                {
+                    "type": "pose",
+                    "found": True,
+                    "angles": angles,
+                    "t_ms": t_s * 1000.0,
+                    "kernel_ms": round(kernel_ms, 1),
+                },
                 [lm.tobytes()],
             )
         self.last = analysis
