@@ -136,7 +136,8 @@ def trip_latency(n_trips: int, seed: int = 0) -> None:
     kinds = [
         "nan",
         "implausible",
-        "over_instant",
+        "over_swing",
+        "near_aop",
         "over_absolute",
         "stale",
         "disagree",
@@ -168,11 +169,16 @@ def trip_latency(n_trips: int, seed: int = 0) -> None:
         elif kind == "spike_rate":
             cuff.value = lambda tt, ti=t_inj: 90.0 if tt >= ti else _noise(tt)
             cond = math.ceil(t_inj * 1000) / 1000
-        elif kind == "over_instant":  # P > min(AOP, limit+40) = 200 for > 200 ms
-            cuff.value = lambda tt, ti=t_inj: 205.0 + (tt - ti) if tt >= ti else _noise(tt)
+        elif kind == "over_swing":  # limit + 25 = 185 < P < 0.95 AOP = 190 for > 100 ms
+            cuff.value = lambda tt, ti=t_inj: 187.0 + (tt - ti) if tt >= ti else _noise(tt)
             cuff.value2 = cuff.value
             sup._last_value = None  # a ramp the rate check would also flag: isolate this one
-            cond = math.ceil(t_inj * 1000) / 1000 + lim.instant_s
+            cond = math.ceil(t_inj * 1000) / 1000 + lim.swing_max_s
+        elif kind == "near_aop":  # P > 0.95 AOP = 190: at once (ADR 0006; req 4's 200 ms
+            # rule at min(AOP, limit + 40) = 200 mmHg is shadowed by it)
+            cuff.value = lambda tt, ti=t_inj: 195.0 if tt >= ti else _noise(tt)
+            cuff.value2 = cuff.value
+            cond = math.ceil(t_inj * 1000) / 1000
         elif kind == "over_absolute":  # > 300 on 2 consecutive host samples (rate check off)
             cuff.value = lambda tt, ti=t_inj: 310.0 if tt >= ti else _noise(tt)
             first_host_sample = t + 0.01 * math.ceil((t_inj - t) / 0.01)
@@ -186,7 +192,7 @@ def trip_latency(n_trips: int, seed: int = 0) -> None:
         for _ in range(60):
             t += 0.01
             sim_t[0] = t
-            if kind in ("over_instant", "over_absolute"):
+            if kind in ("over_swing", "near_aop", "over_absolute"):
                 sup._last_value = None  # isolate the pressure-level trip from the rate check
             c0 = time.perf_counter()
             core.safe_tick(t)
