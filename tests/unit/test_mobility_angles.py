@@ -327,3 +327,12 @@ def test_lying_tests_refuse_a_bent_over_body():
         view_deg=90.0, pitch_deg=-90.0, hip_flexion_deg=(-10.0, 90.0), knee_flexion_deg=(80.0, 20.0)
     )
     assert abs(measure_angles(supine)["left_hip_extension"].angle_deg - 10.0) <= 2.0
+
+
+def test_hip_rotation_needs_the_seated_position():
+    # standing face on with the leg swung out: the shank is tilted, but that is abduction,
+    # not hip rotation (the "hip internal rotation 69°" on a standing athlete)
+    standing = synthetic_pose(view_deg=0.0, knee_valgus_deg=(-10.0, 0.0))
+    r = measure_angles(standing)
+    for name in ("left_hip_internal_rotation", "left_hip_external_rotation"):
+        assert r[name].angle_deg is None and r[name].reason == "position"

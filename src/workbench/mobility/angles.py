@@ -90,6 +90,9 @@ JITTER_MAX_DEG = 5.0
 #: Fraction of the frontal perspective/turn correction counted as its uncertainty (the
 #: camera's field of view is assumed, MediaPipe's relative depth is approximate: ±25 %).
 CORRECTION_UNCERTAINTY = 0.25
+#: Seated hip rotation: the thigh (pointing at the camera) must look this much shorter than
+#: the shank in the image.
+SEATED_THIGH_RATIO = 0.6
 #: Largest capture uncertainty (all terms but the SEM) of a reported angle, degrees.
 MAX_CAPTURE_UNCERTAINTY_DEG = 6.0
 SIDES = ("left", "right")
@@ -511,9 +514,20 @@ def _supine_problem(p: np.ndarray, fwd: float, test: str) -> str | None:
 
 
 def _position_problem(base: str, p: np.ndarray, side: str, fwd: float) -> str | None:
-    """Test-position checks of the lying tests (``None`` when the position is right)."""
+    """Test-position checks (``None`` when the position is right): lying tests, seated hip
+    rotation."""
     if base == "hip_extension":
         return _supine_problem(p, fwd, "Thomas test")
+    if base in ("hip_internal_rotation", "hip_external_rotation"):
+        # seated, knee at 90°, seen face on: the thigh points at the camera (short in the
+        # image) while the shank hangs in the image plane
+        thigh = float(np.linalg.norm(p[LANDMARK[f"{side}_knee"]] - p[LANDMARK[f"{side}_hip"]]))
+        shank = float(np.linalg.norm(p[LANDMARK[f"{side}_ankle"]] - p[LANDMARK[f"{side}_knee"]]))
+        if shank <= 0 or thigh / shank > SEATED_THIGH_RATIO:
+            return (
+                "hip rotation is measured seated with the knee at 90° "
+                f"(thigh/shank in the image {thigh / max(shank, 1e-9):.2f} > {SEATED_THIGH_RATIO})"
+            )
     if base == "knee_extension_90_90":
         lying = _supine_problem(p, fwd, "the 90/90 test")
         if lying is not None:
