@@ -31,6 +31,8 @@ HISTORY_DAYS = 90
 #: Days of trend shown in the athlete view.
 TREND_DAYS = 42
 ALL_GROUPS = "all groups"
+#: Column widths of a squad-table row after the athlete button.
+ROW_COLUMNS = "90px 60px 110px 110px 170px 60px 1fr"
 
 
 def squad_table(readiness: pd.DataFrame, athletes: pd.DataFrame, day: dt.date) -> pd.DataFrame:
@@ -140,11 +142,15 @@ class SquadDashboard:
         t = self.table
         if self.group.value != ALL_GROUPS:
             t = t[t["group_name"] == self.group.value]
-        layout = w.Layout(
-            grid_template_columns="170px 90px 60px 110px 110px 170px 60px 1fr", width="100%"
-        )
-        head = ["athlete", "group", "score", "band", "advice", "HRV", "ACWR", "flags"]
-        cells: list = [w.HTML(f"<b>{h}</b>") for h in head]
+        # one button and one HTML row per athlete (few widgets: the page is live sooner)
+        layout = w.Layout(grid_template_columns="170px 1fr", width="100%")
+
+        def row_html(values: list[str]) -> str:
+            tds = "".join(f"<div>{v}</div>" for v in values)
+            return f"<div style='display:grid;grid-template-columns:{ROW_COLUMNS}'>{tds}</div>"
+
+        head = ["group", "score", "band", "advice", "HRV", "ACWR", "flags"]
+        cells: list = [w.HTML("<b>athlete</b>"), w.HTML(row_html([f"<b>{h}</b>" for h in head]))]
         for r in t.itertuples():
             btn = w.Button(description=str(r.name), tooltip=f"open {r.athlete_id}")
             btn.add_class("wb-athlete-button")
@@ -159,19 +165,17 @@ class SquadDashboard:
             colour = charts.BAND_COLOURS.get(r.band, "#9e9e9e")
             acwr = "–" if r.acwr is None or not math.isfinite(r.acwr) else f"{r.acwr:.2f}"
             flags = ", ".join(r.flags)
-            cells += [
-                btn,
-                w.HTML(html.escape(str(r.group_name))),
-                w.HTML(f"<b>{r.score_text}</b>"),
-                w.HTML(
-                    f'<span style="background:{colour};color:white;padding:2px 6px;'
-                    f'border-radius:4px">{html.escape(str(r.band))}</span>'
-                ),
-                w.HTML(html.escape(str(r.advice_action or ""))),
-                w.HTML(html.escape(str(r.hrv_flag or ""))),
-                w.HTML(acwr),
-                w.HTML(f'<span style="color:#b71c1c">{html.escape(flags)}</span>'),
+            values = [
+                html.escape(str(r.group_name)),
+                f"<b>{r.score_text}</b>",
+                f'<span style="background:{colour};color:white;padding:2px 6px;'
+                f'border-radius:4px">{html.escape(str(r.band))}</span>',
+                html.escape(str(r.advice_action or "")),
+                html.escape(str(r.hrv_flag or "")),
+                acwr,
+                f'<span style="color:#b71c1c">{html.escape(flags)}</span>',
             ]
+            cells += [btn, w.HTML(row_html(values))]
         grid = w.GridBox(cells, layout=layout)
         grid.add_class("wb-squad-table")
         self.rows.children = [grid]
