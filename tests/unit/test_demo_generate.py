@@ -9,7 +9,9 @@ import pandas as pd
 import pytest
 
 from workbench.demo import generate_demo, simulate_squad
+from workbench.demo.physiology import DEMO_EFFECT_SCALE, EFFECTS, simulate_athlete
 from workbench.demo.rr import BLE_MS, synthesize_rr
+from workbench.demo.squad import squad_profiles
 from workbench.errors import StoreError
 from workbench.store import open_store
 
@@ -200,24 +202,54 @@ def test_episodes_after_day_60_and_a_third_without(demo):
     assert without >= 1 and abs(without / ATHLETES - 1 / 3) < 0.1
 
 
-def test_illness_and_overreaching_show_in_markers_within_three_days(demo):
+def _scale(note: str) -> float:
+    return float(note.split("effect scale ")[1].split(";")[0])
+
+
+def test_illness_and_overreaching_move_markers_by_their_drawn_effect_size(demo):
+    """Each episode's effect scale is drawn from the literature range (not placed past a
+    detector threshold); the observed resting-HR rise follows the drawn size."""
     store, _ = demo
     ep = store.episodes()
     well = store.wellness()
-    for _, e in ep[ep["kind"].isin(["illness", "overreaching"])].iterrows():
+    major = ep[ep["kind"].isin(["illness", "overreaching"])]
+    scales = major["notes"].map(_scale)
+    lo, hi = DEMO_EFFECT_SCALE
+    assert scales.between(lo, hi).all()
+    assert scales.nunique() == len(scales), "a range of effect sizes, not one point"
+    for (_, e), s in zip(major.iterrows(), scales, strict=True):
         w = well[well["athlete_id"] == e["athlete_id"]].set_index("date")
+        # before any overload block (<= 14 d before an overreaching episode)
         base = w.loc[
-            e["start_date"] - pd.Timedelta(days=60) : e["start_date"] - pd.Timedelta(days=1)
+            e["start_date"] - pd.Timedelta(days=45) : e["start_date"] - pd.Timedelta(days=15)
         ]
-        early = w.loc[e["start_date"] : e["start_date"] + pd.Timedelta(days=2)]
-        ln_base = np.log(base["rmssd_ms"])
-        assert np.log(early["rmssd_ms"]).mean() < ln_base.mean() - 0.5 * ln_base.std()
-        assert (
-            early["resting_hr_bpm"].mean()
-            > base["resting_hr_bpm"].mean() + base["resting_hr_bpm"].std()
-        )
-        assert early["mood_1_10"].mean() < base["mood_1_10"].mean() - 1
-        assert early["sleep_total_min"].mean() < base["sleep_total_min"].mean() - 20
+        early = w.loc[
+            e["start_date"] + pd.Timedelta(days=1) : e["start_date"] + pd.Timedelta(days=3)
+        ]
+        rise = early["resting_hr_bpm"].mean() - base["resting_hr_bpm"].mean()
+        expected = s * EFFECTS[e["kind"]]["rhr"]
+        # 3-day mean noise ~0.8 bpm plus load-driven drift of the baseline: 3 bpm tolerance
+        assert abs(rise - expected) < 3.0, (e["kind"], s, rise, expected)
+        ln_drop = np.log(base["rmssd_ms"]).mean() - np.log(early["rmssd_ms"]).mean()
+        assert ln_drop > s * EFFECTS[e["kind"]]["hrv"] - 0.15
+
+
+def test_effect_scale_changes_only_the_episodes():
+    """A fixed effect scale leaves every day outside the episodes' reach unchanged."""
+    prof = squad_profiles(2, SEED, END)[0]
+    start = END - dt.timedelta(days=149)
+    a, b = (
+        simulate_athlete(prof, days=150, start_date=start, seed=SEED, index=0, effect_scale=s)
+        for s in (0.0, 1.0)
+    )
+    reach = np.zeros(150, bool)
+    for ep in a.episodes:
+        reach[ep.start : ep.end + 4] = True
+    la, lb = a.latent["ln_rmssd"].to_numpy(), b.latent["ln_rmssd"].to_numpy()
+    assert np.allclose(la[~reach], lb[~reach])
+    ill = a.episodes[0]
+    assert ill.kind == "illness"
+    assert la[ill.start : ill.start + 3].mean() - lb[ill.start : ill.start + 3].mean() > 0.3
 
 
 def test_biomarkers_move_with_illness(demo):
@@ -287,18 +319,27 @@ def _multi_marker_flags(wellness: pd.DataFrame) -> pd.DataFrame:
 
 
 @pytest.mark.parametrize("athletes,days,seed", [(ATHLETES, DAYS, SEED), (12, 180, 42)])
-def test_multi_marker_pattern_flags_episodes_early_and_nothing_else(athletes, days, seed):
-    found, false_runs = 0, []
-    for ad in simulate_squad(athletes=athletes, days=days, seed=seed, end_date=END):
-        flags = _multi_marker_flags(ad.wellness).all(axis=1)
-        start = pd.Timestamp(ad.latent["date"].iloc[0])
-        for ep in ad.episodes:
-            if ep.kind in ("illness", "overreaching"):
-                s0 = start + pd.Timedelta(days=ep.start)
-                assert flags.loc[s0 : s0 + pd.Timedelta(days=2)].any(), (ad.profile.athlete_id, ep)
-                found += 1
-        if not ad.episodes:  # spike week included: never 3 flagged days in a row
-            runs = flags.astype(int).rolling(3).sum()
-            false_runs.append(int((runs >= 3).sum()))
-    assert found >= 2
-    assert false_runs and max(false_runs) == 0
+def test_multi_marker_pattern_follows_the_effect_size_and_nothing_else(athletes, days, seed):
+    """A plain detector (not the product's) finds every episode at the upper literature
+    anchor (effect scale 1), and at effect scale 0 finds episodes only by chance; athletes
+    without episodes never get a 3-day flagged run (spike week included)."""
+    found = {}
+    for scale in (1.0, 0.0):
+        hits, false_runs = [], []
+        squad = simulate_squad(
+            athletes=athletes, days=days, seed=seed, end_date=END, effect_scale=scale
+        )
+        for ad in squad:
+            flags = _multi_marker_flags(ad.wellness).all(axis=1)
+            start = pd.Timestamp(ad.latent["date"].iloc[0])
+            for ep in ad.episodes:
+                if ep.kind in ("illness", "overreaching"):
+                    s0 = start + pd.Timedelta(days=ep.start)
+                    hits.append(bool(flags.loc[s0 : s0 + pd.Timedelta(days=2)].any()))
+            if not ad.episodes:
+                runs = flags.astype(int).rolling(3).sum()
+                false_runs.append(int((runs >= 3).sum()))
+        assert false_runs and max(false_runs) == 0
+        found[scale] = hits
+    assert len(found[1.0]) >= 2 and all(found[1.0])
+    assert np.mean(found[0.0]) <= 0.25

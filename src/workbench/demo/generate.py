@@ -92,18 +92,27 @@ def _validate(athletes: int, days: int) -> None:
 
 
 def simulate_squad(
-    *, athletes: int = 12, days: int = 180, seed: int = 42, end_date: dt.date | None = None
+    *,
+    athletes: int = 12,
+    days: int = 180,
+    seed: int = 42,
+    end_date: dt.date | None = None,
+    effect_scale: float | None = None,
 ) -> list[AthleteDays]:
     """Simulate the squad's daily data without touching a store (RR series excluded).
 
     Each item has the store-ready frames and ``latent`` (the true recovery state per day),
     identical to what :func:`generate_demo` writes for the same arguments.
+    ``effect_scale`` fixes the illness/overreaching effect scale (0 = none, 1 = upper
+    literature anchor; default: drawn per episode, see :mod:`workbench.demo.physiology`).
     """
     _validate(athletes, days)
     end = end_date or dt.date.today()
     start = end - dt.timedelta(days=days - 1)
     return [
-        simulate_athlete(p, days=days, start_date=start, seed=seed, index=i)
+        simulate_athlete(
+            p, days=days, start_date=start, seed=seed, index=i, effect_scale=effect_scale
+        )
         for i, p in enumerate(squad_profiles(athletes, seed, end))
     ]
 

@@ -19,31 +19,58 @@ training of days ``d-1, d-2, ...``):
   wellness 1-10 items and daytime stress follow the fatigue term weakly and the episodes
   strongly; self-rated readiness = 6.3 - 3 deficit + 0.25 (mood - 7) + N(0, 1.2), rounded.
 
-Episode effect sizes at full intensity (``EFFECTS``; intensity profiles in ``_profile``):
+Episode effect sizes at full intensity and effect scale 1 (``EFFECTS``; intensity profiles
+in ``_profile``):
 
 ============  ========  =====  ======  =====  ====  =====  =======  ===========================
 kind          lnRMSSD   RHR    sleep   awake  mood  fat.   sleep q  other
 ============  ========  =====  ======  =====  ====  =====  =======  ===========================
-illness       -0.45     +8     -60     +40    -2.5  +3     -2.5     CRP x10, cortisol +35 %,
+illness       -0.40     +11    -60     +40    -2.5  +3     -2.5     CRP x10, cortisol +35 %,
                                                                     sessions skipped, no CMJ
-overreaching  -0.35     +6     -45     +20    -2.5  +2.5   -1.5     after a 10-14 d block at
+overreaching  -0.20     +4     -45     +20    -2.5  +2.5   -1.5     after a 10-14 d block at
                                                                     load x1.7; CK x3, cortisol
-                                                                    +25 %, CMJ about -12 %
+                                                                    +25 %, CMJ about -6 %
 sleep_debt    -0.10     +2     -90     0      -1    +1.5   -2       bedtime +75 min
 travel        -0.12     +3     -60     +40    -0.5  +1.5   -2.5     bedtime shifted 3-7 h,
                                                                     first day skipped
 ============  ========  =====  ======  =====  ====  =====  =======  ===========================
 
-Illness and overreaching reach >= 85 % of full intensity on their first day, so a 7-day
-lnRMSSD mean drops below the 60-day normal range (mean - 0.5 SD) and the RHR z-score
-exceeds 1 within three days. Episodes start on day index >= 61 and never overlap (>= 6 days
-apart); ones that do not fit into a short simulation are left out.
+**Effect sizes come from the literature, not from the detector** (issue 14.4). Every
+illness and overreaching episode has an *effect scale* ``s`` (0 = no physiological change,
+1 = the upper literature anchor below); all its physiological effects (HRV, RHR, sleep,
+questionnaire items, self-rating, biomarkers) are multiplied by ``s``. The demo draws
+``s ~ U(DEMO_EFFECT_SCALE)`` per episode from its own random stream (``[seed, index, 11]``,
+so other draws are unchanged); ``simulate_athlete(effect_scale=...)`` fixes it (the
+detection bench sweeps it). The anchors (full numbers in docs/readiness-validation.md):
+
+* Illness, resting HR: +1 to +2 bpm population mean at symptom onset in wearables (Natarajan
+  et al. 2022, Front Physiol 13:898251, peak +1.8 % F / +3.4 % M) up to +11 bpm supine in a
+  6-day URTI of an elite marathoner (Hottenrott et al. 2021, Front Sports Act Living
+  3:612782). Upper anchor +11 bpm; the literature range is s = 0.1-1.
+* Illness, lnRMSSD: in the same case the *supine* RMSSD did not change significantly while the
+  standing one fell 20.8 -> 4.2 ms (ln drop 1.6). Range 0 to -0.40 ln units; the upper
+  anchor 0.40 is our judgement between those two, not a measured supine value.
+* Illness time course: 5-10 days (the case: 6 days), fast onset (>= 85 % on day 1).
+* Overreaching (functional, after a 10-14 d overload block), lnRMSSD: standardised change of
+  the weekly ln rMSSD mean from baseline to overload 0.43-0.49 (Plews et al. 2014, IJSPP,
+  trained triathletes); with a between-athlete SD of ln rMSSD of about 0.4 that is about
+  0.2 ln units. Direction is not consistent across studies (some report a rise in FOR).
+  Upper anchor -0.20.
+* Overreaching, resting HR: short-term overload raised resting HR by SMD 0.55 (Bosquet et
+  al. 2008, BJSM 42:709, meta-analysis), about +4 bpm for a between-athlete SD of ~7 bpm;
+  long-term overload left it unchanged. Upper anchor +4 bpm.
+* Overreaching time course: recovery within 2 weeks (functional overreaching, Meeusen et al.
+  2013 ECSS/ACSM consensus); episodes last 10-14 days with a 3-day taper and a tail.
+
+Sleep, questionnaire, self-rating and biomarker effects of the episodes are plausible
+values, not taken from a cited source. Episodes start on day index >= 61 and never overlap
+(>= 6 days apart); ones that do not fit into a short simulation are left out.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -59,12 +86,16 @@ SPIKE_MIN_DAYS = 70
 EPISODE_EARLIEST = 61
 EPISODE_GAP = 6
 OR_BLOCK_LOAD = 1.7
+#: Range of the per-episode effect scale the demo draws (illness and overreaching).
+DEMO_EFFECT_SCALE = (0.1, 1.0)
+#: Episode kinds whose effects are scaled by the effect scale.
+SCALED_KINDS = ("illness", "overreaching")
 
 #: Full-intensity effects per episode kind (see module docstring).
 EFFECTS: dict[str, dict[str, float]] = {
     "illness": dict(
-        hrv=0.45,
-        rhr=8,
+        hrv=0.40,
+        rhr=11,
         sleep=-60,
         awake=40,
         deep=-15,
@@ -79,8 +110,8 @@ EFFECTS: dict[str, dict[str, float]] = {
         ready=-3,
     ),
     "overreaching": dict(
-        hrv=0.35,
-        rhr=6,
+        hrv=0.20,
+        rhr=4,
         sleep=-45,
         awake=20,
         deep=-10,
@@ -138,6 +169,7 @@ class Episode:
     end: int
     block_start: int | None = None  # overreaching: first day of the high-load block
     detail: str = ""
+    scale: float = 1.0  # effect scale (see module docstring)
 
 
 @dataclass
@@ -236,9 +268,19 @@ def _clip10(x: np.ndarray) -> np.ndarray:
 
 
 def simulate_athlete(
-    profile: AthleteProfile, *, days: int, start_date: dt.date, seed: int, index: int
+    profile: AthleteProfile,
+    *,
+    days: int,
+    start_date: dt.date,
+    seed: int,
+    index: int,
+    effect_scale: float | None = None,
 ) -> AthleteDays:
     """Simulate ``days`` days of one athlete (deterministic for ``seed`` and ``index``).
+
+    ``effect_scale`` fixes the effect scale of every illness and overreaching episode (0 = no
+    physiological change, 1 = upper literature anchor); ``None`` draws one per episode from
+    ``DEMO_EFFECT_SCALE``.
 
     Returns store-ready DataFrames (``training_sessions``, ``wellness_daily``, ``biomarkers``,
     ``performance_tests`` columns) plus ``latent``: athlete_id, date, load_au, fatigue_hrv
@@ -251,9 +293,19 @@ def simulate_athlete(
     aid = profile.athlete_id
 
     episodes = place_episodes(profile.episode_kinds, days, rng)
+    scales = np.random.default_rng([seed, index, 11]).uniform(*DEMO_EFFECT_SCALE, len(episodes))
+    if effect_scale is not None:
+        scales[:] = effect_scale
+    episodes = [
+        replace(ep, scale=float(np.round(sc, 3))) if ep.kind in SCALED_KINDS else ep
+        for ep, sc in zip(episodes, scales, strict=True)
+    ]
+    # inten: behaviour (sessions skipped, blood draws); phys: physiological effects x scale
     inten = {k: np.zeros(days) for k in EFFECTS}
+    phys = {k: np.zeros(days) for k in EFFECTS}
     for ep in episodes:
         inten[ep.kind] = np.maximum(inten[ep.kind], _profile(ep, days))
+        phys[ep.kind] = np.maximum(phys[ep.kind], ep.scale * _profile(ep, days))
     or_block = np.zeros(days, bool)
     for ep in episodes:
         if ep.block_start is not None:
@@ -284,7 +336,7 @@ def simulate_athlete(
     )
     srpe = np.where(planned, planned_srpe, SRPE[2]) + rng.normal(0, 0.6, days)
     dur = np.where(or_block, dur * 1.35, dur)
-    srpe = np.where(or_block, srpe + 1.5, srpe) + 1.5 * inten["overreaching"]
+    srpe = np.where(or_block, srpe + 1.5, srpe) + 1.5 * phys["overreaching"]
     dur = np.where(inten["overreaching"] > 0, dur * 0.9, dur)
     srpe = np.clip(np.round(srpe * 2) / 2, 1, 10)
     dur = np.round(dur)
@@ -310,7 +362,7 @@ def simulate_athlete(
     ctl = lfilter([lam], [1.0, -(1 - lam)], norm, zi=[(1 - lam) * np.mean(norm)])[0]
     fitness = ctl / np.mean(ctl) - 1
     eta = _ar1(rng, days, 0.6, 0.05)
-    eff = {key: sum(EFFECTS[k][key] * inten[k] for k in EFFECTS) for key in EFFECTS["illness"]}
+    eff = {key: sum(EFFECTS[k][key] * phys[k] for k in EFFECTS) for key in EFFECTS["illness"]}
     deficit = f_load + eff["hrv"] + eta
     recovery_true = np.clip(80 - 150 * deficit, 0, 100)
     ln_rmssd = np.log(profile.rmssd_base_ms) + 0.12 * fitness - deficit + rng.normal(0, 0.06, days)
@@ -495,7 +547,7 @@ def simulate_athlete(
         elif ep.kind == "overreaching":
             draws.append(min(days - 1, ep.start + 4))
     draws = np.array(sorted(set(draws)), dtype=int)
-    ill, orv = inten["illness"][draws], inten["overreaching"][draws]
+    ill, orv = phys["illness"][draws], phys["overreaching"][draws]
     block = or_block[draws] | (orv > 0)
     recent = np.clip(e[draws], 0, None)
     n = len(draws)
@@ -555,12 +607,13 @@ def episode_rows(days: AthleteDays, start_date: dt.date) -> list[dict]:
     """``episodes`` table rows (ground truth) with their effect sizes in ``notes``."""
     out = []
     for ep in days.episodes:
-        eff = EFFECTS[ep.kind]
+        eff = {k: v * ep.scale for k, v in EFFECTS[ep.kind].items()}
         note = (
             f"injected {ep.kind}"
             + (f" ({ep.detail})" if ep.detail else "")
-            + f"; full-intensity effects: lnRMSSD -{eff['hrv']:.2f}, RHR +{eff['rhr']:g} bpm, "
-            f"sleep {eff['sleep']:+g} min, mood {eff['mood']:+g}"
+            + (f"; effect scale {ep.scale:.2f}" if ep.kind in SCALED_KINDS else "")
+            + f"; full-intensity effects: lnRMSSD -{eff['hrv']:.2f}, RHR +{eff['rhr']:.1f} bpm, "
+            f"sleep {eff['sleep']:+.0f} min, mood {eff['mood']:+.1f}"
         )
         if ep.block_start is not None:
             b0 = start_date + dt.timedelta(days=ep.block_start)

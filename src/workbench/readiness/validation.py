@@ -1,4 +1,10 @@
-"""Does the readiness score predict performance? Compared with self-rated readiness."""
+"""Does the readiness score predict performance? Compared with self-rated readiness.
+
+Every figure carries a bootstrap 95 % confidence interval over athletes (athletes resampled
+with replacement, their days kept together: days of one athlete are not independent), and
+the score's advantage over the self-rating is reported as a paired difference with its own
+interval. With a handful of athletes these intervals are wide; that is the honest answer.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,8 @@ from workbench.errors import DataFormatError
 #: An outcome is "below usual" when it is this many of the athlete's SDs under their mean.
 BELOW_USUAL_SD = 0.5
 PREDICTORS = {"score": "readiness score", "readiness_self_1_10": "self-rated readiness"}
+#: Bootstrap resamples for the confidence intervals (over athletes).
+N_BOOT = 400
 
 
 def auc(scores: np.ndarray, positive: np.ndarray) -> float:
@@ -29,6 +37,27 @@ def _within_z(df: pd.DataFrame, col: str) -> pd.Series:
     return (df[col] - g.transform("mean")) / g.transform("std")
 
 
+def _figures(xz: np.ndarray, yz: np.ndarray, below_sd: float) -> tuple[float, float]:
+    below = yz < -below_sd
+    r = float(np.corrcoef(xz, yz)[0, 1]) if len(xz) > 2 else float("nan")
+    return auc(-xz, below), r
+
+
+def _cluster_bootstrap(
+    groups: np.ndarray, stat, n_boot: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """2.5 and 97.5 percentiles of ``stat(index array)`` over athlete-resampled data."""
+    rng = np.random.default_rng(seed)
+    ids = np.unique(groups)
+    rows = {g: np.flatnonzero(groups == g) for g in ids}
+    draws = []
+    for _ in range(n_boot):
+        pick = rng.choice(ids, size=len(ids), replace=True)
+        draws.append(stat(np.concatenate([rows[g] for g in pick])))
+    arr = np.asarray(draws, dtype=float)
+    return np.nanpercentile(arr, 2.5, axis=0), np.nanpercentile(arr, 97.5, axis=0)
+
+
 def validate_readiness(
     readiness: pd.DataFrame,
     performance_tests: pd.DataFrame,
@@ -36,6 +65,8 @@ def validate_readiness(
     test: str = "cmj_height",
     lag_days: int = 1,
     below_sd: float = BELOW_USUAL_SD,
+    n_boot: int = N_BOOT,
+    seed: int = 0,
 ) -> pd.DataFrame:
     """How well the readiness score predicts a performance outcome, vs self-rated readiness.
 
@@ -57,6 +88,8 @@ def validate_readiness(
         Days from the predictor to the outcome (1 = next day).
     below_sd:
         Threshold of the "below usual" outcome in within-athlete SD.
+    n_boot, seed:
+        Bootstrap resamples over athletes for the 95 % intervals, and their seed.
 
     Returns
     -------
@@ -64,7 +97,11 @@ def validate_readiness(
         One row per predictor: ``predictor`` (label), ``column``, ``n_pairs``,
         ``n_below_usual``, ``auc_below_usual`` (probability that a below-usual day had the
         lower predictor; 0.5 = chance), ``pearson_r`` and ``spearman_r`` (predictor vs
-        outcome, within-athlete z). Predictors missing from the data give NaN figures.
+        outcome, within-athlete z), each with ``*_ci_low, *_ci_high`` (bootstrap 95 %
+        interval over athletes). A third row, ``column == "score_minus_self"``, gives the
+        paired difference (score - self-rating) on days that have both, with its interval:
+        the score beats the self-rating only if ``auc_ci_low > 0``. Predictors missing from
+        the data give NaN figures.
     """
     t = performance_tests[performance_tests["test"] == test]
     if t.empty:
@@ -86,8 +123,12 @@ def validate_readiness(
         yz = _within_z(p, "value")
         xz = _within_z(p, col)
         ok = np.isfinite(yz) & np.isfinite(xz)
+        groups = p.loc[ok, "athlete_id"].to_numpy()
         yz, xz = yz[ok].to_numpy(), xz[ok].to_numpy()
         below = yz < -below_sd
+        lo, hi = _cluster_bootstrap(
+            groups, lambda i, x=xz, y=yz: _figures(x[i], y[i], below_sd), n_boot, seed
+        )
         rows.append(
             {
                 "predictor": label,
@@ -95,10 +136,52 @@ def validate_readiness(
                 "n_pairs": int(ok.sum()),
                 "n_below_usual": int(below.sum()),
                 "auc_below_usual": auc(-xz, below),
+                "auc_ci_low": lo[0],
+                "auc_ci_high": hi[0],
                 "pearson_r": float(stats.pearsonr(xz, yz)[0]),
+                "pearson_ci_low": lo[1],
+                "pearson_ci_high": hi[1],
                 "spearman_r": float(stats.spearmanr(xz, yz)[0]),
             }
         )
+    rows.append(_paired_difference(pairs, below_sd, n_boot, seed))
     cols = ["predictor", "column", "n_pairs", "n_below_usual", "auc_below_usual"]
-    cols += ["pearson_r", "spearman_r"]
+    cols += ["auc_ci_low", "auc_ci_high", "pearson_r", "pearson_ci_low", "pearson_ci_high"]
+    cols += ["spearman_r"]
     return pd.DataFrame(rows).reindex(columns=cols)
+
+
+def _paired_difference(pairs: pd.DataFrame, below_sd: float, n_boot: int, seed: int) -> dict:
+    """Score minus self-rating (AUC and Pearson r) on the days with both, with 95 % CIs."""
+    row = {"predictor": "score - self-rating", "column": "score_minus_self", "n_pairs": 0}
+    cols = list(PREDICTORS)
+    if not set(cols) <= set(pairs.columns):
+        return row
+    p = pairs.dropna(subset=[*cols, "value"]).copy()
+    p = p[p.groupby("athlete_id")["value"].transform("size") >= 5]
+    if len(p) < 10:
+        return {**row, "n_pairs": len(p)}
+    y = _within_z(p, "value")
+    xs = [_within_z(p, c) for c in cols]
+    ok = np.isfinite(y) & np.isfinite(xs[0]) & np.isfinite(xs[1])
+    y = y[ok].to_numpy()
+    a, b = (x[ok].to_numpy() for x in xs)
+    groups = p.loc[ok, "athlete_id"].to_numpy()
+
+    def diff(i: np.ndarray) -> tuple[float, float]:
+        fa, fb = _figures(a[i], y[i], below_sd), _figures(b[i], y[i], below_sd)
+        return fa[0] - fb[0], fa[1] - fb[1]
+
+    est = diff(np.arange(len(y)))
+    lo, hi = _cluster_bootstrap(groups, diff, n_boot, seed)
+    return {
+        **row,
+        "n_pairs": int(ok.sum()),
+        "n_below_usual": int((y < -below_sd).sum()),
+        "auc_below_usual": est[0],
+        "auc_ci_low": lo[0],
+        "auc_ci_high": hi[0],
+        "pearson_r": est[1],
+        "pearson_ci_low": lo[1],
+        "pearson_ci_high": hi[1],
+    }
