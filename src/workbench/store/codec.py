@@ -23,7 +23,8 @@ def encode_array(values: np.ndarray | list[float]) -> bytes:
     """Encode a 1-D float array losslessly, choosing the smallest exact encoding."""
     arr = np.ascontiguousarray(values, dtype=np.float64).ravel()
     if arr.size and np.all(np.isfinite(arr)) and not np.signbit(arr).any():
-        counts = arr / _BLE_MS
+        with np.errstate(over="ignore"):  # values near float max: not BLE counts anyway
+            counts = arr / _BLE_MS
         rounded = np.rint(counts)
         if rounded.min() >= 0 and rounded.max() <= 65535 and np.array_equal(rounded * _BLE_MS, arr):
             return b"q" + rounded.astype("<u2").tobytes()
