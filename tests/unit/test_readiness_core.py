@@ -16,7 +16,7 @@ from workbench.readiness import (
     training_load,
 )
 from workbench.readiness.advice import bedtime
-from workbench.readiness.trajectory import _fatigue, fit_impulse_response
+from workbench.readiness.trajectory import _fatigue, fit_impulse_response, rolling_origin_error
 from workbench.readiness.validation import auc
 
 
@@ -216,6 +216,29 @@ def test_recovery_trajectory_bigger_session_takes_longer():
     assert big.days_to_normal > small.days_to_normal
     assert big.rmse_ln < 0.05 and "RMSE" in big.message
     assert big.curve["predicted_lnrmssd"].iloc[1] < small.curve["predicted_lnrmssd"].iloc[1]
+
+
+def test_trajectory_out_of_sample_error_and_not_enough_data():
+    """A real load response passes the rolling-origin check; HRV that does not follow load
+    (pure noise) gives "not enough data" instead of a fitted curve's days-to-normal."""
+    inp = _inputs(days=120, ln_sd=0.03)
+    rng = np.random.default_rng(3)
+    load = rng.choice([0.0, 300.0, 700.0], 120)
+    inp.sessions["load_au"] = load
+    inp.hrv_daily["lnrmssd"] = 4.3 - 5e-4 * _fatigue(load, 1.5) + rng.normal(0, 0.03, 120)
+    good = recovery_trajectory(compute_readiness(inp), "a1", 900.0)
+    assert good.usable and good.r2_oos >= 0.3 and good.n_oos > 50
+    assert good.rmse_oos_ln >= good.rmse_ln * 0.8  # out of sample is not better than in
+    assert "out-of-sample R²" in good.message
+
+    inp.hrv_daily["lnrmssd"] = 4.3 + rng.normal(0, 0.08, 120)
+    noise = recovery_trajectory(compute_readiness(inp), "a1", 900.0)
+    assert not noise.usable
+    assert noise.r2 < 0.3 or noise.r2_oos < 0.3
+    assert noise.message.startswith("not enough data")
+    assert np.isnan(noise.days_to_normal)
+    oos = rolling_origin_error(load, inp.hrv_daily["lnrmssd"].to_numpy())
+    assert oos["r2_oos"] < 0.1  # a fit to noise does not predict new days
 
 
 def test_auc_definition():

@@ -145,11 +145,18 @@ def test_squad_summary_latest_day(demo):
 
 def test_recovery_trajectory_on_demo(demo):
     _, _, df = demo
-    traj = recovery_trajectory(df, "ath01", planned_load_au=900.0)
-    assert 0 < traj.rmse_ln < 0.3
-    assert traj.b_ln_per_au >= 0
-    assert len(traj.curve) == 15
-    assert np.isnan(traj.days_to_normal) or 1 <= traj.days_to_normal <= 14
+    for aid in ("ath01", "ath02", "ath03"):
+        traj = recovery_trajectory(df, aid, planned_load_au=900.0)
+        assert 0 < traj.rmse_ln < 0.3
+        assert traj.b_ln_per_au >= 0
+        assert len(traj.curve) == 15
+        assert traj.n_oos > 30 and np.isfinite(traj.rmse_oos_ln)
+        assert traj.usable == (traj.r2 >= 0.3 and traj.r2_oos >= 0.3)
+        if traj.usable:
+            assert np.isnan(traj.days_to_normal) or 1 <= traj.days_to_normal <= 14
+        else:
+            assert traj.message.startswith("not enough data")
+            assert np.isnan(traj.days_to_normal)
 
 
 def test_unknown_athlete_is_named(demo):

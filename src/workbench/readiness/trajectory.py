@@ -7,6 +7,14 @@ Model (a one-component Banister-type fatigue response)::
 where ``L`` is the daily load (AU, missing days 0) and τ (days) is chosen by grid search,
 ``a`` and ``b`` by least squares. The fit's RMSE (ln units) is reported with every
 prediction.
+
+Honest error (issue 14.6): besides the in-sample fit, the model is scored out of sample by
+rolling origin: at every origin (each ``ORIGIN_STEP_DAYS`` once ``MIN_FIT_DAYS`` valid
+mornings are behind it) it is refitted on the days before the origin and predicts the next
+``ORIGIN_STEP_DAYS`` mornings from the loads actually done. ``r2_oos`` compares those
+predictions with predicting the training mean (``1 - SSE/SST``; 0 = no better than the
+athlete's mean, negative = worse). When the in-sample or the out-of-sample R² is below
+``MIN_R2`` the trajectory says "not enough data" and gives no days-to-normal.
 """
 
 from __future__ import annotations
@@ -21,6 +29,10 @@ from workbench.errors import DataFormatError
 
 TAU_GRID_DAYS = np.round(np.arange(0.5, 10.01, 0.25), 2)
 MIN_FIT_DAYS = 21
+#: Below this R² (in or out of sample) the trajectory is "not enough data", not a forecast.
+MIN_R2 = 0.3
+#: Rolling-origin step and forecast length (days).
+ORIGIN_STEP_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -46,7 +58,14 @@ class RecoveryTrajectory:
         ``day`` (mornings after the session, 0 = today), ``date``, ``predicted_lnrmssd``,
         ``lower``/``upper`` (± RMSE), ``in_normal_range`` (bool).
     message:
-        One sentence for the report, e.g. "back in the normal range in 2 days (fit RMSE 0.09)".
+        One sentence for the report, e.g. "back in the normal range in 2 days (fit RMSE 0.09)",
+        or "not enough data ..." when the fit is not usable.
+    r2_oos, rmse_oos_ln, n_oos:
+        Rolling-origin out-of-sample R² (vs the training mean), RMSE (ln units) and the
+        number of predicted mornings (NaN / 0 when there is no origin yet).
+    usable:
+        False when ``r2`` or ``r2_oos`` is below ``MIN_R2`` (or no out-of-sample check was
+        possible): then ``days_to_normal`` is NaN and the curve is only illustrative.
     """
 
     athlete_id: str
@@ -63,6 +82,10 @@ class RecoveryTrajectory:
     normal_high: float
     curve: pd.DataFrame
     message: str
+    r2_oos: float = float("nan")
+    rmse_oos_ln: float = float("nan")
+    n_oos: int = 0
+    usable: bool = True
 
 
 def _fatigue(load: np.ndarray, tau_days: float) -> np.ndarray:
@@ -126,6 +149,62 @@ def fit_impulse_response(
     }
 
 
+def rolling_origin_error(
+    load_au: np.ndarray,
+    lnrmssd: np.ndarray,
+    exclude: np.ndarray | None = None,
+    *,
+    step_days: int = ORIGIN_STEP_DAYS,
+) -> dict[str, float]:
+    """Out-of-sample error of :func:`fit_impulse_response` by rolling origin.
+
+    At each origin ``t`` (every ``step_days`` days, once the days before ``t`` hold
+    ``MIN_FIT_DAYS`` usable mornings) the model is fitted on days ``< t`` only and predicts
+    the usable mornings ``t .. t + step_days - 1`` from the loads actually done.
+
+    Returns
+    -------
+    dict
+        ``r2_oos`` (1 - SSE/SST, SST around each fold's training mean), ``rmse_oos_ln``,
+        ``n_oos`` (predicted mornings), ``n_origins``. NaN figures when no origin fits.
+    """
+    load = np.nan_to_num(np.asarray(load_au, dtype=float))
+    y = np.asarray(lnrmssd, dtype=float)
+    usable = np.isfinite(y)
+    usable[:7] = False
+    if exclude is not None:
+        usable &= ~np.asarray(exclude, dtype=bool)
+    cum = np.cumsum(usable)
+    starts = np.flatnonzero(cum >= MIN_FIT_DAYS)
+    sse = sst = 0.0
+    n = origins = 0
+    if starts.size:
+        for t in range(int(starts[0]) + 1, len(y), step_days):
+            test = np.zeros(len(y), bool)
+            test[t : t + step_days] = True
+            test &= usable
+            if not test.any():
+                continue
+            train_ex = ~usable.copy()
+            train_ex[t:] = True
+            fit = fit_impulse_response(load[:t], y[:t], exclude=train_ex[:t])
+            f = _fatigue(load, fit["tau_days"])
+            pred = fit["a_ln"] - fit["b_ln_per_au"] * f
+            mean_train = float(np.mean(y[:t][~train_ex[:t]]))
+            sse += float(np.sum((y[test] - pred[test]) ** 2))
+            sst += float(np.sum((y[test] - mean_train) ** 2))
+            n += int(test.sum())
+            origins += 1
+    if n == 0:
+        return {"r2_oos": float("nan"), "rmse_oos_ln": float("nan"), "n_oos": 0, "n_origins": 0}
+    return {
+        "r2_oos": 1.0 - sse / sst if sst > 0 else float("nan"),
+        "rmse_oos_ln": float(np.sqrt(sse / n)),
+        "n_oos": n,
+        "n_origins": origins,
+    }
+
+
 def recovery_trajectory(
     readiness: pd.DataFrame,
     athlete_id: str,
@@ -174,6 +253,13 @@ def recovery_trajectory(
     ln = r["lnrmssd"].to_numpy()
     flagged = (r["illness_flag"].astype(bool) | r["overtraining_warning"].astype(bool)).to_numpy()
     fit = fit_impulse_response(load, ln, exclude=flagged)
+    oos = rolling_origin_error(load, ln, exclude=flagged)
+    usable = bool(
+        np.isfinite(fit["r2"])
+        and fit["r2"] >= MIN_R2
+        and np.isfinite(oos["r2_oos"])
+        and oos["r2_oos"] >= MIN_R2
+    )
     tau, a, b = fit["tau_days"], fit["a_ln"], fit["b_ln_per_au"]
     k = np.exp(-1.0 / tau)
     hist = np.append(load[:-1], planned_load_au)
@@ -202,13 +288,28 @@ def recovery_trajectory(
             "in_normal_range": inside,
         }
     )
-    if not np.isfinite(low):
+    oos_txt = (
+        f"out-of-sample R² {oos['r2_oos']:.2f}, RMSE {oos['rmse_oos_ln']:.2f} ln units"
+        if oos["n_oos"]
+        else "no out-of-sample check yet"
+    )
+    if not usable:
+        days = float("nan")
+        msg = (
+            f"not enough data to predict recovery: the load model explains too little "
+            f"(in-sample R² {fit['r2']:.2f}, {oos_txt}; needs >= {MIN_R2})"
+        )
+    elif not np.isfinite(low):
         msg = "no normal range yet (insufficient HRV data)"
     elif np.isnan(days):
         msg = f"not back in the normal range within {horizon_days} days"
     else:
         msg = f"back in the normal range in {days:.0f} day{'s' if days != 1 else ''}"
-    msg += f" after a {planned_load_au:.0f} AU session (fit RMSE {fit['rmse_ln']:.2f} ln units)"
+    if usable:
+        msg += (
+            f" after a {planned_load_au:.0f} AU session (fit RMSE {fit['rmse_ln']:.2f} ln units; "
+            f"{oos_txt})"
+        )
     return RecoveryTrajectory(
         athlete_id=athlete_id,
         date=day,
@@ -224,4 +325,8 @@ def recovery_trajectory(
         normal_high=high,
         curve=curve,
         message=msg,
+        r2_oos=float(oos["r2_oos"]),
+        rmse_oos_ln=float(oos["rmse_oos_ln"]),
+        n_oos=int(oos["n_oos"]),
+        usable=usable,
     )
