@@ -100,4 +100,5 @@ def test_tightening_inside_the_range_is_accepted(name, frac):
         value = min(value, base.continuous_hard_max_s)
     if name == "continuous_hard_max_s":
         value = max(value, base.continuous_max_s)
-    dataclasses.replace(base, **{name: value})
+    tightened = dataclasses.replace(base, **{name: value})  # raises if refused
+    assert getattr(tightened, name) == value
