@@ -16,6 +16,7 @@ from workbench.readiness import (
     training_load,
 )
 from workbench.readiness.advice import bedtime
+from workbench.readiness.flags import biomarker_status, biomarkers_elevated_wide
 from workbench.readiness.trajectory import _fatigue, fit_impulse_response, rolling_origin_error
 from workbench.readiness.validation import auc
 
@@ -239,6 +240,44 @@ def test_trajectory_out_of_sample_error_and_not_enough_data():
     assert np.isnan(noise.days_to_normal)
     oos = rolling_origin_error(load, inp.hrv_daily["lnrmssd"].to_numpy())
     assert oos["r2_oos"] < 0.1  # a fit to noise does not predict new days
+
+
+def test_biomarkers_against_lab_range_and_personal_baseline_each_labelled():
+    d = pd.to_datetime(["2026-01-05", "2026-02-05", "2026-03-05", "2026-04-05"])
+    rows = []
+    for aid in ("f1", "m1"):
+        for marker, unit, vals in [
+            ("creatine_kinase", "U/L", [150, 160, 155, 300]),  # F: above 207; M: below 395
+            ("crp", "mg/L", [0.5, 0.6, 0.5, 1.5]),  # x3 own median, far inside 0-10
+            ("cortisol", "ug/dL", [14, 15, 14, 21]),  # 21 ug/dL = 579 nmol/L > 537
+            ("lactate_rest", "mmol/L", [1.0, 1.1, 1.0, 1.05]),
+        ]:
+            rows += [
+                {"athlete_id": aid, "date": x, "marker": marker, "value": v, "unit": unit}
+                for x, v in zip(d, vals, strict=True)
+            ]
+    st = biomarker_status(pd.DataFrame(rows), {"f1": "F", "m1": "M"})
+    last = st[st["date"] == d[-1]].set_index(["athlete_id", "key"])
+    assert last.loc[("f1", "ck"), "labels"] == ["ck above lab range", "ck above personal baseline"]
+    assert last.loc[("m1", "ck"), "labels"] == ["ck above personal baseline"]
+    assert last.loc[("f1", "ck"), "lab_high"] == 207 and last.loc[("m1", "ck"), "lab_high"] == 395
+    assert last.loc[("m1", "crp"), "labels"] == ["crp above personal baseline"]
+    assert last.loc[("m1", "cortisol"), "labels"][0] == "cortisol above lab range"
+    assert last.loc[("m1", "lactate"), "labels"] == []
+    assert st["lab_source"].str.len().gt(20).all()
+    first = st[st["date"] == d[0]]
+    assert not first["above_personal_baseline"].any()  # needs >= 2 earlier results
+    # unknown sex: the wider CK range (no lab flag at 300 U/L)
+    unknown = biomarker_status(pd.DataFrame(rows), None)
+    assert not unknown[(unknown["key"] == "ck") & (unknown["athlete_id"] == "f1")][
+        "above_lab_range"
+    ].any()
+    wide = biomarkers_elevated_wide(
+        pd.DataFrame(rows), pd.date_range("2026-04-01", periods=20), ["f1", "m1"], {"f1": "F"}
+    )
+    assert "ck above lab range" in wide.loc["2026-04-06", "f1"]
+    assert wide.loc["2026-04-04", "f1"] == ""
+    assert wide.loc["2026-04-20", "f1"] == ""  # held 10 days only
 
 
 def test_auc_definition():

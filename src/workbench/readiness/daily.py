@@ -253,7 +253,10 @@ def compute_readiness(
     ready = np.isfinite(base["baseline_mean"].to_numpy()) & (wsum > 0)
     score = np.where(ready, score, np.nan)
 
-    bio = biomarkers_elevated_wide(inputs.biomarkers, dates, ids)
+    sex = {}
+    if "sex" in inputs.athletes:
+        sex = dict(zip(inputs.athletes["athlete_id"], inputs.athletes["sex"], strict=True))
+    bio = biomarkers_elevated_wide(inputs.biomarkers, dates, ids, sex)
     perf = performance_down_wide(inputs.performance_tests, dates, ids)
     marks = warning_markers_wide(ln, base, rhr_z, sleep, wellness_z, bio, perf, lm["acwr_ewma"])
 
@@ -476,7 +479,7 @@ def _evidence(r: dict) -> list[str]:
     if r["m_wellness"]:
         ev.append("wellness/mood down vs usual over the last 3 days")
     if r["m_biomarker"]:
-        ev.append(f"biomarkers elevated vs own earlier results: {r['biomarkers_elevated']}")
+        ev.append(f"biomarkers: {r['biomarkers_elevated']}")
     if r["m_performance"]:
         ev.append("countermovement jump >= 1 SD below usual this week")
     if r["overtraining_warning"]:

@@ -6,6 +6,7 @@ No single marker diagnoses overtraining (Meeusen 2013, ECSS/ACSM consensus); the
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from workbench.readiness._grid import to_wide
@@ -20,33 +21,165 @@ BIOMARKER_RISE = {"cortisol": 1.3, "ck": 1.5, "creatine": 1.5, "crp": 2.0, "lact
 BIOMARKER_HOLD_DAYS = 10
 PERFORMANCE_HOLD_DAYS = 7
 
+#: Adult laboratory reference ranges (issue 14.5): marker key -> unit, {sex: (low, high)}
+#: ("*" = both sexes; None = no limit), source. Population ranges, not athlete norms: hard
+#: training alone lifts CK above them (strength athletes often are), so a result above the
+#: lab range is labelled as such, never as a diagnosis. Always prefer the range printed by
+#: the laboratory that measured the sample.
+LAB_RANGES: dict[str, tuple[str, dict[str, tuple[float | None, float | None]], str]] = {
+    "ck": (
+        "U/L",
+        {"F": (None, 207.0), "M": (None, 395.0)},
+        "Tromsø Study upper reference limits (97.5th percentile): women 207 U/L, men < 50 y "
+        "395 U/L (men >= 50 y 340 U/L); Lilleng et al. 2012, Clin Chem Lab Med 50(5), "
+        "doi:10.1515/cclm.2011.776",
+    ),
+    "crp": (
+        "mg/L",
+        {"*": (0.0, 10.0)},
+        "C-reactive protein 0-10 mg/L; Oxford Handbook of Acute Medicine, 2nd ed., "
+        "reference intervals (biochemistry)",
+    ),
+    "cortisol": (
+        "nmol/L",
+        {"*": (133.0, 537.0)},
+        "serum cortisol 06:00-10:00 h 133-537 nmol/L; Royal Liverpool University Hospital "
+        "pathology (pathlabs.rlbuht.nhs.uk); morning samples only",
+    ),
+    "lactate": (
+        "mmol/L",
+        {"*": (0.5, 2.2)},
+        "venous blood lactate at rest 0.5-2.2 mmol/L (arterial 0.5-1.6); Oxford reference "
+        "ranges, table 2.1 'Everyday tests' (oxfordindex.oup.com)",
+    ),
+}
+#: Conversions into the range's unit (unit as stored, lower case) -> factor.
+_UNIT_FACTORS = {
+    ("cortisol", "ug/dl"): 27.59,
+    ("cortisol", "µg/dl"): 27.59,
+    ("crp", "mg/dl"): 10.0,
+    ("ck", "iu/l"): 1.0,
+    ("ck", "ukat/l"): 60.0,
+}
+
+
+def lab_range(key: str, sex: str | None) -> tuple[float | None, float | None]:
+    """(low, high) of ``LAB_RANGES[key]`` for ``sex`` ("F"/"M"); for a sex-specific marker
+    and unknown sex, the wider (more permissive) range of the two."""
+    ranges = LAB_RANGES[key][1]
+    if "*" in ranges:
+        return ranges["*"]
+    s = (sex or "").strip().upper()[:1]
+    if s in ranges:
+        return ranges[s]
+    lows = [lo for lo, _ in ranges.values() if lo is not None]
+    highs = [hi for _, hi in ranges.values() if hi is not None]
+    return (min(lows) if lows else None, max(highs) if highs else None)
+
+
+def _lab_key(marker: str) -> str | None:
+    m = marker.lower()
+    if "cortisol" in m:
+        return "cortisol"
+    if "crp" in m or "c_reactive" in m or "c-reactive" in m:
+        return "crp"
+    if m == "ck" or "creatine" in m or m.startswith("ck_") or m.endswith("_ck"):
+        return "ck"
+    if "lactate" in m:
+        return "lactate"
+    return None
+
+
+def biomarker_status(biomarkers: pd.DataFrame, sex: dict[str, str] | None = None) -> pd.DataFrame:
+    """Every watched result against the lab reference range and the personal baseline.
+
+    Parameters
+    ----------
+    biomarkers:
+        ``athlete_id, date, marker, value, unit`` rows.
+    sex:
+        athlete_id -> "F"/"M" for sex-specific ranges (CK); unknown sex gets the wider range.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``athlete_id, date, marker, key, value, unit, lab_low, lab_high, lab_source,
+        above_lab_range, below_lab_range, personal_median`` (median of the athlete's >= 2
+        earlier results of the marker), ``above_personal_baseline`` (value >= the
+        ``BIOMARKER_RISE`` factor x that median) and ``labels`` (list of str, e.g.
+        ``["ck above lab range", "ck above personal baseline"]``). Values in a unit other
+        than the range's are converted when the factor is known, else not compared.
+    """
+    cols = ["athlete_id", "date", "marker", "key", "value", "unit", "lab_low", "lab_high"]
+    cols += ["lab_source", "above_lab_range", "below_lab_range", "personal_median"]
+    cols += ["above_personal_baseline", "labels"]
+    if biomarkers is None or biomarkers.empty:
+        return pd.DataFrame(columns=cols)
+    b = biomarkers.copy()
+    b["key"] = b["marker"].astype(str).map(_lab_key)
+    b = b[b["key"].notna()].sort_values(["athlete_id", "marker", "date"]).reset_index(drop=True)
+    if b.empty:
+        return pd.DataFrame(columns=cols)
+    if "unit" not in b:
+        b["unit"] = None
+    sex = sex or {}
+    lows, highs, srcs, factors = [], [], [], []
+    for aid, key, unit in zip(b["athlete_id"], b["key"], b["unit"], strict=True):
+        lo, hi = lab_range(key, sex.get(aid))
+        lows.append(lo)
+        highs.append(hi)
+        srcs.append(LAB_RANGES[key][2])
+        u = str(unit or LAB_RANGES[key][0]).strip()
+        same = u.lower() == LAB_RANGES[key][0].lower()
+        factors.append(1.0 if same else _UNIT_FACTORS.get((key, u.lower()), np.nan))
+    b["lab_low"] = pd.array(lows, dtype="Float64").astype(float)
+    b["lab_high"] = pd.array(highs, dtype="Float64").astype(float)
+    b["lab_source"] = srcs
+    v = b["value"].astype(float) * np.asarray(factors, dtype=float)
+    b["above_lab_range"] = (v > b["lab_high"]).fillna(False).astype(bool)
+    b["below_lab_range"] = (v < b["lab_low"]).fillna(False).astype(bool)
+    prior = b.groupby(["athlete_id", "marker"])["value"].transform(
+        lambda x: x.shift(1).expanding(min_periods=2).median()
+    )
+    rise = b["key"].map(BIOMARKER_RISE)
+    b["personal_median"] = prior
+    b["above_personal_baseline"] = (b["value"] >= rise * prior).fillna(False).astype(bool)
+    b["labels"] = [
+        [f"{k} above lab range"] * bool(lab) + [f"{k} above personal baseline"] * bool(pers)
+        for k, lab, pers in zip(
+            b["key"], b["above_lab_range"], b["above_personal_baseline"], strict=True
+        )
+    ]
+    return b[cols]
+
 
 def biomarkers_elevated_wide(
-    biomarkers: pd.DataFrame, dates: pd.DatetimeIndex, ids: list[str]
+    biomarkers: pd.DataFrame,
+    dates: pd.DatetimeIndex,
+    ids: list[str],
+    sex: dict[str, str] | None = None,
 ) -> pd.DataFrame:
-    """Which watched biomarkers are elevated (vs the athlete's earlier median), per day.
+    """Which watched biomarkers are elevated, per day, each labelled by what it exceeds.
 
-    A result counts for ``BIOMARKER_HOLD_DAYS`` after its date. Needs >= 2 earlier results
-    of the same marker. Returns a dates x athletes frame of comma-joined marker names ("" if
-    none).
+    A result counts for ``BIOMARKER_HOLD_DAYS`` after its date when it is above the lab
+    reference range (``LAB_RANGES``, sex-specific for CK) and/or above the personal baseline
+    (``BIOMARKER_RISE`` x the median of >= 2 earlier results). Returns a dates x athletes
+    frame of comma-joined labels such as ``"ck above lab range, crp above personal
+    baseline"`` ("" if none).
     """
     out = pd.DataFrame("", index=dates, columns=pd.Index(ids, name="athlete_id"), dtype=object)
     if biomarkers is None or biomarkers.empty:
         return out
-    b = biomarkers[biomarkers["athlete_id"].isin(ids)].sort_values(["athlete_id", "date"])
-    name = b["marker"].str.lower()
-    for key, rise in BIOMARKER_RISE.items():
-        sub = b[name.str.contains(key, regex=False)]
-        if sub.empty:
-            continue
-        grp = sub.groupby(["athlete_id", "marker"])["value"]
-        prior = grp.transform(lambda v: v.shift(1).expanding(min_periods=2).median())
-        hit = sub[(sub["value"] >= rise * prior) & prior.notna()]
-        for aid, day in zip(hit["athlete_id"], hit["date"], strict=True):
-            span = (dates >= day) & (dates < day + pd.Timedelta(days=BIOMARKER_HOLD_DAYS))
-            col = out[aid].to_numpy(copy=True)
-            col[span] = [f"{c}, {key}" if c and key not in c else (c or key) for c in col[span]]
-            out[aid] = col
+    st = biomarker_status(biomarkers[biomarkers["athlete_id"].isin(ids)], sex)
+    st = st[st["labels"].map(len) > 0].sort_values("date")
+    for aid, day, labels in zip(st["athlete_id"], st["date"], st["labels"], strict=True):
+        day = pd.Timestamp(day)
+        span = (dates >= day) & (dates < day + pd.Timedelta(days=BIOMARKER_HOLD_DAYS))
+        col = out[aid].to_numpy(copy=True)
+        for i in np.flatnonzero(span):
+            have = [c for c in col[i].split(", ") if c]
+            col[i] = ", ".join(have + [lab for lab in labels if lab not in have])
+        out[aid] = col
     return out
 
 
