@@ -18,7 +18,8 @@ from workbench.bfr.calibration import (
     run_calibration,
 )
 from workbench.bfr.screening import ScreeningForm, all_clear
-from workbench.bfr.session import BfrSession, run_simulated_session
+from workbench.bfr.session import BfrSession
+from workbench.bfr.simulated_session import run_simulated_session
 from workbench.bfr.simulator import CuffSimulator
 
 DAY = dt.date(2026, 11, 24)

@@ -11,7 +11,8 @@ from workbench.bfr.calibration import AopReading, ConfirmedAOP, CuffContext
 from workbench.bfr.ledger import TimeLedger
 from workbench.bfr.limits import PrescriptionError
 from workbench.bfr.screening import ScreeningError, ScreeningForm, all_clear
-from workbench.bfr.session import BfrSession, SessionError, SessionState, run_simulated_session
+from workbench.bfr.session import BfrSession, SessionError, SessionState
+from workbench.bfr.simulated_session import run_simulated_session
 from workbench.bfr.supervisor import Trip
 from workbench.errors import SafetyError, SafetyReason
 from workbench.store import open_store

@@ -53,12 +53,11 @@ from workbench.bfr.session import (
     Prescription,
     SessionError,
     SessionState,
-    SimulatedSession,
     Timers,
     make_prescription,
-    run_simulated_session,
 )
 from workbench.bfr.simulate import FAULTS, SessionResult, simulate_session
+from workbench.bfr.simulated_session import SimulatedSession, run_simulated_session
 from workbench.bfr.simulator import CuffParams, CuffSimulator
 from workbench.bfr.supervisor import Supervisor, Trip
 

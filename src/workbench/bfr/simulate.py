@@ -117,6 +117,30 @@ def _trailing_mean(x: np.ndarray, n: int) -> np.ndarray:
     return (c[idx] - c[lo]) / (idx - lo)
 
 
+def time_in_band_pct(
+    pressure_mmhg: np.ndarray, setpoint_mmhg: np.ndarray, phase: np.ndarray, *, window: int = 100
+) -> tuple[float, float]:
+    """Time in band (req 14): % of ``"set"`` samples whose trailing mean pressure is within
+    ±10 % of SP and % of ``"rest"`` samples within ±5 % (samples with SP > 0 only).
+
+    ``window`` samples make the 1-s mean (100 at the 100 Hz trace). NaN pressures count as
+    0 mmHg. Returns ``(pct_exercise, pct_rest)``, NaN where a phase has no samples.
+    """
+    pct_ex = pct_rest = math.nan
+    if not len(pressure_mmhg):
+        return pct_ex, pct_rest
+    pbar = _trailing_mean(np.nan_to_num(np.asarray(pressure_mmhg, dtype=float)), window)
+    sp = np.asarray(setpoint_mmhg)
+    ph = np.asarray(phase)
+    ex = (ph == "set") & (sp > 0)
+    rs = (ph == "rest") & (sp > 0)
+    if ex.any():
+        pct_ex = float(np.mean(np.abs(pbar[ex] - sp[ex]) <= 0.10 * sp[ex]) * 100)
+    if rs.any():
+        pct_rest = float(np.mean(np.abs(pbar[rs] - sp[rs]) <= 0.05 * sp[rs]) * 100)
+    return pct_ex, pct_rest
+
+
 def simulate_session(
     faults: Iterable[str] = (),
     seed: int = 0,
@@ -330,17 +354,7 @@ def simulate_session(
     # ---- regulation quality (1-s mean of measured pressure vs SP)
     ex_in = rest_in = math.nan
     if keep_trace and len(t_arr):
-        m = np.asarray(tr_m)
-        pbar = _trailing_mean(np.nan_to_num(m), 100)
-        sp_arr = np.asarray(tr_sp)
-        ph = np.asarray(tr_phase)
-        valid = sp_arr > 0
-        ex = (ph == "set") & valid
-        rs = (ph == "rest") & valid
-        if ex.any():
-            ex_in = float(np.mean(np.abs(pbar[ex] - sp_arr[ex]) <= 0.10 * sp_arr[ex]) * 100)
-        if rs.any():
-            rest_in = float(np.mean(np.abs(pbar[rs] - sp_arr[rs]) <= 0.05 * sp_arr[rs]) * 100)
+        ex_in, rest_in = time_in_band_pct(np.asarray(tr_m), np.asarray(tr_sp), np.asarray(tr_phase))
     trace = (
         {
             "t_s": t_arr,
@@ -449,4 +463,12 @@ def _true_pressure_referee(
     return r_all, r_mean, r_out
 
 
-__all__ = ["FAULTS", "HOST_FAULTS", "Phase", "SessionResult", "session_plan", "simulate_session"]
+__all__ = [
+    "FAULTS",
+    "HOST_FAULTS",
+    "Phase",
+    "SessionResult",
+    "session_plan",
+    "simulate_session",
+    "time_in_band_pct",
+]
