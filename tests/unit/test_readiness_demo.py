@@ -19,7 +19,7 @@ from workbench.readiness import (
     squad_summary,
     validate_readiness,
 )
-from workbench.readiness.detection import detection_curve
+from workbench.readiness.detection import anchor_flags, detection_curve
 from workbench.store import open_store
 
 END = dt.date(2026, 11, 20)
@@ -94,6 +94,19 @@ def test_published_anchors_scored_on_the_same_data(curve):
         sub = curve[(curve["method"] == m) & (curve["kind"] == "any")].set_index("effect_scale")
         assert sub["sensitivity"].between(0, 1).all()
         assert sub.loc[1.0, "sensitivity"] >= sub.loc[0.0, "sensitivity"]
+
+
+def test_normal_range_matches_an_independent_hrv4training_rule(demo):
+    """Our 'HRV 7-day mean below normal range' equals HRV4Training's SWC rule written
+    separately (readiness.detection.anchor_flags) on nearly every day with a range."""
+    _, _, df = demo
+    a = anchor_flags(df).set_index(["athlete_id", "date"])["hrv4training_swc"]
+    r = df.set_index(["athlete_id", "date"])
+    has = r["normal_low"].notna() & r["lnrmssd_7d"].notna()
+    assert has.mean() > 0.4
+    ours = r.loc[has, "lnrmssd_7d"] < r.loc[has, "normal_low"]
+    assert (ours == a[has]).mean() >= 0.97
+    assert ours.any()
 
 
 def test_every_flag_carries_its_evidence_and_a_recovery_advice(demo):
