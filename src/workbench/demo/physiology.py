@@ -18,6 +18,8 @@ training of days ``d-1, d-2, ...``):
   (1 - 0.30 deficit) + N(0, 0.5) cm (not measured on illness days, ~6 % missing); sleep,
   wellness 1-10 items and daytime stress follow the fatigue term weakly and the episodes
   strongly; self-rated readiness = 6.3 - 3 deficit + 0.25 (mood - 7) + N(0, 1.2), rounded.
+  That noise is an assumption, not a finding: Saw et al. 2016 (BJSM 50:281) found subjective
+  measures more sensitive to training load than objective ones.
 
 Episode effect sizes at full intensity and effect scale 1 (``EFFECTS``; intensity profiles
 in ``_profile``):
