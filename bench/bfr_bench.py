@@ -172,7 +172,7 @@ def trip_latency(n_trips: int, seed: int = 0) -> None:
         elif kind == "over_swing":  # limit + 25 = 185 < P < 0.95 AOP = 190 for > 100 ms
             cuff.value = lambda tt, ti=t_inj: 187.0 + (tt - ti) if tt >= ti else _noise(tt)
             cuff.value2 = cuff.value
-            sup._last_value = None  # a ramp the rate check would also flag: isolate this one
+            sup._last_reading_mmhg = None  # a ramp the rate check would also flag: isolate this one
             cond = math.ceil(t_inj * 1000) / 1000 + lim.swing_max_s
         elif kind == "near_aop":  # P > 0.95 AOP = 190: at once (ADR 0006; req 4's 200 ms
             # rule at min(AOP, limit + 40) = 200 mmHg is shadowed by it)
@@ -193,7 +193,7 @@ def trip_latency(n_trips: int, seed: int = 0) -> None:
             t += 0.01
             sim_t[0] = t
             if kind in ("over_swing", "near_aop", "over_absolute"):
-                sup._last_value = None  # isolate the pressure-level trip from the rate check
+                sup._last_reading_mmhg = None  # isolate the pressure-level trip from the rate check
             c0 = time.perf_counter()
             core.safe_tick(t)
             c1 = time.perf_counter()

@@ -67,7 +67,7 @@ def test_supervised_command_never_breaks_limits(lim_args, steps):
         pbar = sup.p_mean_mmhg
         if cmd.pump_duty > 0:
             assert math.isfinite(pbar) and pbar < cmd.setpoint_mmhg + lim.pump_cutoff_above_sp_mmhg
-            assert sup._last_p < lim.instant_trip_mmhg
+            assert sup._last_pressure_mmhg < lim.instant_trip_mmhg
         # req 5: continuous inflation never exceeds the limit without a vent
         if math.isfinite(p) and p > lim.inflated_mmhg and fresh:
             inflated_since = now if inflated_since is None else inflated_since

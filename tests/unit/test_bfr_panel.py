@@ -182,7 +182,20 @@ def test_flow_timers_drive_phase_and_timers():
         snapshot=lambda: snap, vent=lambda who="x": None, operator_heartbeat=lambda: None,
         acknowledge=lambda who: True,
     )  # fmt: skip
-    tm = Timers("set", 2, 4, 7, 15, 14.0, 0.0, 80.0, 600.0, 0.0, 90.0, "set 2: rep 7 of 15")
+    tm = Timers(
+        state="set",
+        set_number=2,
+        sets_total=4,
+        reps=7,
+        reps_target=15,
+        set_elapsed_s=14.0,
+        rest_remaining_s=0.0,
+        restriction_elapsed_s=80.0,
+        restriction_max_s=600.0,
+        lockout_remaining_s=0.0,
+        cumulative_inflated_s=90.0,
+        prompt="set 2: rep 7 of 15",
+    )
     flow = SimpleNamespace(timers=lambda: tm)
     p, _ = _panel(session, flow=flow)
     p.poll_state()

@@ -279,7 +279,7 @@ def test_live_session_is_gated_and_records_the_prescription(tmp_path):
         _ready(s)
         live = s.live(cuff, store=store, require_operator=False)
         assert live.limits.aop_mmhg == 200
-        assert live.supervisor.key == s.ledger_key
+        assert live.supervisor.ledger_key == s.ledger_key
         live.stop()
     finally:
         cuff.close()

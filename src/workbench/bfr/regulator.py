@@ -39,23 +39,23 @@ _P_ATM_MMHG = 760.0
 class RegulatorParams:
     """Gains, filter and the nominal actuator/cuff model.
 
-    Gains are air flows: ``kq`` mL/s per mmHg (swing damping, instantaneous error beyond
-    ``deadband_mmhg``), ``ki`` mL/s per mmHg·s (integral of the 1-s-mean error). The
-    nominal pump (``pump_max_flow_ml_s``, ``pump_stall_mmhg``), bleed valve (``bleed_k``)
+    Gains are air flows: ``damping_gain_ml_s_per_mmhg`` mL/s per mmHg (swing damping, instantaneous error beyond
+    ``deadband_mmhg``), ``integral_gain_ml_s_per_mmhg_s`` mL/s per mmHg·s (integral of the 1-s-mean error). The
+    nominal pump (``pump_max_flow_ml_s``, ``pump_stall_mmhg``), bleed valve (``bleed_coeff_ml_s_per_mmhg``)
     and cuff (``v0_ml``, ``compliance_ml_per_mmhg``) convert flow to duty; they match the
     lab cuff (:class:`workbench.bfr.simulator.CuffParams` defaults) and errors in them are
     taken up by the integral.
     """
 
-    kq: float = 24.0
-    ki: float = 6.0
+    damping_gain_ml_s_per_mmhg: float = 24.0
+    integral_gain_ml_s_per_mmhg_s: float = 6.0
     deadband_mmhg: float = 1.0
     window_s: float = 1.0
     sample_period_s: float = 0.01
     slew_up_mmhg_per_s: float = 50.0
     pump_max_flow_ml_s: float = 350.0
     pump_stall_mmhg: float = 420.0
-    bleed_k: float = 0.35
+    bleed_coeff_ml_s_per_mmhg: float = 0.35
     v0_ml: float = 150.0
     compliance_ml_per_mmhg: float = 1.2
     ff_gain: float = 1.0
@@ -76,7 +76,7 @@ class RegulatorParams:
     def bleed_flow_ml_s(self, p_mmhg: float) -> float:
         """Nominal fully open bleed-valve flow at ``p_mmhg`` (evaluated at >= 5 mmHg)."""
         p = max(p_mmhg, 5.0)
-        return self.bleed_k * math.sqrt(p * (p + _P_ATM_MMHG))
+        return self.bleed_coeff_ml_s_per_mmhg * math.sqrt(p * (p + _P_ATM_MMHG))
 
     def air_per_mmhg_ml(self, p_mmhg: float) -> float:
         """Atmospheric air (mL) that raises the nominal cuff by 1 mmHg at ``p_mmhg``."""
@@ -181,13 +181,13 @@ def step(
     gain = prm.fallback_gain if fallback else 1.0
     pa = min(max(p, 0.0), prm.pump_stall_mmhg)
     ff = prm.ff_gain * prm.air_per_mmhg_ml(pa) * prm.slew_up_mmhg_per_s if ramping else 0.0
-    q_p = gain * prm.kq * _deadband(e, prm.deadband_mmhg) + ff
+    q_p = gain * prm.damping_gain_ml_s_per_mmhg * _deadband(e, prm.deadband_mmhg) + ff
     q_pump, q_bleed = prm.pump_flow_ml_s(pa), prm.bleed_flow_ml_s(pa)
     integral = state.integral
     q = q_p + integral
     # anti-windup: integrate only while the actuator that would act is not saturated
     if not ((err_mean > 0 and q >= q_pump) or (err_mean < 0 and q <= -q_bleed)):
-        integral += gain * prm.ki * err_mean * dt
+        integral += gain * prm.integral_gain_ml_s_per_mmhg_s * err_mean * dt
     lim = prm.integral_max_ml_s
     integral = max(-lim, min(lim, integral))
     # the air-mass hold (integral: leak, swelling) runs on its own actuator all the time and

@@ -177,7 +177,7 @@ def make_prescription(
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Timers:
     """What the panel shows (seconds); ``prompt`` is the next instruction in words."""
 
@@ -601,7 +601,7 @@ class BfrSession:
             session_fields=fields,
             **kwargs,
         )
-        ls.supervisor.key = self.ledger_key
+        ls.supervisor.ledger_key = self.ledger_key
         inner = ls.supervisor.on_event
 
         def fwd(e: Event) -> None:
@@ -712,18 +712,18 @@ class BfrSession:
         if rx and restr > rx.restriction_max_s and self.state is SessionState.REST:
             prompts[SessionState.REST] = "restriction time for this exercise used up: deflate"
         return Timers(
-            self.state.value,
-            self.set_index + 1,
-            n_sets,
-            self.reps,
-            target,
-            set_el,
-            rest_rem,
-            restr,
-            rx.restriction_max_s if rx else 0.0,
-            lock,
-            self.ledger.cumulative_s(self.ledger_key),
-            prompts[self.state],
+            state=self.state.value,
+            set_number=self.set_index + 1,
+            sets_total=n_sets,
+            reps=self.reps,
+            reps_target=target,
+            set_elapsed_s=set_el,
+            rest_remaining_s=rest_rem,
+            restriction_elapsed_s=restr,
+            restriction_max_s=rx.restriction_max_s if rx else 0.0,
+            lockout_remaining_s=lock,
+            cumulative_inflated_s=self.ledger.cumulative_s(self.ledger_key),
+            prompt=prompts[self.state],
         )
 
 

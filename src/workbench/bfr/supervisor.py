@@ -90,7 +90,7 @@ class Supervisor:
             raise TypeError("Supervisor needs CuffLimits built by CuffLimits.for_session")
         self.limits = limits
         self.ledger = ledger or TimeLedger(None)
-        self.key = ledger_key
+        self.ledger_key = ledger_key
         self.require_operator = require_operator
         self.monitors = frozenset(monitors)
         unknown = self.monitors - {"nirs", "emg"}
@@ -101,43 +101,45 @@ class Supervisor:
         self.latched: list[Trip] = []
         self.trips: list[Trip] = []
         self.phase = "rest"  # "set" while the athlete exercises
-        self._last_now: float | None = None
-        self._sp = 0.0
-        self._last_cmd: CuffCommand = VENT
-        self._last_seq: int | None = None
-        self._last_new_t: float | None = None
-        self._last_value: float | None = None
-        self._last_dev_t: float | None = None
-        self._same_since: float | None = None
-        self._mean: deque[tuple[float, float]] = deque()
-        self._mean_sum = 0.0
-        self._last_p = math.nan
-        self._sustained_since: float | None = None
-        self._instant_since: float | None = None
-        self._swing_since: float | None = None
-        self._near_since: float | None = None
-        self._abs_count = 0
-        self._inflated_since: float | None = None
-        self._deviation_since: float | None = None
-        self._pump_since: float | None = None
-        self._inflate_start: float | None = None
-        self._reached = False
-        self._operator_t: float | None = None
-        self._mon_t: dict[str, float] = {}
-        self._nirs: deque[tuple[float, float, float, float]] = deque()  # t, thb, o2hb, smo2
-        self._emg: deque[tuple[float, float]] = deque()
-        self._sp_requested = 0.0
-        self._disagree_since: float | None = None
-        self._onset_t = 0.0
-        self._prev_sup_t: float | None = None
-        self._emitted_sp = 0.0
-        self._ledger_t = 0.0
+        self._last_tick_t_s: float | None = None
+        self._setpoint_mmhg = 0.0
+        self._last_command: CuffCommand = VENT
+        self._last_reading_seq: int | None = None
+        self._last_fresh_sample_t_s: float | None = None
+        self._last_reading_mmhg: float | None = None
+        self._last_device_t_s: float | None = None
+        self._identical_since_t_s: float | None = None
+        self._mean_window: deque[tuple[float, float]] = deque()
+        self._mean_window_sum_mmhg = 0.0
+        self._last_pressure_mmhg = math.nan
+        self._sustained_over_since_t_s: float | None = None
+        self._instant_over_since_t_s: float | None = None
+        self._beyond_swing_since_t_s: float | None = None
+        self._near_aop_since_t_s: float | None = None
+        self._above_absolute_max_samples = 0
+        self._inflated_since_t_s: float | None = None
+        self._deviation_since_t_s: float | None = None
+        self._pump_running_since_t_s: float | None = None
+        self._inflation_start_t_s: float | None = None
+        self._setpoint_reached = False
+        self._operator_heartbeat_t_s: float | None = None
+        self._monitor_last_sample_t_s: dict[str, float] = {}
+        self._nirs_samples: deque[tuple[float, float, float, float]] = deque()  # t, thb, o2hb, smo2
+        self._emg_samples: deque[tuple[float, float]] = deque()
+        self._requested_setpoint_mmhg = 0.0
+        self._sensors_disagree_since_t_s: float | None = None
+        self._condition_onset_t_s = 0.0
+        self._last_supervise_t_s: float | None = None
+        self._logged_setpoint_mmhg = 0.0
+        self._ledger_charged_to_t_s = 0.0
 
     # ---------------------------------------------------------------- state
     @property
     def p_mean_mmhg(self) -> float:
         """P-bar: mean of the plausible readings of the last 1 s (NaN if none)."""
-        return self._mean_sum / len(self._mean) if self._mean else math.nan
+        return (
+            self._mean_window_sum_mmhg / len(self._mean_window) if self._mean_window else math.nan
+        )
 
     @property
     def vent_required(self) -> bool:
@@ -147,11 +149,11 @@ class Supervisor:
     @property
     def setpoint_mmhg(self) -> float:
         """The last supervised setpoint sent to the cuff."""
-        return self._sp
+        return self._setpoint_mmhg
 
     def _emit(self, kind: str, code: str, priority=None, value=None, message=None, t=None) -> None:
         self.on_event(
-            Event(self._last_now if t is None else t, kind, code, priority, value, message)
+            Event(self._last_tick_t_s if t is None else t, kind, code, priority, value, message)
         )
 
     def trip(
@@ -173,10 +175,10 @@ class Supervisor:
         )
         self.trips.append(t)
         self.latched.append(t)
-        self._sp = 0.0
+        self._setpoint_mmhg = 0.0
         self._emit("trip", reason.value, t.priority, None, message, t=now)
         if reason is SafetyReason.TIME_LIMIT:
-            self.ledger.start_lockout(self.key, self.limits.reperfusion_s)
+            self.ledger.start_lockout(self.ledger_key, self.limits.reperfusion_s)
         return t
 
     # ---------------------------------------------------------------- inputs
@@ -188,7 +190,7 @@ class Supervisor:
         SafetyError
             Pressure at start, reperfusion lock-out, cumulative time used up, latched trips.
         """
-        self._last_now = now
+        self._last_tick_t_s = now
         # req 2: only limits from a confirmed AOP (or a logged override) arm a cuff
         auth = require_authorization(self.limits)
         if self.latched:
@@ -207,28 +209,28 @@ class Supervisor:
                 "cuff not vented at start; vented and latched",
                 reason=SafetyReason.PRESSURE_AT_START,
             )
-        lock = self.ledger.lockout_remaining_s(self.key)
+        lock = self.ledger.lockout_remaining_s(self.ledger_key)
         if lock > 0:
             raise SafetyError(
                 f"reperfusion lock-out: {lock:.0f} s left", reason=SafetyReason.REPERFUSION_LOCKOUT
             )
-        used = self.ledger.cumulative_s(self.key)
+        used = self.ledger.cumulative_s(self.ledger_key)
         if used >= self.limits.cumulative_max_s:
             raise SafetyError(
                 f"cumulative inflation {used:.0f} s reached {self.limits.cumulative_max_s:.0f} s",
                 reason=SafetyReason.TIME_LIMIT,
             )
         self.armed = True
-        self._sp = 0.0
-        self._last_seq = None if reading is None else reading.seq
-        self._last_new_t = now
-        self._last_value = p
-        self._last_dev_t = None if reading is None else reading.device_t_s
-        self._same_since = None
-        self._operator_t = now
-        self._mon_t = {m: now for m in self.monitors}
-        self._inflate_start = None
-        self._reached = False
+        self._setpoint_mmhg = 0.0
+        self._last_reading_seq = None if reading is None else reading.seq
+        self._last_fresh_sample_t_s = now
+        self._last_reading_mmhg = p
+        self._last_device_t_s = None if reading is None else reading.device_t_s
+        self._identical_since_t_s = None
+        self._operator_heartbeat_t_s = now
+        self._monitor_last_sample_t_s = {m: now for m in self.monitors}
+        self._inflation_start_t_s = None
+        self._setpoint_reached = False
         if auth.source == "override":
             self._emit("operator", "override", message=auth.summary)
         self._emit("state", "armed", value=self.limits.max_setpoint_mmhg)
@@ -250,31 +252,38 @@ class Supervisor:
     def disarm(self, now: float) -> None:
         """End of control (the cuff must be vented by the caller)."""
         self.armed = False
-        self._sp = 0.0
-        if self._inflated_since is not None:
+        self._setpoint_mmhg = 0.0
+        if self._inflated_since_t_s is not None:
             # the dump valve empties the cuff within 0.5 s (req 8): charge it, conservatively
-            self.ledger.add_inflated(self.key, max(0.0, now - self._ledger_t) + 0.5)
-            self._inflated_since = None
-        self.ledger.set_deflated(self.key)
+            self.ledger.add_inflated(
+                self.ledger_key, max(0.0, now - self._ledger_charged_to_t_s) + 0.5
+            )
+            self._inflated_since_t_s = None
+        self.ledger.set_deflated(self.ledger_key)
         self._emit("state", "disarmed", t=now)
 
     def operator_heartbeat(self, now: float) -> None:
         """The operator's browser is alive."""
-        self._operator_t = now
+        self._operator_heartbeat_t_s = now
 
     def monitor_sample(self, name: str, now: float, **values: float) -> None:
         """A monitor sample: ``nirs`` (thb_um, o2hb_um, smo2_pct) or ``emg`` (rms_uv)."""
         if name == "nirs":
-            self._nirs.append((now, values["thb_um"], values["o2hb_um"], values["smo2_pct"]))
-            while self._nirs and now - self._nirs[0][0] > self.limits.arterial_signature_s + 2:
-                self._nirs.popleft()
+            self._nirs_samples.append(
+                (now, values["thb_um"], values["o2hb_um"], values["smo2_pct"])
+            )
+            while (
+                self._nirs_samples
+                and now - self._nirs_samples[0][0] > self.limits.arterial_signature_s + 2
+            ):
+                self._nirs_samples.popleft()
         elif name == "emg":
-            self._emg.append((now, values["rms_uv"]))
-            while self._emg and now - self._emg[0][0] > 10.0:
-                self._emg.popleft()
+            self._emg_samples.append((now, values["rms_uv"]))
+            while self._emg_samples and now - self._emg_samples[0][0] > 10.0:
+                self._emg_samples.popleft()
         else:
             raise ValueError(f"unknown monitor {name!r}")
-        self._mon_t[name] = now
+        self._monitor_last_sample_t_s[name] = now
 
     def set_phase(self, phase: str, now: float) -> None:
         """``"set"`` while exercising, ``"rest"`` otherwise (EMG collapse applies in sets)."""
@@ -282,7 +291,7 @@ class Supervisor:
             raise ValueError(f"phase must be set or rest, got {phase!r}")
         self.phase = phase
         if phase == "set":
-            self._emg.clear()
+            self._emg_samples.clear()
 
     # ---------------------------------------------------------------- checks
     def check(self, now: float, reading: PressureReading | None) -> list[Trip]:
@@ -295,8 +304,8 @@ class Supervisor:
                 return
             new.append(self.trip(reason, msg, now, condition_t_s=cond_t))
 
-        prev = self._last_now
-        self._last_now = now
+        prev = self._last_tick_t_s
+        self._last_tick_t_s = now
         if not math.isfinite(now):
             fire(SafetyReason.LOOP_OVERRUN, f"clock returned {now}")
             return new
@@ -315,18 +324,18 @@ class Supervisor:
         if not self.armed:
             return new
         # --- data freshness and plausibility (req 9)
-        fresh = reading is not None and reading.seq != self._last_seq
+        fresh = reading is not None and reading.seq != self._last_reading_seq
         if fresh:
             assert reading is not None
             p = reading.pressure_mmhg
-            self._last_seq = reading.seq
-            last_t = self._last_new_t
+            self._last_reading_seq = reading.seq
+            last_t = self._last_fresh_sample_t_s
             # the sample may be up to one tick old: time staleness from the previous tick
-            self._last_new_t = prev if prev is not None and prev <= now else now
+            self._last_fresh_sample_t_s = prev if prev is not None and prev <= now else now
             if not math.isfinite(p) or p < lim.min_plausible_mmhg or p > lim.max_plausible_mmhg:
                 fire(SafetyReason.IMPLAUSIBLE_DATA, f"implausible pressure reading {p}")
             else:
-                last_v, last_dev = self._last_value, self._last_dev_t
+                last_v, last_dev = self._last_reading_mmhg, self._last_device_t_s
                 if last_v is not None and math.isfinite(last_v):
                     dt = reading.device_t_s - last_dev if last_dev is not None else math.nan
                     if not (math.isfinite(dt) and dt > 0):
@@ -342,51 +351,54 @@ class Supervisor:
                         )
                 p2 = reading.pressure2_mmhg
                 if math.isfinite(p2) and abs(p - p2) > lim.sensor_disagree_mmhg:
-                    if self._disagree_since is None:
-                        self._disagree_since = last_t if last_t is not None else now
-                    elif now - self._disagree_since > lim.sensor_disagree_s:
+                    if self._sensors_disagree_since_t_s is None:
+                        self._sensors_disagree_since_t_s = last_t if last_t is not None else now
+                    elif now - self._sensors_disagree_since_t_s > lim.sensor_disagree_s:
                         fire(
                             SafetyReason.IMPLAUSIBLE_DATA,
                             f"pressure sensors disagree: {p:.1f} vs {p2:.1f} mmHg",
-                            self._disagree_since + lim.sensor_disagree_s,
+                            self._sensors_disagree_since_t_s + lim.sensor_disagree_s,
                         )
                 else:
-                    self._disagree_since = None
-                active = self._last_cmd.pump_duty > 0 or self._last_cmd.bleed_duty > 0
+                    self._sensors_disagree_since_t_s = None
+                active = self._last_command.pump_duty > 0 or self._last_command.bleed_duty > 0
                 if last_v is not None and p == last_v and active:
-                    if self._same_since is None:
-                        self._same_since = last_t if last_t is not None else now
-                    elif now - self._same_since > lim.frozen_s:
+                    if self._identical_since_t_s is None:
+                        self._identical_since_t_s = last_t if last_t is not None else now
+                    elif now - self._identical_since_t_s > lim.frozen_s:
                         fire(
                             SafetyReason.FROZEN_DATA,
-                            f"pressure bit-identical ({p}) for {1000 * (now - self._same_since):.0f} ms",
-                            self._same_since + lim.frozen_s,
+                            f"pressure bit-identical ({p}) for {1000 * (now - self._identical_since_t_s):.0f} ms",
+                            self._identical_since_t_s + lim.frozen_s,
                         )
                 else:
-                    self._same_since = None
+                    self._identical_since_t_s = None
                 self._accept(now, p)
-            self._last_value = p
-            self._last_dev_t = reading.device_t_s
-        elif self._last_new_t is not None and now - self._last_new_t > lim.stale_s:
+            self._last_reading_mmhg = p
+            self._last_device_t_s = reading.device_t_s
+        elif (
+            self._last_fresh_sample_t_s is not None
+            and now - self._last_fresh_sample_t_s > lim.stale_s
+        ):
             fire(
                 SafetyReason.STALE_DATA,
-                f"no new pressure sample for {1000 * (now - self._last_new_t):.0f} ms",
-                self._last_new_t + lim.stale_s,
+                f"no new pressure sample for {1000 * (now - self._last_fresh_sample_t_s):.0f} ms",
+                self._last_fresh_sample_t_s + lim.stale_s,
             )
         self._time_accounting(now, fire)
         if self.latched:
             return new  # vent already commanded; further judgements add nothing
         self._pressure_checks(now, fire)
         # --- operator (req 11) and monitors (req 12)
-        if self.require_operator and self._operator_t is not None:
-            if now - self._operator_t > lim.operator_heartbeat_s:
+        if self.require_operator and self._operator_heartbeat_t_s is not None:
+            if now - self._operator_heartbeat_t_s > lim.operator_heartbeat_s:
                 fire(
                     SafetyReason.OPERATOR_HEARTBEAT_LOST,
-                    f"no operator heartbeat for {now - self._operator_t:.1f} s",
-                    self._operator_t + lim.operator_heartbeat_s,
+                    f"no operator heartbeat for {now - self._operator_heartbeat_t_s:.1f} s",
+                    self._operator_heartbeat_t_s + lim.operator_heartbeat_s,
                 )
         for name in self.monitors:
-            t_m = self._mon_t.get(name, now)
+            t_m = self._monitor_last_sample_t_s.get(name, now)
             if now - t_m > lim.monitor_stale_s:
                 fire(
                     SafetyReason.MONITOR,
@@ -399,73 +411,77 @@ class Supervisor:
     def _accept(self, now: float, p: float) -> None:
         # a condition seen now may have begun right after the previous sample: timing
         # durations from there trips up to one sample early, never late
-        self._onset_t = self._mean[-1][0] if self._mean else now
-        self._last_p = p
-        self._mean.append((now, p))
-        self._mean_sum += p
-        while self._mean and now - self._mean[0][0] >= self.limits.mean_window_s:
-            self._mean_sum -= self._mean.popleft()[1]
+        self._condition_onset_t_s = self._mean_window[-1][0] if self._mean_window else now
+        self._last_pressure_mmhg = p
+        self._mean_window.append((now, p))
+        self._mean_window_sum_mmhg += p
+        while self._mean_window and now - self._mean_window[0][0] >= self.limits.mean_window_s:
+            self._mean_window_sum_mmhg -= self._mean_window.popleft()[1]
 
     def _time_accounting(self, now: float, fire) -> None:
         """Continuous and cumulative inflation time (req 5), also while vented."""
         lim = self.limits
-        p, pbar = self._last_p, self.p_mean_mmhg
+        p, pbar = self._last_pressure_mmhg, self.p_mean_mmhg
         if not math.isfinite(p):
             return
         # req 5
         if p > lim.inflated_mmhg:
-            if self._inflated_since is None:
-                self._inflated_since = now
-                self._ledger_t = now
-            total = self.ledger.add_inflated(self.key, now - self._ledger_t)
-            self._ledger_t = now
-            cont = now - self._inflated_since
+            if self._inflated_since_t_s is None:
+                self._inflated_since_t_s = now
+                self._ledger_charged_to_t_s = now
+            total = self.ledger.add_inflated(self.ledger_key, now - self._ledger_charged_to_t_s)
+            self._ledger_charged_to_t_s = now
+            cont = now - self._inflated_since_t_s
             if cont > lim.continuous_max_s:
                 fire(
                     SafetyReason.TIME_LIMIT,
                     f"continuous inflation {cont:.0f} s > {lim.continuous_max_s:.0f} s",
-                    self._inflated_since + lim.continuous_max_s,
+                    self._inflated_since_t_s + lim.continuous_max_s,
                 )
             if total > lim.cumulative_max_s:
                 fire(
                     SafetyReason.TIME_LIMIT,
                     f"cumulative inflation {total:.0f} s > {lim.cumulative_max_s:.0f} s",
                 )
-        elif self._inflated_since is not None and pbar < lim.inflated_mmhg:
-            self._inflated_since = None
-            self.ledger.set_deflated(self.key)
+        elif self._inflated_since_t_s is not None and pbar < lim.inflated_mmhg:
+            self._inflated_since_t_s = None
+            self.ledger.set_deflated(self.ledger_key)
 
     def _pressure_checks(self, now: float, fire) -> None:
         lim = self.limits
-        p, pbar = self._last_p, self.p_mean_mmhg
+        p, pbar = self._last_pressure_mmhg, self.p_mean_mmhg
         if not math.isfinite(p):
             return
         # req 3
         if pbar > lim.sustained_trip_mmhg:
-            self._sustained_since = (
-                self._sustained_since if self._sustained_since is not None else self._onset_t
+            self._sustained_over_since_t_s = (
+                self._sustained_over_since_t_s
+                if self._sustained_over_since_t_s is not None
+                else self._condition_onset_t_s
             )
-            if now - self._sustained_since > lim.sustained_s:
+            if now - self._sustained_over_since_t_s > lim.sustained_s:
                 fire(
                     SafetyReason.OVER_PRESSURE_SUSTAINED,
                     f"1-s mean {pbar:.1f} mmHg > {lim.sustained_trip_mmhg:.1f} for > {lim.sustained_s:g} s",
-                    self._sustained_since + lim.sustained_s,
+                    self._sustained_over_since_t_s + lim.sustained_s,
                 )
         else:
-            self._sustained_since = None
+            self._sustained_over_since_t_s = None
         # req 4
         if p > lim.instant_trip_mmhg:
-            self._instant_since = (
-                self._instant_since if self._instant_since is not None else self._onset_t
+            self._instant_over_since_t_s = (
+                self._instant_over_since_t_s
+                if self._instant_over_since_t_s is not None
+                else self._condition_onset_t_s
             )
-            if now - self._instant_since > lim.instant_s:
+            if now - self._instant_over_since_t_s > lim.instant_s:
                 fire(
                     SafetyReason.OVER_PRESSURE_INSTANT,
                     f"pressure {p:.1f} mmHg > {lim.instant_trip_mmhg:.1f} for > {1000 * lim.instant_s:.0f} ms",
-                    self._instant_since + lim.instant_s,
+                    self._instant_over_since_t_s + lim.instant_s,
                 )
         else:
-            self._instant_since = None
+            self._instant_over_since_t_s = None
         # stricter than req 4 (ADR 0006): never let the cuff reach the AOP. Beyond the
         # legitimate contraction swing (limit + 25) for 100 ms, or above 95 % of the AOP at
         # the first sample, vents (a stuck pump climbs 100-300 mmHg/s: the 200 ms rule above
@@ -473,12 +489,17 @@ class Supervisor:
         swing_line = lim.max_setpoint_mmhg + lim.swing_max_mmhg
         near_line = lim.near_aop_fraction * lim.aop_mmhg
         for attr, line, hold, what in (
-            ("_swing_since", swing_line, lim.swing_max_s, "beyond the contraction swing"),
-            ("_near_since", near_line, lim.near_aop_s, f"near the AOP {lim.aop_mmhg:g}"),
+            (
+                "_beyond_swing_since_t_s",
+                swing_line,
+                lim.swing_max_s,
+                "beyond the contraction swing",
+            ),
+            ("_near_aop_since_t_s", near_line, lim.near_aop_s, f"near the AOP {lim.aop_mmhg:g}"),
         ):
             if p > line:
                 since = getattr(self, attr)
-                since = since if since is not None else self._onset_t
+                since = since if since is not None else self._condition_onset_t_s
                 setattr(self, attr, since)
                 if now - since > hold:
                     fire(
@@ -488,62 +509,80 @@ class Supervisor:
                     )
             else:
                 setattr(self, attr, None)
-        self._abs_count = self._abs_count + 1 if p > lim.absolute_max_mmhg else 0
-        if self._abs_count >= lim.absolute_count:
+        self._above_absolute_max_samples = (
+            self._above_absolute_max_samples + 1 if p > lim.absolute_max_mmhg else 0
+        )
+        if self._above_absolute_max_samples >= lim.absolute_count:
             fire(
                 SafetyReason.OVER_PRESSURE_INSTANT,
                 f"pressure {p:.1f} mmHg > {lim.absolute_max_mmhg:g} on 2 samples",
             )
         # req 15
-        sp = self._sp
-        if sp > 0 and self._inflate_start is None:
-            self._inflate_start = now
-        if self._inflate_start is not None and math.isfinite(pbar):
-            if not self._reached and self._ramped() and pbar >= sp - lim.pump_cutoff_above_sp_mmhg:
-                self._reached = True
-            if not self._reached and now - self._inflate_start > lim.reach_setpoint_s:
+        sp = self._setpoint_mmhg
+        if sp > 0 and self._inflation_start_t_s is None:
+            self._inflation_start_t_s = now
+        if self._inflation_start_t_s is not None and math.isfinite(pbar):
+            if (
+                not self._setpoint_reached
+                and self._ramped()
+                and pbar >= sp - lim.pump_cutoff_above_sp_mmhg
+            ):
+                self._setpoint_reached = True
+            if (
+                not self._setpoint_reached
+                and now - self._inflation_start_t_s > lim.reach_setpoint_s
+            ):
                 fire(
                     SafetyReason.NOT_AT_SETPOINT,
                     f"not at setpoint {sp:.0f} mmHg within {lim.reach_setpoint_s:g} s",
-                    self._inflate_start + lim.reach_setpoint_s,
+                    self._inflation_start_t_s + lim.reach_setpoint_s,
                 )
-            if self._reached and abs(pbar - sp) > lim.deviation_mmhg:
-                self._deviation_since = (
-                    self._deviation_since if self._deviation_since is not None else now
+            if self._setpoint_reached and abs(pbar - sp) > lim.deviation_mmhg:
+                self._deviation_since_t_s = (
+                    self._deviation_since_t_s if self._deviation_since_t_s is not None else now
                 )
-                if now - self._deviation_since > lim.deviation_s:
+                if now - self._deviation_since_t_s > lim.deviation_s:
                     fire(
                         SafetyReason.DEVIATION,
                         f"1-s mean {pbar:.1f} mmHg deviates from SP {sp:.1f} by > {lim.deviation_mmhg:g}",
-                        self._deviation_since + lim.deviation_s,
+                        self._deviation_since_t_s + lim.deviation_s,
                     )
             else:
-                self._deviation_since = None
-        if self._last_cmd.pump_duty > 0.05 and not self._last_cmd.vent and self._reached:
-            self._pump_since = self._pump_since if self._pump_since is not None else now
-            if now - self._pump_since > lim.leak_s:
+                self._deviation_since_t_s = None
+        if (
+            self._last_command.pump_duty > 0.05
+            and not self._last_command.vent
+            and self._setpoint_reached
+        ):
+            self._pump_running_since_t_s = (
+                self._pump_running_since_t_s if self._pump_running_since_t_s is not None else now
+            )
+            if now - self._pump_running_since_t_s > lim.leak_s:
                 fire(
                     SafetyReason.LEAK,
                     f"pump compensating continuously for > {lim.leak_s:g} s (leak?)",
-                    self._pump_since + lim.leak_s,
+                    self._pump_running_since_t_s + lim.leak_s,
                 )
         else:
-            self._pump_since = None
+            self._pump_running_since_t_s = None
 
     def _ramped(self) -> bool:
         """True when the supervised SP has caught up with a positive requested SP."""
-        return self._sp_requested > 0 and self._sp >= self._sp_requested - 1e-6
+        return (
+            self._requested_setpoint_mmhg > 0
+            and self._setpoint_mmhg >= self._requested_setpoint_mmhg - 1e-6
+        )
 
     def _monitor_checks(self, now: float, fire) -> None:
         lim = self.limits
-        if "nirs" in self.monitors and self._nirs:
-            _, thb, o2, smo2 = self._nirs[-1]
+        if "nirs" in self.monitors and self._nirs_samples:
+            _, thb, o2, smo2 = self._nirs_samples[-1]
             if smo2 < lim.smo2_floor_pct:
                 fire(SafetyReason.MONITOR, f"NIRS complete desaturation: SmO2 {smo2:.1f} %")
-            t0 = self._nirs[0][0]
+            t0 = self._nirs_samples[0][0]
             if self.phase == "rest" and now - t0 >= lim.arterial_signature_s:
-                start = [r for r in self._nirs if r[0] - t0 < 2.0]
-                end = [r for r in self._nirs if now - r[0] < 2.0]
+                start = [r for r in self._nirs_samples if r[0] - t0 < 2.0]
+                end = [r for r in self._nirs_samples if now - r[0] < 2.0]
                 d_thb = sum(r[1] for r in end) / len(end) - sum(r[1] for r in start) / len(start)
                 d_o2 = sum(r[2] for r in end) / len(end) - sum(r[2] for r in start) / len(start)
                 if abs(d_thb) < 1.0 and d_o2 < -3.0:
@@ -551,11 +590,11 @@ class Supervisor:
                         SafetyReason.MONITOR,
                         f"arterial occlusion signature: tHb flat ({d_thb:+.1f} µM) while O2Hb fell {d_o2:.1f} µM in 20 s",
                     )
-        if "emg" in self.monitors and self.phase == "set" and len(self._emg) > 20:
-            t_last = self._emg[-1][0]
+        if "emg" in self.monitors and self.phase == "set" and len(self._emg_samples) > 20:
+            t_last = self._emg_samples[-1][0]
             win = lim.emg_recent_s
-            recent = [v for t, v in self._emg if t_last - t < win]
-            older = [v for t, v in self._emg if t_last - t >= win]
+            recent = [v for t, v in self._emg_samples if t_last - t < win]
+            older = [v for t, v in self._emg_samples if t_last - t >= win]
             if len(older) >= 20:
                 ref = sum(older) / len(older)
                 cur = sum(recent) / len(recent)
@@ -589,12 +628,12 @@ class Supervisor:
         it); it only tells the supervisor when the ramp is over (for req 15).
         """
         lim = self.limits
-        dt = now - self._prev_sup_t if self._prev_sup_t is not None else 0.0
+        dt = now - self._last_supervise_t_s if self._last_supervise_t_s is not None else 0.0
         dt = min(max(dt, 0.0), lim.overrun_s) if math.isfinite(dt) else 0.0
-        self._prev_sup_t = now
+        self._last_supervise_t_s = now
         if self.vent_required:
-            self._sp = self._emitted_sp = 0.0
-            self._last_cmd = VENT
+            self._setpoint_mmhg = self._logged_setpoint_mmhg = 0.0
+            self._last_command = VENT
             return VENT
         sp_req = proposed.setpoint_mmhg
         if not isinstance(sp_req, (int, float)) or not math.isfinite(sp_req):
@@ -603,28 +642,32 @@ class Supervisor:
                 f"non-finite setpoint {sp_req!r} from the regulator",
                 now,
             )
-            self._last_cmd = VENT
+            self._last_command = VENT
             return VENT
         if proposed.vent:
-            self._sp = 0.0
-            self._last_cmd = VENT
+            self._setpoint_mmhg = 0.0
+            self._last_command = VENT
             return VENT
         sp = min(
-            max(float(sp_req), 0.0), lim.max_setpoint_mmhg, self._sp + lim.slew_up_mmhg_per_s * dt
+            max(float(sp_req), 0.0),
+            lim.max_setpoint_mmhg,
+            self._setpoint_mmhg + lim.slew_up_mmhg_per_s * dt,
         )
         target = sp_req if requested_mmhg is None else requested_mmhg
-        self._sp_requested = (
+        self._requested_setpoint_mmhg = (
             min(float(target), lim.max_setpoint_mmhg) if math.isfinite(target) else 0.0
         )
-        if abs(sp - self._emitted_sp) >= 1.0 or (sp != self._emitted_sp and sp == float(sp_req)):
-            self._emitted_sp = sp
+        if abs(sp - self._logged_setpoint_mmhg) >= 1.0 or (
+            sp != self._logged_setpoint_mmhg and sp == float(sp_req)
+        ):
+            self._logged_setpoint_mmhg = sp
             self._emit("setpoint", "setpoint", value=sp, t=now)
-        self._sp = sp
+        self._setpoint_mmhg = sp
         pump = proposed.pump_duty if math.isfinite(proposed.pump_duty) else 0.0
         bleed = proposed.bleed_duty if math.isfinite(proposed.bleed_duty) else 1.0
         pump = min(max(pump, 0.0), 1.0)
         bleed = min(max(bleed, 0.0), 1.0)
-        pbar, p = self.p_mean_mmhg, self._last_p
+        pbar, p = self.p_mean_mmhg, self._last_pressure_mmhg
         if (
             sp <= 0.0
             or not math.isfinite(pbar)
@@ -636,5 +679,5 @@ class Supervisor:
         if sp <= 0.0:
             bleed = 1.0
         cmd = CuffCommand(sp, pump, bleed, False)
-        self._last_cmd = cmd
+        self._last_command = cmd
         return cmd

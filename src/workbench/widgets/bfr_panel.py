@@ -285,7 +285,7 @@ class BfrPanel(anywidget.AnyWidget):
         ledger = getattr(sup, "ledger", None)
         if ledger is None or not hasattr(ledger, "cumulative_s"):
             return None
-        return float(ledger.cumulative_s(sup.key))
+        return float(ledger.cumulative_s(sup.ledger_key))
 
     def _flow_progress(self, t_s: float) -> dict[str, Any]:
         """Phase and timers from the state machine, as start times on the panel's clock."""
