@@ -19,13 +19,13 @@ import time
 
 import pandas as pd
 
-from workbench.readiness import compute_readiness, validate_readiness
-from workbench.readiness.detection import (
+from workbench.demo.detection import (
     EVAL_FROM_DAY,
     agreement,
     detection_curve,
     simulate_inputs,
 )
+from workbench.readiness import compute_readiness, validate_readiness
 
 SCALES = [0.0, 0.1, 0.25, 0.5, 0.75, 1.0]
 

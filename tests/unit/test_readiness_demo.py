@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from workbench.demo import generate_demo
+from workbench.demo.detection import anchor_flags, detection_curve
 from workbench.errors import DataFormatError
 from workbench.readiness import (
     COLUMNS,
@@ -19,7 +20,6 @@ from workbench.readiness import (
     squad_summary,
     validate_readiness,
 )
-from workbench.readiness.detection import anchor_flags, detection_curve
 from workbench.store import open_store
 
 END = dt.date(2026, 11, 20)
@@ -98,7 +98,7 @@ def test_published_anchors_scored_on_the_same_data(curve):
 
 def test_normal_range_matches_an_independent_hrv4training_rule(demo):
     """Our 'HRV 7-day mean below normal range' equals HRV4Training's SWC rule written
-    separately (readiness.detection.anchor_flags) on nearly every day with a range."""
+    separately (demo.detection.anchor_flags) on nearly every day with a range."""
     _, _, df = demo
     a = anchor_flags(df).set_index(["athlete_id", "date"])["hrv4training_swc"]
     r = df.set_index(["athlete_id", "date"])
