@@ -1,18 +1,10 @@
-"""Adaptive setpoint modulation (BFR-SAFETY req 16) — behind the supervisor.
+"""Adaptive setpoint modulation (BFR-SAFETY req 16), behind the supervisor.
 
 :class:`AdaptiveModulator` turns NIRS (SmO2), EMG and rep-velocity features into setpoint
-changes of 5-10 mmHg, at most every 0.1 s (<= 10 Hz), inside [40 %, 80 %] of the AOP and
-under the session's ``max_setpoint_mmhg``. It is *not trusted*: its output is a request
-that :class:`~workbench.bfr.supervisor.Supervisor` clamps again (ceiling, slew, trips), and
-:func:`gate_step` re-checks each change independently of the modulator's own arithmetic.
-
-Rules (each decision carries its reason):
-
-- SmO2 below ``smo2_low_pct`` (deep desaturation), EMG above ``emg_high_ratio`` x its set
-  baseline or rep velocity loss above ``velocity_loss_max`` -> lower by 10 mmHg;
-- SmO2 above ``smo2_high_pct`` (too little restriction) with velocity loss below half the
-  maximum -> raise by 5 mmHg;
-- otherwise hold. Missing/NaN inputs hold (they never raise pressure).
+changes of 5-10 mmHg, at most every 0.1 s, inside [40 %, 80 %] of the AOP and under the
+session's ``max_setpoint_mmhg``. It is *not trusted*: its output is a request that
+:class:`~workbench.bfr.supervisor.Supervisor` clamps again (ceiling, slew, trips), and
+:func:`gate_step` re-checks each change on its own. Why: ``docs/decisions/0004-bfr-control.md``.
 """
 
 from __future__ import annotations
@@ -81,6 +73,14 @@ def gate_step(limits: CuffLimits, previous_mmhg: float, proposed_mmhg: float, dt
 
 class AdaptiveModulator:
     """Rule-based modulation of the setpoint within the session's limits.
+
+    Rules (each decision carries its reason):
+
+    - SmO2 below ``smo2_low_pct`` (deep desaturation), EMG above ``emg_high_ratio`` x its
+      set baseline or rep velocity loss above ``velocity_loss_max`` -> lower by 10 mmHg;
+    - SmO2 above ``smo2_high_pct`` (too little restriction) with velocity loss below half
+      the maximum -> raise by 5 mmHg;
+    - otherwise hold. Missing/NaN inputs hold (they never raise pressure).
 
     Parameters
     ----------

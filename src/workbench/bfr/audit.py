@@ -4,7 +4,7 @@ Every :class:`~workbench.bfr.supervisor.Event` goes to ``bfr_events``; the raw p
 (100 Hz: pressure, second sensor, setpoint, pump duty) goes to a recording stream of kind
 ``pressure``. The control loop only appends to in-memory queues; a writer thread commits
 them every ``flush_s`` (<= 1 s), so a killed kernel loses at most one flush interval and
-the database (SQLite WAL) stays readable.
+the database (SQLite WAL) stays readable. Why: ``docs/decisions/0004-bfr-control.md``.
 """
 
 from __future__ import annotations

@@ -1,22 +1,12 @@
 """Who may arm a cuff: only limits issued from a confirmed AOP or a logged override (req 2).
 
 :meth:`CuffLimits.for_session <workbench.bfr.limits.CuffLimits.for_session>` builds limits
-from any valid number; that is right for validation and display, but it must never arm a
-cuff by itself: limits for an AOP of 300 mmHg on a limb whose true AOP is 150 mmHg let the
-cuff reach 241 mmHg with no trip (issue 15.2). So arming needs an *authorization*, issued
-here and nowhere else:
-
-- :func:`authorize_confirmed` — by :meth:`ConfirmedAOP.limits
-  <workbench.bfr.calibration.ConfirmedAOP.limits>`, after it has verified its own seal;
-- :func:`authorize_override` — a named supervisor's override with a written reason (e.g.
-  a simulated limb whose AOP is known exactly). It is logged here and again, as an
-  ``override`` event, in the session's audit log when the supervisor arms.
-
-An authorization belongs to one :class:`CuffLimits` *object* (a registry keyed by identity
-with a weak reference) and to its field values at the time of issue. A copy, a
-``dataclasses.replace`` (even one that changes nothing), a pickle round trip or an in-place
-edit through ``object.__setattr__`` is not authorized. The registry is per process; the
-supervisor looks an authorization up at every :meth:`~workbench.bfr.supervisor.Supervisor.arm`.
+from any valid number, fine for validation and display but never enough to arm a cuff.
+Arming needs an authorization issued here: :func:`authorize_confirmed` (by
+:meth:`ConfirmedAOP.limits <workbench.bfr.calibration.ConfirmedAOP.limits>` after it
+verified its seal) or :func:`authorize_override` (a named supervisor and a reason, logged).
+It belongs to one :class:`CuffLimits` object and its values: a copy, ``replace``, pickle
+or in-place edit is not authorized. Why: ``docs/decisions/0006-bfr-true-pressure-and-arming.md``.
 """
 
 from __future__ import annotations

@@ -1,22 +1,12 @@
 """Arterial occlusion pressure (AOP) calibration (BFR-SAFETY reqs 2, 17-19, 21).
 
-Pieces
-------
-- :class:`CuffContext`: cuff, limb, side, posture and the cuff *application* an AOP
-  belongs to. Re-applying the cuff, a posture change or a new day invalidates an AOP.
-- :class:`AopReading`: one measured occlusion pressure with its method (``doppler``,
-  ``ppg``, ``nirs``). NIRS readings are estimates and never confirm an AOP on their own.
-- :func:`confirm_aop` -> :class:`ConfirmedAOP`: two readings within 10 mmHg, same context
-  and day, cross-checked against a published prediction when limb circumference and blood
-  pressure are known (±25 mmHg -> :class:`RemeasureRequired`). ``ConfirmedAOP`` can only be
-  built by :func:`confirm_aop`; prescriptions require it (req 2).
-- :func:`plan_calibration` + :func:`run_calibration`: stepwise inflation (10-20 mmHg
-  steps, each held <= 30 s, >= 10 s deflated after long steps, ceiling 300 mmHg, <= 120 s
-  above half the expected AOP) against any :class:`~workbench.bfr.protocol.CuffController`
-  with its own guard (stale/implausible data, overshoot, > 300 mmHg, time budget -> vent).
-- Detectors: :class:`DopplerDetector` (operator entry), :class:`PpgDetector` (pulse
-  disappearance), :class:`NirsDetector` (arterial signature: tHb levelling off, O2Hb falling
-  with HHb mirroring it, pulsation vanishing; the early venous HHb rise is ignored).
+An AOP belongs to a :class:`CuffContext` (cuff application, limb, side, posture, day).
+:func:`confirm_aop` turns two agreeing :class:`AopReading` s (within 10 mmHg, cross-checked
+against :func:`predict_aop`) into the only :class:`ConfirmedAOP` a prescription accepts.
+:func:`plan_calibration` + :func:`run_calibration` inflate stepwise under their own guard;
+:class:`DopplerDetector`, :class:`PpgDetector` and :class:`NirsDetector` (arterial
+signature, an estimate only) decide when the pulse is gone.
+Why (and the prediction model): ``docs/decisions/0004-bfr-control.md``.
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ supervisor checks -> regulator step -> supervisor clamps -> command (or VENT). T
 :func:`workbench.bfr.simulate.simulate_session` (simulated time), so the simulated code
 is the real code. Any exception in a tick latches a trip and vents; the thread vents in
 ``finally``; if even that fails, the cuff firmware's watchdog vents 250 ms later.
+Why: ``docs/decisions/0004-bfr-control.md``.
 """
 
 from __future__ import annotations

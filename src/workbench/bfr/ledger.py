@@ -5,7 +5,7 @@ A small JSON file (default ``state_dir()/bfr_time_ledger.json``) holds, per key
 inflated at the last save and the wall-clock end of any reperfusion lock-out. It is written
 atomically (temp file, fsync, rename, fsync of the folder). A ledger that was saved while
 inflated (the kernel died) is read conservatively: one extra second is charged and a
-reperfusion lock-out starts at the last save.
+reperfusion lock-out starts at the last save. Why: ``docs/decisions/0004-bfr-control.md``.
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ Every number of BFR-SAFETY.md lives here, once, with its unit in the name. A sit
 limits stricter through :class:`SiteLimits` (configuration), never looser and never from the
 session UI. Rejecting (a user's AOP or prescription) and clamping (the controller's output)
 are different decisions: this module rejects; :mod:`workbench.bfr.supervisor` clamps.
+Why: ``docs/decisions/0004-bfr-control.md``.
 """
 
 from __future__ import annotations

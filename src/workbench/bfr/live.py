@@ -3,6 +3,7 @@
 :class:`RealtimeSimCuff` runs the simulator's physics and firmware in its own thread (as an
 independent microcontroller would), so its watchdog vents even when the control thread
 is dead. :class:`LiveSession` wires everything for the panel and notebooks.
+Why: ``docs/decisions/0004-bfr-control.md``.
 """
 
 from __future__ import annotations

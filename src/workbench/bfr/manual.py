@@ -6,7 +6,7 @@ sets and rests, prompts, logs the pressures the operator reads off the device as
 it cannot vent the cuff itself, so every limit becomes a high-priority alarm and prompt.
 Inflation time is charged to the same persisted :class:`~workbench.bfr.ledger.TimeLedger`
 as controlled sessions, so the cumulative limit and the reperfusion lock-out hold across
-both modes and across kernel restarts.
+both modes and across kernel restarts. ADR: ``docs/decisions/0004-bfr-control.md``.
 """
 
 from __future__ import annotations

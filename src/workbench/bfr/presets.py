@@ -2,17 +2,11 @@
 
 Each preset fixes a pressure range (% AOP), a load (% 1RM), sets/reps (30-15-15-15), rest
 and the restriction time per exercise. Presets are frozen; :meth:`ProtocolPreset.edit`
-returns a changed copy and rejects (``PrescriptionError``) anything outside the limits:
-40-80 % AOP (:func:`~workbench.bfr.limits.validate_percent_aop`), the preset's own
-pressure range, 20-40 % 1RM, 30-60 s rest, 1-6 sets of 5-40 reps and a restriction time
-per exercise of at most 10 min (the default continuous-inflation limit, req 5) that also
-fits the planned sets and rests.
-
-Sources for the numbers: Patterson SD et al. 2019, "Blood flow restriction exercise:
-considerations of methodology, application, and safety", Front Physiol 10:533 (40-80 %
-AOP, 20-40 % 1RM, 30-15-15-15, 30-60 s rest, 5-10 min per exercise); Hughes L et al.
-2017/2019 (rehabilitation, incl. after ACL reconstruction); Centner C et al. 2019 (older
-adults, low loads).
+returns a changed copy and rejects (``PrescriptionError``) anything outside the limits
+(40-80 % AOP and the preset's range, 20-40 % 1RM, 30-60 s rest, 1-6 sets of 5-40 reps,
+restriction <= 10 min that fits the planned sets). Sources: Patterson SD et al. 2019, Front
+Physiol 10:533; Hughes L et al. 2017/2019 (rehabilitation, incl. after ACL
+reconstruction); Centner C et al. 2019 (older adults). Why: ``docs/decisions/0004-bfr-control.md``.
 """
 
 from __future__ import annotations

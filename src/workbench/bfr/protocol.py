@@ -7,6 +7,7 @@ encode/decode functions (no I/O, no bleak, no pyserial).
 Frame (serial): ``0xA5 | type u8 | seq u8 | len u8 | payload[len] | crc16 u16 LE`` with
 CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF) over ``type..payload``. Over BLE GATT a
 frame is written/notified without the 0xA5 start byte (one frame per ATT value).
+Why a host heartbeat and a firmware watchdog: ``docs/decisions/0004-bfr-control.md``.
 """
 
 from __future__ import annotations

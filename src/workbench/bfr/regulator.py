@@ -1,28 +1,11 @@
 """The pressure regulator: a pure ``step(state, reading, now) -> (state, command)``.
 
-Req 14 judges regulation on the 1-s mean pressure P̄. Dynamic exercise swings the cuff
-pressure by ±15-25 mmHg at 0.25-0.5 Hz, and a 1-s mean keeps ~64 % of a 0.5 Hz swing
-(``sin(x)/x`` at half a period): with the air mass held constant, P̄ swings by ±13 mmHg,
-more than the ±12 mmHg band at 60 % of a 200 mmHg AOP. The regulator therefore has two
-parts, both computed as an air *flow* (mL/s of atmospheric air) and turned into pump or
-bleed duty through the nominal pump and valve curves, so that air put in and taken out
-balance over a contraction cycle:
-
-- **air-mass hold (PI on P̄)**: the integral acts on the error of the 1-s means of
-  pressure and reference, the quantity req 14 measures. It sets the air mass; it does not
-  see single contractions.
-- **swing damping**: a proportional flow on the instantaneous error (outside a ±1 mmHg
-  dead band, which keeps the valves quiet at rest). It removes air while the limb swells
-  and returns the same amount while it relaxes, so peaks and valleys shrink alike. This is
-  not "venting on every contraction peak" (req 14): that is one-sided, loses air and
-  deepens the valleys; here the flow is symmetric in air and the PI holds the mean.
-
-Feed-forward supplies the air a 50 mmHg/s ramp needs (from the nominal cuff volume and
-compliance). The internal setpoint ramps up at most ``slew_up_mmhg_per_s`` and drops at
-once (req 6).
-
-The regulator is not trusted: :class:`workbench.bfr.supervisor.Supervisor` clamps its
-setpoint and may override its command; limits are enforced after it.
+Computed as an air flow (mL/s of atmospheric air) turned into pump or bleed duty: an
+air-mass hold (PI on the 1-s mean P̄ that req 14 judges) plus a symmetric swing damper on
+the instantaneous error, and feed-forward for the 50 mmHg/s ramp. The internal setpoint
+ramps up at most ``slew_up_mmhg_per_s`` and drops at once (req 6). It is not trusted:
+:class:`workbench.bfr.supervisor.Supervisor` clamps its setpoint and may override it.
+Why this shape (and why it is not "venting on every peak"): ``docs/decisions/0004-bfr-control.md``.
 """
 
 from __future__ import annotations
@@ -39,12 +22,14 @@ _P_ATM_MMHG = 760.0
 class RegulatorParams:
     """Gains, filter and the nominal actuator/cuff model.
 
-    Gains are air flows: ``damping_gain_ml_s_per_mmhg`` mL/s per mmHg (swing damping, instantaneous error beyond
-    ``deadband_mmhg``), ``integral_gain_ml_s_per_mmhg_s`` mL/s per mmHg·s (integral of the 1-s-mean error). The
-    nominal pump (``pump_max_flow_ml_s``, ``pump_stall_mmhg``), bleed valve (``bleed_coeff_ml_s_per_mmhg``)
-    and cuff (``v0_ml``, ``compliance_ml_per_mmhg``) convert flow to duty; they match the
-    lab cuff (:class:`workbench.bfr.simulator.CuffParams` defaults) and errors in them are
-    taken up by the integral.
+    Gains are air flows: ``damping_gain_ml_s_per_mmhg`` (swing damping, on the
+    instantaneous error beyond ``deadband_mmhg``) and ``integral_gain_ml_s_per_mmhg_s``
+    (integral of the 1-s-mean error, mL/s per mmHg·s). The nominal pump
+    (``pump_max_flow_ml_s``, ``pump_stall_mmhg``), bleed valve
+    (``bleed_coeff_ml_s_per_mmhg``: flow = coeff x sqrt(P (P + P_atm))) and cuff
+    (``v0_ml``, ``compliance_ml_per_mmhg``) convert flow to duty; they match the lab cuff
+    (:class:`workbench.bfr.simulator.CuffParams` defaults) and errors in them are taken up
+    by the integral.
     """
 
     damping_gain_ml_s_per_mmhg: float = 24.0

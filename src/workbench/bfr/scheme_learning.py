@@ -1,16 +1,12 @@
 """Rep/rest scheme learning across sessions: a safe contextual Thompson-sampling bandit.
 
-Arms are (reps per set) x (rest) options, all checked against the limits when the
-learner is built (each arm is a valid :class:`~workbench.bfr.presets.ProtocolPreset` edit:
-20-40 % 1RM, 30-60 s rest, 5-40 reps, restriction time within the preset's limit). The
-learner can only ever recommend one of these arms, so no recommendation leaves the limits.
-
-Reward of a session (higher is better), from :func:`session_reward`: desaturation depth
-(SmO2 drop, %) and EMG amplitude rise (ratio) as the training stimulus, minus the 48 h
-soreness (0-10) as the cost. Each context (e.g. the preset key or a readiness band) has
-its own Gaussian posterior per arm (known noise, conjugate normal prior). Every
-recommendation carries its reasons and can be stored as a ``bfr_events`` row of kind
-``recommendation`` or appended to a JSON file under :func:`workbench.config.state_dir`.
+Arms are (reps per set) x (rest) options, each a valid
+:class:`~workbench.bfr.presets.ProtocolPreset` edit checked when the learner is built, so
+no recommendation leaves the limits. The reward (:func:`session_reward`) is the training
+stimulus (SmO2 drop, EMG rise) minus the 48 h soreness; each context (preset key,
+readiness band) has its own Gaussian posterior per arm. Recommendations carry their
+reasons and are stored as ``bfr_events`` rows (kind ``recommendation``) or in a JSON file
+under :func:`workbench.config.state_dir`. ADR: ``docs/decisions/0004-bfr-control.md``.
 """
 
 from __future__ import annotations

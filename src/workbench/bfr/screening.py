@@ -1,9 +1,8 @@
 """Pre-session BFR screening (BFR-SAFETY req 20): checklist, resting BP, overrides.
 
-No inflation until a screening of the athlete is complete *for the day*. Absolute
-contraindications block; relative ones need a named supervisor's override with a reason;
-a resting blood pressure must be recorded and >= 180/110 mmHg blocks. Every item of the
-checklist must be answered explicitly (a missing answer is not a "no").
+No inflation until a screening is complete *for the day*: absolute contraindications block,
+relative ones need a named supervisor's override with a reason, BP >= 180/110 mmHg blocks,
+and every item must be answered explicitly (a missing answer is not a "no").
 
 >>> form = ScreeningForm("ath01", dt.date(2026, 11, 24), answers=all_clear(),
 ...                      systolic_mmhg=122, diastolic_mmhg=78, screened_by="J. Tech")

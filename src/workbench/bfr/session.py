@@ -1,26 +1,10 @@
-"""The supervised BFR session: a state machine on an injected clock (BFR-SAFETY 2, 5, 20-23).
+"""The BFR session state machine on an injected clock (BFR-SAFETY 2, 5, 20-23).
 
-States::
-
-    screening -> cuff -> aop -> prescription -> ready -> set <-> rest -> reperfusion -> done
-                                                   any state -> aborted
-
-- ``screening``: no inflation until a screening of the athlete is complete for the day
-  (:mod:`workbench.bfr.screening`; absolute contraindications and BP >= 180/110 block;
-  relative ones need a named supervisor's override).
-- ``cuff``: the cuff is on; a cuff already above 20 mmHg before arming raises an alarm and
-  must be vented (req 21).
-- ``aop``: readings until :func:`~workbench.bfr.calibration.confirm_aop` succeeds;
-  re-applying the cuff, a posture change or a new day returns here (req 2).
-- ``prescription``/``ready``: % AOP, exercise, load, scheme (30-15-15-15), rest; the
-  setpoint comes only from the :class:`~workbench.bfr.calibration.ConfirmedAOP`.
-- ``set``/``rest``: rep counter and timers; trips (from the supervisor) end the set;
-  a time-limit trip starts a >= 3 min reperfusion lock-out persisted in the
-  :class:`~workbench.bfr.ledger.TimeLedger` (survives kernel restarts).
-
-:class:`BfrSession` decides and records; it does not run the cuff. :meth:`BfrSession.build_control`
-and :meth:`BfrSession.live` hand out a control core / live session only when every gate
-passes. Every transition and operator action goes to ``on_event`` (the audit log).
+screening -> cuff -> aop -> prescription -> ready -> set <-> rest -> reperfusion -> done
+(any state -> aborted). :class:`BfrSession` decides and records; it does not run the cuff:
+:meth:`BfrSession.build_control` and :meth:`BfrSession.live` hand out a control core or a
+live session only when every gate passes. The simulated run of a whole session lives in
+:mod:`workbench.bfr.simulated_session`. Why: ``docs/decisions/0004-bfr-control.md``.
 """
 
 from __future__ import annotations
@@ -197,6 +181,26 @@ class Timers:
 
 class BfrSession:
     """State machine of one BFR session (one athlete, cuff, limb and side).
+
+    States::
+
+        screening -> cuff -> aop -> prescription -> ready -> set <-> rest -> reperfusion -> done
+                                                       any state -> aborted
+
+    - ``screening``: no inflation until a screening of the athlete is complete for the day
+      (:mod:`workbench.bfr.screening`; absolute contraindications and BP >= 180/110 block;
+      relative ones need a named supervisor's override).
+    - ``cuff``: the cuff is on; a cuff already above 20 mmHg before arming raises an alarm
+      and must be vented (req 21).
+    - ``aop``: readings until :func:`~workbench.bfr.calibration.confirm_aop` succeeds;
+      re-applying the cuff, a posture change or a new day returns here (req 2).
+    - ``prescription``/``ready``: % AOP, exercise, load, scheme (30-15-15-15), rest; the
+      setpoint comes only from the :class:`~workbench.bfr.calibration.ConfirmedAOP`.
+    - ``set``/``rest``: rep counter and timers; trips (from the supervisor) end the set;
+      a time-limit trip starts a >= 3 min reperfusion lock-out persisted in the
+      :class:`~workbench.bfr.ledger.TimeLedger` (survives kernel restarts).
+
+    Every transition and operator action goes to ``on_event`` (the audit log).
 
     Parameters
     ----------

@@ -4,6 +4,8 @@
 (supervisor + regulator) at 100 Hz against :class:`~workbench.bfr.simulator.CuffSimulator`
 stepped at 1 kHz, and checks the result with an independent referee that knows the true
 cuff pressure. A 4-set session (30-15-15-15) takes a few seconds of wall time.
+:func:`time_in_band_pct` is the one req-14 metric. Why: ``docs/decisions/0004-bfr-control.md`` and
+``docs/decisions/0006-bfr-true-pressure-and-arming.md``.
 """
 
 from __future__ import annotations

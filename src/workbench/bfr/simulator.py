@@ -1,15 +1,10 @@
-"""A steppable physical cuff simulator with firmware watchdog, faults, NIRS and EMG.
+"""The simulated cuff: physics, firmware watchdog, faults, NIRS and EMG, steppable in time.
 
-Physics (isothermal, pressures in mmHg gauge, air amounts ``m`` in mL at atmospheric
-pressure): the cuff volume is ``V = V0 + C*P - dV_limb`` (a compliant bladder on a compliant
-limb whose volume swells with contractions and pulsates with the heart beat) and
-``(P + P_atm) * V = P_atm * m``. Flows: pump ``Q = duty * Q_max * (1 - P/P_stall)``;
-orifices (bleed, dump valve, leaks) ``Q = k * sqrt(P * (P + P_atm))``. The sensor adds a
-first-order lag, offset, noise and 0.1 mmHg quantisation.
-
-The firmware (normally-open dump valve) vents when heartbeats stop for 250 ms, when its
-own over-pressure switch sees > 330 mmHg for 20 ms, or when asked for a setpoint above the
-armed maximum. Time is simulated: :meth:`CuffSimulator.advance_to` steps at ``physics_hz``.
+:class:`CuffSimulator` implements :class:`~workbench.bfr.protocol.CuffController`; its
+firmware (normally-open dump valve) vents when heartbeats stop for 250 ms, when its own
+over-pressure switch sees > 330 mmHg for 20 ms, or when asked for a setpoint above the armed
+maximum. Time is simulated: :meth:`CuffSimulator.advance_to` steps at ``physics_hz``.
+Why: ``docs/decisions/0004-bfr-control.md``.
 """
 
 from __future__ import annotations
@@ -102,6 +97,13 @@ class _Faults:
 
 class CuffSimulator:
     """Simulated cuff + limb + firmware; implements :class:`~workbench.bfr.protocol.CuffController`.
+
+    Physics (isothermal, pressures in mmHg gauge, air amounts ``m`` in mL at atmospheric
+    pressure): the cuff volume is ``V = V0 + C*P - dV_limb`` (a compliant bladder on a
+    compliant limb whose volume swells with contractions and pulsates with the heart beat)
+    and ``(P + P_atm) * V = P_atm * m``. Flows: pump ``Q = duty * Q_max * (1 - P/P_stall)``;
+    orifices (bleed, dump valve, leaks) ``Q = k * sqrt(P * (P + P_atm))``. The sensor adds a
+    first-order lag, offset, noise and 0.1 mmHg quantisation.
 
     Parameters
     ----------

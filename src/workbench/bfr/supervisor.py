@@ -5,9 +5,9 @@ the proposed command, and returns the command actually sent (clamped setpoint, p
 forbidden where unsafe, or VENT). Every trip vents and latches; a latch clears only with
 the cuff vented (< 20 mmHg) and a named acknowledgement (req 23).
 
-Implements BFR-SAFETY reqs 1, 3-13, 15, 21 and 23, and req 2 at arming: only limits
-authorized by :mod:`workbench.bfr.authority` (issued from a confirmed AOP or a logged,
-supervised override) arm (20 in :mod:`workbench.bfr.session`).
+Implements BFR-SAFETY reqs 1, 3-13, 15, 21, 23, and req 2 at arming (only limits authorized
+by :mod:`workbench.bfr.authority` arm). Why: ``docs/decisions/0004-bfr-control.md`` and
+``docs/decisions/0006-bfr-true-pressure-and-arming.md``.
 """
 
 from __future__ import annotations
