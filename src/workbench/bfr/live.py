@@ -251,6 +251,7 @@ class LiveSession:
         self.t0_s = t0
         self._stopped = False
         self._direct: tuple[PressureReading | None, int | None, float] = (None, None, math.nan)
+        self._direct_read_error: str | None = None  # logged once until a read succeeds
 
     # ------------------------------------------------------------ control
     def start(self) -> None:
@@ -320,8 +321,19 @@ class LiveSession:
         last, seq, t_new = self._direct
         try:
             r = self.cuff.read_pressure()
-        except Exception:  # a closed port: no new data, the value goes stale
+        except Exception as exc:  # e.g. a closed port: no new data, the value goes stale
             r = None
+            if repr(exc) != self._direct_read_error:  # once per error, not per panel refresh
+                self._direct_read_error = repr(exc)
+                log.warning(
+                    "BFR panel: reading cuff %r outside the control loop failed (%r); "
+                    "the shown pressure goes stale",
+                    getattr(self.cuff, "cuff_id", type(self.cuff).__name__),
+                    exc,
+                    exc_info=True,
+                )
+        else:
+            self._direct_read_error = None
         if r is not None and r.seq != seq:
             last, seq, t_new = r, r.seq, now
             self._direct = (last, seq, t_new)

@@ -42,6 +42,9 @@ from workbench.bfr.simulate import time_in_band_pct
 from workbench.bfr.simulator import CuffSimulator
 from workbench.bfr.supervisor import Event, Trip
 from workbench.errors import SafetyError
+from workbench.log import get_logger
+
+log = get_logger(__name__)
 
 #: Reps/s assumed for set timers when the athlete's cadence is unknown.
 DEFAULT_CADENCE_HZ = 0.5
@@ -407,6 +410,14 @@ def run_simulated_session(
         sim.vent()
         if sess.state not in (SessionState.ABORTED, SessionState.DONE):
             sess.abort(str(exc), operator)
+        else:  # the session already ended: the error is not in its events, so log it
+            log.warning(
+                "simulated BFR session for %s ended (%s), then failed: %s",
+                athlete_id,
+                sess.state.value,
+                exc,
+                exc_info=True,
+            )
         status = "aborted"
     finally:
         sim.vent()
