@@ -32,7 +32,7 @@ HISTORY_DAYS = 90
 TREND_DAYS = 42
 ALL_GROUPS = "all groups"
 #: Column widths of a squad-table row after the athlete button.
-ROW_COLUMNS = "90px 60px 110px 110px 170px 60px 1fr"
+ROW_COLUMNS = "90px 60px 110px 110px 170px 60px 1fr 1fr"
 
 
 def squad_table(readiness: pd.DataFrame, athletes: pd.DataFrame, day: dt.date) -> pd.DataFrame:
@@ -46,7 +46,7 @@ def squad_table(readiness: pd.DataFrame, athletes: pd.DataFrame, day: dt.date) -
     pandas.DataFrame
         ``athlete_id, name, group_name, sport, date, score, score_text`` (as every view shows
         it), ``band, hrv_flag, rhr_flag, acwr`` (up to yesterday), ``tsb, flags`` (list of
-        short flag texts), ``advice_action``.
+        short flag texts), ``advice_action``, ``data_quality`` (inputs missing or untrusted).
     """
     r = readiness[readiness["date"] <= pd.Timestamp(day)].sort_values("date")
     last = r.groupby("athlete_id").tail(1).set_index("athlete_id")
@@ -82,6 +82,7 @@ def squad_table(readiness: pd.DataFrame, athletes: pd.DataFrame, day: dt.date) -
                 "tsb": math.nan if row is None else row.get("tsb"),
                 "flags": flags,
                 "advice_action": "" if row is None else row.get("advice_action"),
+                "data_quality": [] if row is None else list(row.get("data_quality") or []),
             }
         )
     return pd.DataFrame(rows)
@@ -149,7 +150,7 @@ class SquadDashboard:
             tds = "".join(f"<div>{v}</div>" for v in values)
             return f"<div style='display:grid;grid-template-columns:{ROW_COLUMNS}'>{tds}</div>"
 
-        head = ["group", "score", "band", "advice", "HRV", "ACWR", "flags"]
+        head = ["group", "score", "band", "advice", "HRV", "ACWR", "flags", "data"]
         cells: list = [w.HTML("<b>athlete</b>"), w.HTML(row_html([f"<b>{h}</b>" for h in head]))]
         for r in t.itertuples():
             btn = w.Button(description=str(r.name), tooltip=f"open {r.athlete_id}")
@@ -174,6 +175,7 @@ class SquadDashboard:
                 html.escape(str(r.hrv_flag or "")),
                 acwr,
                 f'<span style="color:#b71c1c">{html.escape(flags)}</span>',
+                f'<span style="color:#6d4c41">{html.escape("; ".join(r.data_quality))}</span>',
             ]
             cells += [btn, w.HTML(row_html(values))]
         grid = w.GridBox(cells, layout=layout)

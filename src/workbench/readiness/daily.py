@@ -17,6 +17,7 @@ from workbench.readiness.advice import (
     daily_advice,
     readiness_band,
 )
+from workbench.readiness.data_quality import data_quality_notes
 from workbench.readiness.flags import (
     biomarkers_elevated_wide,
     performance_down_wide,
@@ -96,6 +97,7 @@ COLUMNS = [
     "reasons",
     "advice_action",
     "advice",
+    "data_quality",
 ]
 
 
@@ -166,6 +168,9 @@ def compute_readiness(
         - ``contributors``: list of dicts ``name, label, score, weight`` (weights sum to 1
           over the available inputs), ``reasons``: list[str], ``advice_action``
           (train hard/moderate/recovery/insufficient data), ``advice``: list[str].
+        - ``data_quality``: list[str], inputs missing or not trusted that day (no morning HRV,
+          a reading flagged at import or with too many corrected beats, no resting HR, no
+          sleep); empty when every input was there.
 
         ``df.attrs["athletes_without_data"]`` lists athletes with no data in the range.
     """
@@ -327,6 +332,7 @@ def compute_readiness(
     else:
         for k in ("warning_evidence", "contributors", "reasons", "advice_action", "advice"):
             out[k] = None
+    out["data_quality"] = data_quality_notes(out, hrv)
     out.attrs["athletes_without_data"] = without
     extra = [c for c in out.columns if c not in COLUMNS]
     return out[COLUMNS + extra]

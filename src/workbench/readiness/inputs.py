@@ -133,11 +133,12 @@ def daily_hrv(readings: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        ``athlete_id, date, rmssd_ms, lnrmssd, corrected_pct, hrv_reliable, hrv_source``.
-        ``lnrmssd`` is NaN where the reading has more than 5 % corrected beats.
+        ``athlete_id, date, rmssd_ms, lnrmssd, corrected_pct, hrv_reliable, hrv_source,
+        hrv_quality`` (the quality stored at import). ``lnrmssd`` is NaN where the reading has
+        more than 5 % corrected beats or was flagged ``unreliable`` at import.
     """
     cols = ["athlete_id", "date", "rmssd_ms", "lnrmssd", "corrected_pct", "hrv_reliable"]
-    cols.append("hrv_source")
+    cols += ["hrv_source", "hrv_quality"]
     if readings.empty:
         return pd.DataFrame({c: pd.Series(dtype="float64") for c in cols}).astype(
             {"athlete_id": object, "date": "datetime64[ns]", "hrv_reliable": bool}
@@ -159,14 +160,26 @@ def daily_hrv(readings: pd.DataFrame) -> pd.DataFrame:
         m = reading_hrv(list(r.loc[todo, "rr_ms"]))
         for c in ("rmssd_ms", "lnrmssd", "corrected_pct"):
             r.loc[todo, c] = m[c].to_numpy()
-        ok = (m["corrected_pct"] <= MAX_CORRECTED_PCT) & np.isfinite(m["rmssd_ms"])
-        r.loc[todo, "hrv_reliable"] = ok.to_numpy()
+        # a reading the importer flagged (dead or implausible channel) is never trusted
+        flagged = (
+            r.loc[todo, "quality"].to_numpy() == "unreliable"
+            if "quality" in r
+            else np.zeros(int(todo.sum()), dtype=bool)
+        )
+        ok = (m["corrected_pct"].to_numpy() <= MAX_CORRECTED_PCT) & np.isfinite(
+            m["rmssd_ms"].to_numpy()
+        )
+        ok = ok & ~flagged
+        r.loc[todo, "hrv_reliable"] = ok
         picked = [k for k, t in zip(keys, todo, strict=True) if t]
         resolved |= {k for k, good in zip(picked, ok, strict=True) if good}
     r = r[r["rmssd_ms"].notna() | (r["_rank"] == 0)]
     r = r.sort_values(["athlete_id", "date", "hrv_reliable", "_rank"], ascending=[1, 1, 1, 0])
     out = r.groupby(["athlete_id", "date"], sort=True).tail(1)
-    out = out.assign(hrv_source=out["source"] + ":" + out["context"])
+    out = out.assign(
+        hrv_source=out["source"] + ":" + out["context"],
+        hrv_quality=out["quality"] if "quality" in out else None,
+    )
     out.loc[~out["hrv_reliable"], "lnrmssd"] = np.nan
     return out[cols].reset_index(drop=True)
 

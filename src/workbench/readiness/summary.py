@@ -41,6 +41,7 @@ SUMMARY_COLUMNS = [
     "contributors",
     "advice",
     "warning_evidence",
+    "data_quality",
 ]
 
 

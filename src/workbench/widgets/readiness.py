@@ -499,6 +499,7 @@ _TABLE_COLUMNS = [
     ("illness_flag", "illness?"),
     ("overtraining_warning", "OT warning"),
     ("top_reason", "top reason"),
+    ("data_quality", "data"),
 ]
 
 
@@ -521,6 +522,8 @@ def squad_table(summary: pd.DataFrame):
         v = summary[col] if col in summary else pd.Series([""] * len(summary))
         if col in ("load_spike_flag", "illness_flag", "overtraining_warning"):
             data[col] = ["⚠ yes" if bool(x) else "" for x in v]
+        elif col == "data_quality":
+            data[col] = ["; ".join(x) if isinstance(x, list) else "" for x in v]
         elif col == "score":  # the displayed integer, as on the card (rounded once)
             data[col] = score_points(v.to_numpy(dtype=float))
         elif v.dtype.kind == "f":
@@ -541,7 +544,9 @@ def squad_table(summary: pd.DataFrame):
             fmt = NumberFormatter(format="0")
         elif col in ("rhr_z", "acwr"):
             fmt = NumberFormatter(format="0.00")
-        width = {"top_reason": 300, "name": 120, "hrv_flag": 140, "band": 80}.get(col, 70)
+        width = {"top_reason": 300, "data_quality": 220, "name": 120, "hrv_flag": 140}.get(
+            col, 80 if col == "band" else 70
+        )
         cols.append(TableColumn(field=col, title=title, formatter=fmt, width=width))
     return DataTable(
         source=ColumnDataSource(data), columns=cols, sortable=True, index_position=None,
