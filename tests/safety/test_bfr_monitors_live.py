@@ -7,33 +7,15 @@ import time
 
 import pytest
 
-from workbench.bfr.authority import authorize_override
-from workbench.bfr.limits import CuffLimits
+from bfr_helpers import simulated_limb_limits, wait_until
 from workbench.bfr.live import LiveSession, RealtimeSimCuff
 from workbench.errors import SafetyReason
-
-
-def _wait(pred, timeout_s):
-    end = time.monotonic() + timeout_s
-    while time.monotonic() < end:
-        if pred():
-            return True
-        time.sleep(0.005)
-    return pred()
-
-
-def _limits() -> CuffLimits:
-    return authorize_override(
-        CuffLimits.for_session(200, "leg"),
-        supervisor="test",
-        reason="simulated limb whose AOP is known exactly (no person)",
-    )
 
 
 @pytest.fixture
 def live():
     cuff = RealtimeSimCuff()
-    s = LiveSession(cuff, _limits(), require_operator=False, clock=cuff.sim_clock)
+    s = LiveSession(cuff, simulated_limb_limits(), require_operator=False, clock=cuff.sim_clock)
     yield s
     s.stop()
     cuff.close()
@@ -49,7 +31,7 @@ def test_monitors_are_armed_by_default_and_reported(live):
 def test_turning_a_monitor_off_is_explicit_and_shown():
     cuff = RealtimeSimCuff()
     try:
-        s = LiveSession(cuff, _limits(), require_operator=False, monitors=("nirs",))
+        s = LiveSession(cuff, simulated_limb_limits(), require_operator=False, monitors=("nirs",))
         assert s.supervisor.monitors == {"nirs"}
         assert s.monitor_status["nirs"] == "armed"
         assert "turned off by the caller: emg" in s.monitor_status["emg"]
@@ -60,7 +42,7 @@ def test_turning_a_monitor_off_is_explicit_and_shown():
 def _inflate(live) -> None:
     live.start()
     live.request_setpoint(120)
-    assert _wait(lambda: live.cuff.true_pressure_mmhg > 100, 6.0), live.supervisor.latched
+    assert wait_until(lambda: live.cuff.true_pressure_mmhg > 100, 6.0), live.supervisor.latched
 
 
 def test_nirs_complete_desaturation_vents_within_half_a_second(live):
@@ -75,11 +57,11 @@ def test_nirs_complete_desaturation_vents_within_half_a_second(live):
             t_desat = n.t_s
         time.sleep(0.002)
     assert t_desat is not None
-    assert _wait(lambda: sim.vent_times_s, 1.0)
+    assert wait_until(lambda: sim.vent_times_s, 1.0)
     t_vent = sim.vent_times_s[0][0]
     assert t_vent - t_desat <= 0.5, t_vent - t_desat
     assert live.supervisor.latched[0].reason is SafetyReason.MONITOR
-    assert _wait(lambda: live.cuff.true_pressure_mmhg < 20, 1.0)
+    assert wait_until(lambda: live.cuff.true_pressure_mmhg < 20, 1.0)
 
 
 def test_sudden_emg_collapse_in_a_set_vents_within_half_a_second(live):
@@ -92,7 +74,7 @@ def test_sudden_emg_collapse_in_a_set_vents_within_half_a_second(live):
     with live.cuff._lock:
         t_fault = sim.t_s
         sim.inject("emg_collapse", t_fault)
-    assert _wait(lambda: sim.vent_times_s, 2.0)
+    assert wait_until(lambda: sim.vent_times_s, 2.0)
     t_vent = sim.vent_times_s[0][0]
     assert t_vent - t_fault <= 0.5, t_vent - t_fault
     assert live.supervisor.latched[0].reason is SafetyReason.MONITOR

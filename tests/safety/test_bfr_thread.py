@@ -13,29 +13,10 @@ import time
 import numpy as np
 import pytest
 
-from workbench.bfr.authority import authorize_override
-from workbench.bfr.limits import CuffLimits
+from bfr_helpers import simulated_limb_limits, wait_until
 from workbench.bfr.live import LiveSession, RealtimeSimCuff
 from workbench.bfr.protocol import FirmwareState
 from workbench.store import open_store
-
-
-def _limits() -> CuffLimits:
-    """Limits for the simulated 200 mmHg leg, armed under a logged test override (req 2)."""
-    return authorize_override(
-        CuffLimits.for_session(200, "leg"),
-        supervisor="test",
-        reason="simulated limb whose AOP is known exactly (no person)",
-    )
-
-
-def _wait(pred, timeout_s):
-    end = time.monotonic() + timeout_s
-    while time.monotonic() < end:
-        if pred():
-            return True
-        time.sleep(0.005)
-    return pred()
 
 
 def test_thread_regulates_and_vents_on_stop(tmp_path):
@@ -53,12 +34,12 @@ def test_thread_regulates_and_vents_on_stop(tmp_path):
         ],
     )
     cuff = RealtimeSimCuff()
-    s = LiveSession(cuff, _limits(), store=store, require_operator=False)
+    s = LiveSession(cuff, simulated_limb_limits(), store=store, require_operator=False)
     s.start()
     s.request_setpoint(100)
-    assert _wait(lambda: cuff.true_pressure_mmhg > 60, 3.0)
+    assert wait_until(lambda: cuff.true_pressure_mmhg > 60, 3.0)
     s.stop()
-    assert _wait(lambda: cuff.true_pressure_mmhg < 20, 0.5)
+    assert wait_until(lambda: cuff.true_pressure_mmhg < 20, 0.5)
     cuff.close()
     ev = store.bfr_events(s.audit.session_id)
     assert {"armed", "setpoint", "request_setpoint", "disarmed"} <= set(ev["code"])
@@ -71,10 +52,10 @@ def test_thread_regulates_and_vents_on_stop(tmp_path):
 def test_thread_death_is_caught_by_the_firmware_watchdog():
     """An exception in the tick AND in the loop's finally: only the firmware can vent."""
     cuff = RealtimeSimCuff()
-    s = LiveSession(cuff, _limits(), require_operator=False)
+    s = LiveSession(cuff, simulated_limb_limits(), require_operator=False)
     s.start()
     s.request_setpoint(120)
-    assert _wait(lambda: cuff.true_pressure_mmhg > 60, 6.0), s.supervisor.latched
+    assert wait_until(lambda: cuff.true_pressure_mmhg > 60, 6.0), s.supervisor.latched
 
     def broken_vent():
         raise OSError("serial port gone")
@@ -85,9 +66,9 @@ def test_thread_death_is_caught_by_the_firmware_watchdog():
     cuff.vent = broken_vent  # type: ignore[method-assign]
     t_kill = time.monotonic()
     s.core.fault_hook = boom
-    assert _wait(lambda: not s.thread.alive, 1.0)
-    assert _wait(lambda: cuff.sim.state is FirmwareState.VENTED_WATCHDOG, 0.5)
-    assert _wait(lambda: cuff.true_pressure_mmhg < 20, 1.0)
+    assert wait_until(lambda: not s.thread.alive, 1.0)
+    assert wait_until(lambda: cuff.sim.state is FirmwareState.VENTED_WATCHDOG, 0.5)
+    assert wait_until(lambda: cuff.true_pressure_mmhg < 20, 1.0)
     assert time.monotonic() - t_kill < 1.5
     del cuff.vent  # the port is back: close the session here, not at interpreter exit
     s.stop()

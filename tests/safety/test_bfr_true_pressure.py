@@ -12,18 +12,11 @@ import random
 import numpy as np
 import pytest
 
-from workbench.bfr import CuffLimits, CuffParams, authorize_override, simulate_session
+from bfr_helpers import simulated_limb_limits
+from workbench.bfr import CuffParams, simulate_session
 from workbench.bfr.control import ControlCore
 from workbench.bfr.simulator import CuffSimulator
 from workbench.bfr.supervisor import Supervisor
-
-
-def _limits(aop: float, limb: str = "leg") -> CuffLimits:
-    return authorize_override(
-        CuffLimits.for_session(aop, limb),
-        supervisor="test",
-        reason="simulated limb whose AOP is known exactly (no person)",
-    )
 
 
 @pytest.mark.parametrize(
@@ -32,7 +25,7 @@ def _limits(aop: float, limb: str = "leg") -> CuffLimits:
 def test_regulator_only_sees_the_supervised_setpoint(request_mmhg, expected):
     sim = CuffSimulator(aop_mmhg=150.0)
     sim.advance_to(0.01)
-    core = ControlCore(sim, Supervisor(_limits(150.0)), clock=lambda: sim.t_s)
+    core = ControlCore(sim, Supervisor(simulated_limb_limits(150.0)), clock=lambda: sim.t_s)
     core.arm(sim.t_s)
     core.request_setpoint(request_mmhg)
     for k in range(1, 600):

@@ -5,18 +5,13 @@ from __future__ import annotations
 import logging
 import math
 
-from workbench.bfr.authority import authorize_override
-from workbench.bfr.limits import CuffLimits
+from bfr_helpers import simulated_limb_limits
 from workbench.bfr.live import LiveSession, RealtimeSimCuff
 
 
 def test_failing_direct_read_is_logged_once_and_goes_stale(caplog):
     cuff = RealtimeSimCuff(speed=2.0)
-    lim = authorize_override(
-        CuffLimits.for_session(200, "leg"),
-        supervisor="test",
-        reason="simulated limb whose AOP is known exactly (no person)",
-    )
+    lim = simulated_limb_limits()
     s = LiveSession(cuff, lim, clock=cuff.sim_clock)
     try:
 

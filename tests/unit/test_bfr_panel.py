@@ -9,29 +9,10 @@ import numpy as np
 import pytest
 import traitlets
 
-from workbench.bfr.authority import authorize_override
-from workbench.bfr.limits import CuffLimits
+from bfr_helpers import ManualClock, simulated_limb_limits, wait_until
 from workbench.bfr.live import LiveSession, RealtimeSimCuff
 from workbench.errors import SafetyReason
 from workbench.widgets.bfr_panel import TRACE_COLUMNS, BfrPanel
-
-
-def _wait(pred, timeout_s: float) -> bool:
-    end = time.monotonic() + timeout_s
-    while time.monotonic() < end:
-        if pred():
-            return True
-        time.sleep(0.01)
-    return pred()
-
-
-class _Clock:
-    def __init__(self) -> None:
-        self.t = 0.0
-
-    def __call__(self) -> float:
-        return self.t
-
 
 SPEED = 2.0  # the simulated cuff and the session clock run twice as fast as real time
 
@@ -39,11 +20,7 @@ SPEED = 2.0  # the simulated cuff and the session clock run twice as fast as rea
 @pytest.fixture
 def live():
     cuff = RealtimeSimCuff(speed=SPEED)
-    lim = authorize_override(
-        CuffLimits.for_session(200, "leg"),
-        supervisor="test",
-        reason="simulated limb whose AOP is known exactly (no person)",
-    )
+    lim = simulated_limb_limits()
     s = LiveSession(cuff, lim, require_operator=True, clock=cuff.sim_clock)
     yield s
     s.stop()
@@ -52,14 +29,14 @@ def live():
 
 def _panel(session, **kw) -> tuple[BfrPanel, list]:
     sent: list = []
-    clock = kw.pop("wall_clock", None) or _Clock()
+    clock = kw.pop("wall_clock", None) or ManualClock()
     p = BfrPanel(session, autostart=False, wall_clock=clock, **kw)
     p.send = lambda content, buffers=None: sent.append((content, buffers))  # type: ignore[method-assign]
     return p, sent
 
 
 def test_panel_shows_limits_and_sends_throttled_float32_rows(live):
-    clock = _Clock()
+    clock = ManualClock()
     p, sent = _panel(live, wall_clock=clock, sample_hz=25, send_hz=10)
     assert p.limits["max_setpoint_mmhg"] == pytest.approx(160.0)
     assert p.limits["aop_mmhg"] == 200.0
@@ -97,7 +74,7 @@ def test_heartbeats_keep_the_session_armed_and_vent_button_vents(live):
     assert [t.reason for t in live.supervisor.latched] == [SafetyReason.OPERATOR_VENT]
     assert p.message == "VENT sent by Tech A"
     assert p.state["vented"] and p.state["alarms"][0]["reason"] == "operator_vent"
-    assert _wait(lambda: live.cuff.true_pressure_mmhg < 20, 0.5 / SPEED)
+    assert wait_until(lambda: live.cuff.true_pressure_mmhg < 20, 0.5 / SPEED)
     assert any(e.code == "vent" and e.message == "Tech A" for e in live.events)
     p.close()
 
@@ -109,11 +86,11 @@ def test_no_heartbeat_for_3_s_vents_and_latches(live):
     live.request_setpoint(100)
     t_last = live.clock()
     p._on_custom_msg(p, {"type": "heartbeat", "seen": 0}, [])
-    assert _wait(lambda: live.supervisor.latched, 4.0 / SPEED)
+    assert wait_until(lambda: live.supervisor.latched, 4.0 / SPEED)
     tripped = live.clock() - t_last
     assert 2.9 <= tripped <= 3.3, tripped
     assert live.supervisor.latched[0].reason is SafetyReason.OPERATOR_HEARTBEAT_LOST
-    assert _wait(lambda: live.cuff.true_pressure_mmhg < 20, 0.5 / SPEED)
+    assert wait_until(lambda: live.cuff.true_pressure_mmhg < 20, 0.5 / SPEED)
     p.poll_state()
     assert p.state["alarms"][0]["priority"] == "high"
     p.close()
@@ -123,13 +100,13 @@ def test_acknowledge_goes_through_the_session_and_needs_a_name(live):
     p, _ = _panel(live, operator="")
     live.start()
     live.request_setpoint(120)
-    assert _wait(lambda: live.cuff.true_pressure_mmhg > 60, 3.0)
+    assert wait_until(lambda: live.cuff.true_pressure_mmhg > 60, 3.0)
     p.press_vent("Tech B")
     assert not p.press_acknowledge()  # no name
     assert "name" in p.message
     assert not p.press_acknowledge("Tech B")  # still deflating: the supervisor refuses
     assert "not vented" in p.message
-    assert _wait(lambda: live.cuff.read_pressure().pressure_mmhg < 15, 1.0)
+    assert wait_until(lambda: live.cuff.read_pressure().pressure_mmhg < 15, 1.0)
     p._on_custom_msg(p, {"type": "ack", "who": "Tech B"}, [])
     assert not live.supervisor.latched and p.state["alarms"] == []
     assert [e.code for e in live.events if e.kind == "ack"] == [

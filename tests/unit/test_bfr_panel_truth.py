@@ -10,9 +10,8 @@ import time
 import numpy as np
 import pytest
 
-from workbench.bfr.authority import authorize_override
+from bfr_helpers import ManualClock, simulated_limb_limits, wait_until
 from workbench.bfr.calibration import AopReading, CuffContext
-from workbench.bfr.limits import CuffLimits
 from workbench.bfr.live import LiveSession, RealtimeSimCuff
 from workbench.bfr.screening import ScreeningForm, all_clear
 from workbench.bfr.session import BfrSession
@@ -21,31 +20,10 @@ from workbench.widgets.bfr_panel import TRACE_COLUMNS, BfrPanel
 SPEED = 2.0
 
 
-def _wait(pred, timeout_s: float) -> bool:
-    end = time.monotonic() + timeout_s
-    while time.monotonic() < end:
-        if pred():
-            return True
-        time.sleep(0.01)
-    return pred()
-
-
-class _Clock:
-    def __init__(self) -> None:
-        self.t = 0.0
-
-    def __call__(self) -> float:
-        return self.t
-
-
 @pytest.fixture
 def live():
     cuff = RealtimeSimCuff(speed=SPEED)
-    lim = authorize_override(
-        CuffLimits.for_session(200, "leg"),
-        supervisor="test",
-        reason="simulated limb whose AOP is known exactly (no person)",
-    )
+    lim = simulated_limb_limits()
     s = LiveSession(cuff, lim, require_operator=False, clock=cuff.sim_clock)
     yield s
     s.stop()
@@ -54,7 +32,7 @@ def live():
 
 def _panel(session, **kw):
     sent: list = []
-    wall = _Clock()
+    wall = ManualClock()
     p = BfrPanel(session, autostart=False, wall_clock=wall, **kw)
     p.send = lambda content, buffers=None: sent.append((content, buffers))  # type: ignore[method-assign]
     return p, sent, wall
@@ -69,9 +47,9 @@ def test_after_the_set_the_panel_shows_the_vented_pressure_not_the_loops_last(li
     """After stop the panel showed VENTING at 128 mmHg for >= 35 s (a stale last_reading)."""
     live.start()
     live.request_setpoint(128)
-    assert _wait(lambda: live.cuff.true_pressure_mmhg > 115, 6.0)
+    assert wait_until(lambda: live.cuff.true_pressure_mmhg > 115, 6.0)
     live.stop("complete")  # end of the session: the loop stops, the cuff vents
-    assert _wait(lambda: live.snapshot().pressure_mmhg < 20.0, 1.0 / SPEED + 0.5)
+    assert wait_until(lambda: live.snapshot().pressure_mmhg < 20.0, 1.0 / SPEED + 0.5)
     snap = live.snapshot()
     assert not snap.pressure_stale and snap.vented and not snap.loop_running
     p, _, _ = _panel(live)
@@ -82,7 +60,7 @@ def test_after_the_set_the_panel_shows_the_vented_pressure_not_the_loops_last(li
 def test_a_pressure_that_stops_updating_is_flagged_stale_and_not_drawn(live):
     live.start()
     live.request_setpoint(120)
-    assert _wait(lambda: live.cuff.true_pressure_mmhg > 100, 6.0)
+    assert wait_until(lambda: live.cuff.true_pressure_mmhg > 100, 6.0)
     live.stop("complete")
     last = live.cuff.read_pressure()
     live.cuff.read_pressure = lambda: last  # the link goes silent: the driver repeats its cache
@@ -104,7 +82,7 @@ def test_vent_mid_set_ends_the_set_on_the_panel(live):
     p, _, _ = _panel(live)
     live.start()
     live.request_setpoint(120)
-    assert _wait(lambda: live.cuff.true_pressure_mmhg > 60, 6.0)
+    assert wait_until(lambda: live.cuff.true_pressure_mmhg > 60, 6.0)
     p.set_progress("set", set_index=1, n_sets=4, reps_done=3, reps_target=15)
     p.poll_state()
     assert p.state["phase"] == "set" and p.state["phase_start_s"] is not None

@@ -1,0 +1,39 @@
+"""Helpers shared by the BFR tests that run a live (threaded) session on a simulated cuff."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from workbench.bfr.authority import authorize_override
+from workbench.bfr.limits import CuffLimits
+
+
+def simulated_limb_limits(aop_mmhg: float = 200.0, limb: str = "leg") -> CuffLimits:
+    """Limits for a simulated limb whose AOP is known exactly, armed under a logged test
+    override (requirement 2: no person, so no calibration)."""
+    return authorize_override(
+        CuffLimits.for_session(aop_mmhg, limb),
+        supervisor="test",
+        reason="simulated limb whose AOP is known exactly (no person)",
+    )
+
+
+def wait_until(pred: Callable[[], bool], timeout_s: float, poll_s: float = 0.005) -> bool:
+    """Poll ``pred`` until it holds or ``timeout_s`` passes; its last value."""
+    end = time.monotonic() + timeout_s
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(poll_s)
+    return pred()
+
+
+class ManualClock:
+    """A clock that moves only when the test sets ``t`` (seconds)."""
+
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def __call__(self) -> float:
+        return self.t
