@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from fit_builder import fit_file
 from workbench.errors import DataFormatError
 from workbench.io import read_biomarkers, read_daily
 from workbench.io.daily import iter_long
@@ -147,23 +148,6 @@ def test_biomarkers_chunks_name_the_right_line(tmp_path):
 
 
 # ------------------------------------------------- Garmin FIT hrv_status_summary (built here)
-_CRC = [0x0000, 0xCC01, 0xD801, 0x1400, 0xF001, 0x3C00, 0x2800, 0xE401,
-        0xA001, 0x6C00, 0x7800, 0xB401, 0x5000, 0x9C01, 0x8801, 0x4400]  # fmt: skip
-
-
-def _fit(body: bytes) -> bytes:
-    def crc(data: bytes) -> int:
-        c = 0
-        for byte in data:
-            for nib in (byte & 0xF, byte >> 4):
-                c = ((c >> 4) & 0x0FFF) ^ _CRC[c & 0xF] ^ _CRC[nib]
-        return c
-
-    header = struct.pack("<BBHI4s", 14, 0x20, 2132, len(body), b".FIT")
-    header += struct.pack("<H", crc(header))
-    return header + body + struct.pack("<H", crc(header + body))
-
-
 def _fit_hrv_status(nights: list[tuple[int, float, float, int]]) -> bytes:
     """A wellness FIT with ``hrv_status_summary`` messages (global 370; fields as FIT SDK
     21.171 defines them: 0 weekly_average, 1 last_night_average, both uint16 ms x 128,
@@ -175,7 +159,7 @@ def _fit_hrv_status(nights: list[tuple[int, float, float, int]]) -> bytes:
     for ts, weekly, last, status in nights:
         body += bytes([0x01]) + struct.pack("<IHHB", ts, round(weekly * 128), round(last * 128),
                                             status)  # fmt: skip
-    return _fit(body)
+    return fit_file(body)
 
 
 def test_garmin_hrv_status_summary_fit(tmp_path):

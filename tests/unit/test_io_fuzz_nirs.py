@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from fit_builder import fit_file
 from workbench.errors import DataFormatError
 from workbench.io import read_nirs
 from workbench.io.emg import read_emg_file, sniff_emg
@@ -167,26 +168,6 @@ def test_cr_only_line_endings_moxy(tmp_path):
 
 
 # ----------------------------------------------------------------- FIT (built here)
-_CRC = [0x0000, 0xCC01, 0xD801, 0x1400, 0xF001, 0x3C00, 0x2800, 0xE401,
-        0xA001, 0x6C00, 0x7800, 0xB401, 0x5000, 0x9C01, 0x8801, 0x4400]  # fmt: skip
-
-
-def _crc(data: bytes) -> int:
-    crc = 0
-    for byte in data:
-        for nib in (byte & 0xF, byte >> 4):
-            tmp = _CRC[crc & 0xF]
-            crc = ((crc >> 4) & 0x0FFF) ^ tmp ^ _CRC[nib]
-    return crc
-
-
-def _fit(body: bytes) -> bytes:
-    header = struct.pack("<BBHI4s", 14, 0x20, 2132, len(body), b".FIT")
-    header += struct.pack("<H", _crc(header))
-    data = header + body
-    return data + struct.pack("<H", _crc(data))
-
-
 def _dev_field_desc(dev: int, num: int, name: bytes, units: bytes, local: int) -> bytes:
     body = bytes([0x40 | local, 0, 0]) + struct.pack("<HB", 206, 5)
     body += bytes([0, 1, 0x02, 1, 1, 0x02, 2, 1, 0x02, 3, 16, 0x07, 8, 4, 0x07])
@@ -211,7 +192,7 @@ def _two_sensor_currhemoperc(values: list[tuple[int, int]]) -> bytes:
     t0 = 1_000_000_000
     for k, (a, b) in enumerate(values):
         body += bytes([0x03]) + struct.pack("<IHH", t0 + k, a, b)
-    return _fit(body)
+    return fit_file(body)
 
 
 def test_fit_two_sensor_currhemoperc_developer_fields(tmp_path):
@@ -231,7 +212,7 @@ def test_fit_records_without_timestamps_is_a_format_error(tmp_path):
     body += bytes([0x41, 0, 0]) + struct.pack("<HB", 20, 1) + bytes([3, 1, 0x02])  # heart_rate
     body += b"".join(bytes([0x01, 120 + k]) for k in range(5))
     path = tmp_path / "no_ts.fit"
-    path.write_bytes(_fit(body))
+    path.write_bytes(fit_file(body))
     with pytest.raises(DataFormatError, match="timestamp"):
         read_nirs(path)
 

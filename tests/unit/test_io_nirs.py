@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from fit_builder import fit_file
 from workbench.errors import DataFormatError
 from workbench.io import read_nirs
 
@@ -82,19 +83,6 @@ def test_oxysoft_xlsx_portamon():
 
 
 # ----------------------------------------------------------------- FIT (built here)
-_CRC = [0x0000, 0xCC01, 0xD801, 0x1400, 0xF001, 0x3C00, 0x2800, 0xE401,
-        0xA001, 0x6C00, 0x7800, 0xB401, 0x5000, 0x9C01, 0x8801, 0x4400]  # fmt: skip
-
-
-def _crc(data: bytes) -> int:
-    crc = 0
-    for byte in data:
-        for nib in (byte & 0xF, byte >> 4):
-            tmp = _CRC[crc & 0xF]
-            crc = ((crc >> 4) & 0x0FFF) ^ tmp ^ _CRC[nib]
-    return crc
-
-
 def _fit_with_dev_smo2(values: list[float], name: bytes = b"SmO2") -> bytes:
     """A FIT activity whose records carry SmO2 as a developer field (as Moxy's CIQ app)."""
     body = b""
@@ -114,10 +102,7 @@ def _fit_with_dev_smo2(values: list[float], name: bytes = b"SmO2") -> bytes:
     t0 = 1_000_000_000
     for k, v in enumerate(values):
         body += bytes([0x03]) + struct.pack("<IBf", t0 + k, 120 + k, v)
-    header = struct.pack("<BBHI4s", 14, 0x20, 2132, len(body), b".FIT")
-    header += struct.pack("<H", _crc(header))
-    data = header + body
-    return data + struct.pack("<H", _crc(data))
+    return fit_file(body)
 
 
 def test_fit_developer_smo2_field(tmp_path):
