@@ -37,3 +37,20 @@ class ManualClock:
 
     def __call__(self) -> float:
         return self.t
+
+
+def calibrate_on_simulator(sim, plan, detector, ctx, day, **kw):
+    """``run_calibration`` on a ``CuffSimulator`` in simulated time (its clock, waits and NIRS)."""
+    from workbench.bfr.calibration import run_calibration
+
+    return run_calibration(
+        sim,
+        plan,
+        detector,
+        ctx,
+        clock=lambda: sim.t_s,
+        wait=lambda d: sim.advance_to(sim.t_s + d),
+        nirs=lambda: sim.nirs,
+        today=lambda: day,
+        **kw,
+    )

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from bfr_helpers import calibrate_on_simulator
 from workbench.bfr.calibration import (
     AopReading,
     CalibrationError,
@@ -19,7 +20,6 @@ from workbench.bfr.calibration import (
     confirm_aop,
     plan_calibration,
     predict_aop,
-    run_calibration,
 )
 from workbench.bfr.limits import PrescriptionError
 from workbench.bfr.simulator import CuffSimulator
@@ -29,17 +29,7 @@ CTX = CuffContext("ath01", "c1", "leg", "right", "seated")
 
 
 def _run(sim, plan, det, **kw):
-    return run_calibration(
-        sim,
-        plan,
-        det,
-        CTX,
-        clock=lambda: sim.t_s,
-        wait=lambda d: sim.advance_to(sim.t_s + d),
-        nirs=lambda: sim.nirs,
-        today=lambda: DAY,
-        **kw,
-    )
+    return calibrate_on_simulator(sim, plan, det, CTX, DAY, **kw)
 
 
 @pytest.mark.parametrize("true_aop", [150.0, 205.0])

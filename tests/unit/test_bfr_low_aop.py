@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 
+from bfr_helpers import calibrate_on_simulator
 from workbench.bfr.calibration import (
     AopReading,
     CalibrationError,
@@ -15,7 +16,6 @@ from workbench.bfr.calibration import (
     DopplerDetector,
     PpgDetector,
     plan_calibration,
-    run_calibration,
 )
 from workbench.bfr.screening import ScreeningForm, all_clear
 from workbench.bfr.session import BfrSession
@@ -27,16 +27,7 @@ CTX = CuffContext("ath01", "c1", "leg", "right", "seated")
 
 
 def _run(sim, plan, det):
-    return run_calibration(
-        sim,
-        plan,
-        det,
-        CTX,
-        clock=lambda: sim.t_s,
-        wait=lambda d: sim.advance_to(sim.t_s + d),
-        nirs=lambda: sim.nirs,
-        today=lambda: DAY,
-    )
+    return calibrate_on_simulator(sim, plan, det, CTX, DAY)
 
 
 @pytest.mark.parametrize("expected", [150.0, 200.0, 260.0])
