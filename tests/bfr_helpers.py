@@ -54,3 +54,17 @@ def calibrate_on_simulator(sim, plan, detector, ctx, day, **kw):
         today=lambda: day,
         **kw,
     )
+
+
+def captured_panel(session, wall_clock=None, **kw):
+    """A ``BfrPanel`` on ``session`` whose messages to the browser are kept in a list.
+
+    Returns ``(panel, sent, wall_clock)``; ``sent`` holds ``(content, buffers)`` per message.
+    """
+    from workbench.widgets.bfr_panel import BfrPanel
+
+    sent: list = []
+    wall = wall_clock or ManualClock()
+    panel = BfrPanel(session, autostart=False, wall_clock=wall, **kw)
+    panel.send = lambda content, buffers=None: sent.append((content, buffers))
+    return panel, sent, wall

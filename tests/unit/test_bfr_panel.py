@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import traitlets
 
-from bfr_helpers import ManualClock, simulated_limb_limits, wait_until
+from bfr_helpers import ManualClock, captured_panel, simulated_limb_limits, wait_until
 from workbench.bfr.live import LiveSession, RealtimeSimCuff
 from workbench.errors import SafetyReason
 from workbench.widgets.bfr_panel import TRACE_COLUMNS, BfrPanel
@@ -28,11 +28,8 @@ def live():
 
 
 def _panel(session, **kw) -> tuple[BfrPanel, list]:
-    sent: list = []
-    clock = kw.pop("wall_clock", None) or ManualClock()
-    p = BfrPanel(session, autostart=False, wall_clock=clock, **kw)
-    p.send = lambda content, buffers=None: sent.append((content, buffers))  # type: ignore[method-assign]
-    return p, sent
+    panel, sent, _wall = captured_panel(session, **kw)
+    return panel, sent
 
 
 def test_panel_shows_limits_and_sends_throttled_float32_rows(live):

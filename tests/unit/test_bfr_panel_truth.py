@@ -10,12 +10,12 @@ import time
 import numpy as np
 import pytest
 
-from bfr_helpers import ManualClock, simulated_limb_limits, wait_until
+from bfr_helpers import captured_panel, simulated_limb_limits, wait_until
 from workbench.bfr.calibration import AopReading, CuffContext
 from workbench.bfr.live import LiveSession, RealtimeSimCuff
 from workbench.bfr.screening import ScreeningForm, all_clear
 from workbench.bfr.session import BfrSession
-from workbench.widgets.bfr_panel import TRACE_COLUMNS, BfrPanel
+from workbench.widgets.bfr_panel import TRACE_COLUMNS
 
 SPEED = 2.0
 
@@ -31,11 +31,7 @@ def live():
 
 
 def _panel(session, **kw):
-    sent: list = []
-    wall = ManualClock()
-    p = BfrPanel(session, autostart=False, wall_clock=wall, **kw)
-    p.send = lambda content, buffers=None: sent.append((content, buffers))  # type: ignore[method-assign]
-    return p, sent, wall
+    return captured_panel(session, **kw)
 
 
 def _rows(sent) -> np.ndarray:
