@@ -21,7 +21,7 @@ from workbench.bfr import FAULTS, CuffLimits, authorize_override, simulate_sessi
 from workbench.bfr.control import ControlCore
 from workbench.bfr.live import LiveSession, RealtimeSimCuff
 from workbench.bfr.protocol import PressureReading
-from workbench.bfr.simulator import CuffParams
+from workbench.bfr.simulation.cuff import CuffParams
 from workbench.bfr.supervisor import Supervisor
 
 

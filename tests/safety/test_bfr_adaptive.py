@@ -11,7 +11,7 @@ from workbench.bfr.adaptive import AdaptiveInputs, AdaptiveModulator, band_mmhg,
 from workbench.bfr.authority import authorize_override
 from workbench.bfr.limits import CuffLimits
 from workbench.bfr.protocol import CuffCommand, PressureReading
-from workbench.bfr.simulate import simulate_session
+from workbench.bfr.simulation.control_run import simulate_session
 from workbench.bfr.supervisor import Supervisor
 
 anyf = st.one_of(

@@ -15,7 +15,7 @@ import pytest
 from bfr_helpers import simulated_limb_limits
 from workbench.bfr import CuffParams, simulate_session
 from workbench.bfr.control import ControlCore
-from workbench.bfr.simulator import CuffSimulator
+from workbench.bfr.simulation.cuff import CuffSimulator
 from workbench.bfr.supervisor import Supervisor
 
 

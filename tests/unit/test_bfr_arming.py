@@ -20,7 +20,7 @@ from workbench.bfr.live import LiveSession
 from workbench.bfr.protocol import PressureReading
 from workbench.bfr.screening import ScreeningForm, all_clear
 from workbench.bfr.session import BfrSession, make_prescription
-from workbench.bfr.simulator import CuffSimulator
+from workbench.bfr.simulation.cuff import CuffSimulator
 from workbench.bfr.supervisor import Supervisor
 from workbench.errors import SafetyError, SafetyReason
 

@@ -22,7 +22,7 @@ from workbench.bfr.calibration import (
     predict_aop,
 )
 from workbench.bfr.limits import PrescriptionError
-from workbench.bfr.simulator import CuffSimulator
+from workbench.bfr.simulation.cuff import CuffSimulator
 
 DAY = dt.date(2026, 11, 24)
 CTX = CuffContext("ath01", "c1", "leg", "right", "seated")

@@ -19,8 +19,8 @@ from workbench.bfr.calibration import (
 )
 from workbench.bfr.screening import ScreeningForm, all_clear
 from workbench.bfr.session import BfrSession
-from workbench.bfr.simulated_session import run_simulated_session
-from workbench.bfr.simulator import CuffSimulator
+from workbench.bfr.simulation.cuff import CuffSimulator
+from workbench.bfr.simulation.session_run import run_simulated_session
 
 DAY = dt.date(2026, 11, 24)
 CTX = CuffContext("ath01", "c1", "leg", "right", "seated")

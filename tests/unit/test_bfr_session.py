@@ -12,7 +12,7 @@ from workbench.bfr.ledger import TimeLedger
 from workbench.bfr.limits import PrescriptionError
 from workbench.bfr.screening import ScreeningError, ScreeningForm, all_clear
 from workbench.bfr.session import BfrSession, SessionError, SessionState
-from workbench.bfr.simulated_session import run_simulated_session
+from workbench.bfr.simulation.session_run import run_simulated_session
 from workbench.bfr.supervisor import Trip
 from workbench.errors import SafetyError, SafetyReason
 from workbench.store import open_store

@@ -56,9 +56,9 @@ from workbench.bfr.session import (
     Timers,
     make_prescription,
 )
-from workbench.bfr.simulate import FAULTS, SessionResult, simulate_session
-from workbench.bfr.simulated_session import SimulatedSession, run_simulated_session
-from workbench.bfr.simulator import CuffParams, CuffSimulator
+from workbench.bfr.simulation.control_run import FAULTS, SessionResult, simulate_session
+from workbench.bfr.simulation.cuff import CuffParams, CuffSimulator
+from workbench.bfr.simulation.session_run import SimulatedSession, run_simulated_session
 from workbench.bfr.supervisor import Supervisor, Trip
 
 __all__ = [

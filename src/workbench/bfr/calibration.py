@@ -36,7 +36,7 @@ from workbench.bfr.limits import (
     validate_prescription,
 )
 from workbench.bfr.protocol import CuffCommand, CuffController, PressureReading
-from workbench.bfr.simulator import NirsSample
+from workbench.bfr.simulation.cuff import NirsSample
 from workbench.bfr.supervisor import HIGH, LOW, Event
 from workbench.errors import SafetyReason
 from workbench.log import get_logger

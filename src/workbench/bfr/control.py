@@ -3,7 +3,7 @@
 A tick: heartbeat to the cuff (from the iteration itself, req 10) -> read pressure ->
 supervisor checks -> regulator step -> supervisor clamps -> command (or VENT). The same
 :class:`ControlCore` runs in :class:`ControlThread` (real time) and in
-:func:`workbench.bfr.simulate.simulate_session` (simulated time), so the simulated code
+:func:`workbench.bfr.simulation.control_run.simulate_session` (simulated time), so the simulated code
 is the real code. Any exception in a tick latches a trip and vents; the thread vents in
 ``finally``; if even that fails, the cuff firmware's watchdog vents 250 ms later.
 Why: ``docs/decisions/0004-bfr-control.md``.

@@ -21,7 +21,7 @@ from workbench.bfr.control import ControlCore, ControlThread, MonitorSource
 from workbench.bfr.ledger import TimeLedger
 from workbench.bfr.limits import CuffLimits
 from workbench.bfr.protocol import CuffController, CuffStatus, PressureReading
-from workbench.bfr.simulator import CuffSimulator
+from workbench.bfr.simulation.cuff import CuffSimulator
 from workbench.bfr.supervisor import Event, Supervisor
 from workbench.errors import SafetyReason
 from workbench.log import get_logger

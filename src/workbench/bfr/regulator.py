@@ -28,7 +28,7 @@ class RegulatorParams:
     (``pump_max_flow_ml_s``, ``pump_stall_mmhg``), bleed valve
     (``bleed_coeff_ml_s_per_mmhg``: flow = coeff x sqrt(P (P + P_atm))) and cuff
     (``v0_ml``, ``compliance_ml_per_mmhg``) convert flow to duty; they match the lab cuff
-    (:class:`workbench.bfr.simulator.CuffParams` defaults) and errors in them are taken up
+    (:class:`workbench.bfr.simulation.cuff.CuffParams` defaults) and errors in them are taken up
     by the integral.
     """
 

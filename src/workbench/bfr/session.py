@@ -4,7 +4,7 @@ screening -> cuff -> aop -> prescription -> ready -> set <-> rest -> reperfusion
 (any state -> aborted). :class:`BfrSession` decides and records; it does not run the cuff:
 :meth:`BfrSession.build_control` and :meth:`BfrSession.live` hand out a control core or a
 live session only when every gate passes. The simulated run of a whole session lives in
-:mod:`workbench.bfr.simulated_session`. Why: ``docs/decisions/0004-bfr-control.md``.
+:mod:`workbench.bfr.simulation.session_run`. Why: ``docs/decisions/0004-bfr-control.md``.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 :func:`run_simulated_session` drives the :class:`~workbench.bfr.session.BfrSession` state
 machine (screening, AOP, prescription, sets) against
-:class:`~workbench.bfr.simulator.CuffSimulator`; :func:`rehearse_on_live_cuff` replays its
+:class:`~workbench.bfr.simulation.cuff.CuffSimulator`; :func:`rehearse_on_live_cuff` replays its
 gates on a live simulated cuff. Why: ``docs/decisions/0004-bfr-control.md``.
 """
 
@@ -38,8 +38,8 @@ from workbench.bfr.session import (
     SessionState,
     session_row_fields,
 )
-from workbench.bfr.simulate import time_in_band_pct
-from workbench.bfr.simulator import CuffSimulator
+from workbench.bfr.simulation.control_run import time_in_band_pct
+from workbench.bfr.simulation.cuff import CuffSimulator
 from workbench.bfr.supervisor import Event, Trip
 from workbench.errors import SafetyError
 from workbench.log import get_logger
@@ -186,7 +186,7 @@ def run_simulated_session(
         For the AOP prediction cross-check (req 19, always on); default: the circumference
         of :func:`simulated_circumference_cm`.
     faults:
-        Simulator fault names (see :data:`workbench.bfr.simulator.SIM_FAULTS`) injected
+        Simulator fault names (see :data:`workbench.bfr.simulation.cuff.SIM_FAULTS`) injected
         ``fault_at_s`` after the first set starts.
     setpoint_schedule:
         Optional ``f(t_s, prescribed_mmhg) -> requested_mmhg`` (e.g. adaptive modulation);
@@ -201,7 +201,7 @@ def run_simulated_session(
     """
     from workbench.bfr.audit import AuditLog
     from workbench.bfr.presets import get_preset
-    from workbench.bfr.simulator import SIM_FAULTS
+    from workbench.bfr.simulation.cuff import SIM_FAULTS
 
     faults = tuple(faults)
     for f in faults:

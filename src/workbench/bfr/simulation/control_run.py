@@ -1,7 +1,7 @@
 """Whole BFR sessions on simulated time, with fault injection (the safety test bench).
 
 :func:`simulate_session` drives the real :class:`~workbench.bfr.control.ControlCore`
-(supervisor + regulator) at 100 Hz against :class:`~workbench.bfr.simulator.CuffSimulator`
+(supervisor + regulator) at 100 Hz against :class:`~workbench.bfr.simulation.cuff.CuffSimulator`
 stepped at 1 kHz, and checks the result with an independent referee that knows the true
 cuff pressure. A 4-set session (30-15-15-15) takes a few seconds of wall time.
 :func:`time_in_band_pct` is the one req-14 metric. Why: ``docs/decisions/0004-bfr-control.md`` and
@@ -20,7 +20,7 @@ from workbench.bfr.authority import authorize_override
 from workbench.bfr.control import ControlCore
 from workbench.bfr.limits import CEILING_MMHG, CuffLimits, Limb, validate_prescription
 from workbench.bfr.protocol import CuffCommand, FirmwareState
-from workbench.bfr.simulator import SIM_FAULTS, CuffParams, CuffSimulator
+from workbench.bfr.simulation.cuff import SIM_FAULTS, CuffParams, CuffSimulator
 from workbench.bfr.supervisor import Event, Supervisor, Trip
 from workbench.errors import SafetyReason
 
