@@ -312,8 +312,12 @@ def emg_section() -> None:
 
 
 def smo2_section() -> None:
+    import sys
+
     from scipy import optimize
 
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from smo2_reference import global_recovery_fit
     from workbench.io import read_nirs
     from workbench.signals.smo2 import (
         smo2_clean,
@@ -346,17 +350,7 @@ def smo2_section() -> None:
             ok = ~np.isnan(y)
             t, y = t[ok], y[ok]
             span = t[-1] - t[0]
-
-            def sse(p, t=t, y=y):
-                return float(np.sum((y - smo2_recovery_model(t, *p)) ** 2))
-
-            ref = optimize.differential_evolution(
-                sse,
-                [(y.min() - 20, y.max() + 5), (0, 100), (0, span / 2), (0.1, 10 * span)],
-                seed=0,
-                tol=1e-10,
-                maxiter=3000,
-            )
+            ref = global_recovery_fit(t, y)
             # the former single local start (half-time guess)
             a0, b0 = float(y[: max(1, t.size // 20)].mean()), float(np.max(y) - y[0])
             hit = np.flatnonzero(y >= a0 + b0 / 2)
