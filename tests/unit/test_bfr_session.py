@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import numpy as np
 import pytest
 
 from workbench.bfr.calibration import AopReading, ConfirmedAOP, CuffContext
@@ -286,4 +287,189 @@ def test_live_session_is_gated_and_records_the_prescription(tmp_path):
     row = store.bfr_sessions(athlete_id="ath01").iloc[0]
     assert row["exercise"] == "leg press" and row["scheme"] == "30-15-15-15"
     assert row["setpoint_mmhg"] == pytest.approx(120.0)
+    store.close()
+
+
+# ---------------------------------------------------------------------- manual / adaptive
+# (issue 12 item 8): the panel's modes go through the session's gates.
+
+#: BFR-SAFETY limits, stated independently of the code: ceiling per limb (mmHg) and the
+#: adaptive band [40 %, 80 %] of the confirmed AOP.
+CEILING = {"arm": 200.0, "leg": 240.0}
+
+
+def _ready_at(s: BfrSession, aop: float) -> None:
+    s.complete_screening(_form(), "J. Tech")
+    s.cuff_applied(0.0, "J. Tech")
+    s.set_prediction(aop)
+    s.add_aop_reading(AopReading(aop, "doppler", s.context, DAY))
+    assert s.add_aop_reading(AopReading(aop, "ppg", s.context, DAY)) is not None
+    s.prescribe(60, exercise="leg press", load_pct_1rm=30, who="J. Tech")
+
+
+def _requests(live) -> list[float]:
+    return [e.value for e in live.events if e.kind == "operator" and e.code == "request_setpoint"]
+
+
+@pytest.fixture
+def sim_cuff():
+    from workbench.bfr.live import RealtimeSimCuff
+
+    cuff = RealtimeSimCuff()
+    yield cuff
+    cuff.close()
+
+
+def test_manual_and_adaptive_are_refused_without_screening(sim_cuff):
+    s = _session()
+    for action in (
+        lambda: s.set_mode("manual", "J. Tech"),
+        lambda: s.set_adaptive(True, "J. Tech"),
+        lambda: s.request_manual_setpoint(120, "J. Tech"),
+        lambda: s.arm("J. Tech"),
+        lambda: s.live(sim_cuff),
+    ):
+        with pytest.raises(SafetyError):
+            action()
+    assert s.mode == "scheme" and s.manual is None and s.adaptive is None
+    assert s.live_session is None
+
+
+def test_manual_and_adaptive_are_refused_without_a_confirmed_aop(sim_cuff):
+    s = _session()
+    s.complete_screening(_form(), "J. Tech")
+    s.cuff_applied(0.0, "J. Tech")
+    s.set_prediction(200.0)
+    assert s.add_aop_reading(AopReading(200, "doppler", s.context, DAY)) is None  # one reading
+    for action in (
+        lambda: s.set_mode("manual", "J. Tech"),
+        lambda: s.set_adaptive(True, "J. Tech"),
+        lambda: s.live(sim_cuff),
+    ):
+        with pytest.raises(SafetyError):
+            action()
+    assert s.manual is None and s.adaptive is None
+    # a ready session whose AOP is no longer valid (the next day) is refused too
+    day = [DAY]
+    s2 = BfrSession(CuffContext("ath01", "c1", "leg", "right", "seated"), clock=Clock(),
+                    today=lambda: day[0])  # fmt: skip
+    _ready_at(s2, 200.0)
+    live = s2.live(sim_cuff, clock=s2.clock, require_operator=False)
+    day[0] = DAY + dt.timedelta(days=1)
+    for action in (
+        lambda: s2.set_mode("manual", "J. Tech"),
+        lambda: s2.set_adaptive(True, "J. Tech"),
+        lambda: s2.arm("J. Tech"),
+    ):
+        with pytest.raises(SafetyError):
+            action()
+    assert _requests(live) == [] and not live.snapshot().loop_running
+
+
+@pytest.mark.parametrize(("limb", "aop"), [("leg", 200.0), ("arm", 280.0), ("leg", 300.0)])
+def test_manual_setpoints_outside_the_limits_are_rejected(sim_cuff, limb, aop):
+    s = BfrSession(CuffContext("ath01", "c1", limb, "right", "seated"), clock=Clock(),
+                   today=lambda: DAY)  # fmt: skip
+    _ready_at(s, aop)
+    live = s.live(sim_cuff, clock=s.clock, require_operator=False)
+    with pytest.raises(SessionError):
+        s.request_manual_setpoint(0.5 * aop, "J. Tech")  # scheme mode: no manual requests
+    s.set_mode("manual", "J. Tech")
+    hi, lo = min(0.8 * aop, CEILING[limb]), 0.4 * aop
+    for bad in (hi + 1.0, lo - 1.0, float("nan"), -5.0):
+        with pytest.raises(PrescriptionError):
+            s.request_manual_setpoint(bad, "J. Tech")
+    with pytest.raises(SessionError):
+        s.set_adaptive(True, "J. Tech")  # adaptive runs in scheme mode only
+    assert _requests(live) == []
+    mid = (lo + hi) / 2
+    assert s.request_manual_setpoint(mid, "J. Tech") == pytest.approx(mid)
+    assert s.target_setpoint_mmhg == pytest.approx(mid)
+    assert _requests(live) == [pytest.approx(mid)]
+    assert any(e.code == "manual_setpoint" and e.value == pytest.approx(mid) for e in s.events)
+
+
+@pytest.mark.parametrize(("limb", "aop"), [("leg", 200.0), ("arm", 280.0), ("leg", 300.0)])
+def test_adaptive_cannot_exceed_80_percent_aop_or_the_ceiling(sim_cuff, limb, aop):
+    from workbench.bfr.adaptive import AdaptiveInputs
+
+    clock = Clock()
+    s = BfrSession(CuffContext("ath01", "c1", limb, "right", "seated"), clock=clock,
+                   today=lambda: DAY)  # fmt: skip
+    _ready_at(s, aop)
+    live = s.live(sim_cuff, clock=clock, require_operator=False)
+    s.set_adaptive(True, "J. Tech", interval_s=1.0)
+    s.start_set("J. Tech")
+    hi, lo = min(0.8 * aop, CEILING[limb]), 0.4 * aop
+    more = AdaptiveInputs(smo2_pct=90.0, emg_ratio=1.0, velocity_loss=0.0)  # "raise" rule
+    for _ in range(60):
+        clock.t += 1.0
+        s.adaptive_update(more)
+    ups = _requests(live)
+    assert ups, "the modulator never raised the setpoint"
+    assert max(ups) <= hi + 1e-9 and min(ups) >= lo - 1e-9
+    assert max(ups) > hi - 5.0  # it did climb to the top of the band, and stopped there
+    steps = np.diff([s.prescription.setpoint_mmhg, *ups])
+    assert np.all((np.abs(steps) >= 5 - 1e-9) & (np.abs(steps) <= 10 + 1e-9))
+    assert live.supervisor.supervised_target(max(ups) + 50) <= hi + 1e-9
+    less = AdaptiveInputs(smo2_pct=5.0)  # deep desaturation: "lower" rule, down to 40 %
+    for _ in range(60):
+        clock.t += 1.0
+        s.adaptive_update(less)
+    assert min(_requests(live)) >= lo - 1e-9
+    assert min(_requests(live)) < lo + 10.0
+
+
+def test_a_vent_in_manual_mode_ends_the_set(sim_cuff):
+    from bfr_helpers import wait_until
+
+    s = BfrSession(CuffContext("ath01", "c1", "leg", "right", "seated"), clock=sim_cuff.sim_clock)
+    day = dt.date.today()
+    s.complete_screening(_form(day=day), "J. Tech")
+    s.cuff_applied(sim_cuff.read_pressure().pressure_mmhg, "J. Tech")
+    s.set_prediction(200.0)
+    s.add_aop_reading(AopReading(200, "doppler", s.context, day))
+    s.add_aop_reading(AopReading(200, "ppg", s.context, day))
+    s.prescribe(50, exercise="leg press", load_pct_1rm=30, who="J. Tech")
+    live = s.live(sim_cuff, clock=sim_cuff.sim_clock, require_operator=False)
+    try:
+        s.arm("J. Tech")
+        s.set_mode("manual", "J. Tech")
+        s.start_set("J. Tech")
+        s.request_manual_setpoint(140.0, "J. Tech")
+        assert wait_until(lambda: sim_cuff.true_pressure_mmhg > 130, 8.0)  # it follows
+        s.vent("J. Tech")
+        assert s.state is SessionState.REPERFUSION
+        assert s.manual.inflated_since is None
+        assert wait_until(lambda: sim_cuff.true_pressure_mmhg < 20, 2.0)
+        with pytest.raises(SessionError):
+            s.request_manual_setpoint(140.0, "J. Tech")  # the set is over
+        assert s.timers().set_elapsed_s == 0.0
+        assert any(e.kind == "trip" and e.code == "operator_vent" for e in live.events)
+    finally:
+        live.stop()
+
+
+def test_after_the_session_the_next_scheme_is_recommended_and_stored(tmp_path, sim_cuff):
+    from workbench.bfr.scheme_learning import SchemeLearner
+
+    store = open_store(f"sqlite:///{tmp_path}/t.db")
+    store.write("athletes", [{"athlete_id": "ath01", "name": "A", "sex": "F",
+                              "birth_date": dt.date(2000, 1, 1), "sport": "x"}])  # fmt: skip
+    s = _session()
+    _ready(s)
+    s.live(sim_cuff, store=store, clock=s.clock, require_operator=False)
+    learner = SchemeLearner(seed=3)
+    with pytest.raises(SessionError):
+        s.recommend_next(learner, store=store)  # not before the session is over
+    s.end_live("J. Tech")
+    assert s.state is SessionState.DONE
+    rec = s.recommend_next(learner, store=store)
+    assert rec.option in learner.options
+    sid = int(store.bfr_sessions(athlete_id="ath01")["session_id"].iloc[0])
+    ev = store.bfr_events(sid)
+    row = ev[ev["kind"] == "recommendation"]
+    assert len(row) == 1 and json.loads(row["message"].iloc[0])["option"]["label"] == (
+        rec.option.label
+    )
     store.close()

@@ -1,12 +1,12 @@
-"""Manual mode for commercial cuffs that cannot be controlled (issue 6, build item 1).
+"""Manual mode: the operator sets the pressure (issue 6, build item 1; issue 12 item 8).
 
-The operator inflates and deflates with the device's own controls; the workbench times
-sets and rests, prompts, logs the pressures the operator reads off the device as
-``operator`` events and applies the same time limits (req 5) by *prompting* to deflate —
-it cannot vent the cuff itself, so every limit becomes a high-priority alarm and prompt.
-Inflation time is charged to the same persisted :class:`~workbench.bfr.ledger.TimeLedger`
-as controlled sessions, so the cumulative limit and the reperfusion lock-out hold across
-both modes and across kernel restarts. ADR: ``docs/decisions/0004-bfr-control.md``.
+Commercial cuffs that cannot be controlled: the operator inflates with the device's own
+controls; the workbench times sets and rests, prompts, logs the pressures read off the
+device and applies the time limits (req 5) by *prompting* to deflate (high-priority alarm).
+Inflation time goes to the same persisted :class:`~workbench.bfr.ledger.TimeLedger` as
+controlled sessions, so the cumulative limit and the lock-out hold across modes and kernel
+restarts. On a controlled cuff (``charge_time=False``) the operator picks the setpoint
+within the limits and the supervisor charges the time. ADR: ``docs/decisions/0004-bfr-control.md``.
 """
 
 from __future__ import annotations
@@ -34,18 +34,25 @@ class Prompt:
 class ManualSession:
     """Timers, prompts and pressure log around a :class:`BfrSession` with a manual cuff.
 
-    The wrapped session must be ``ready`` (screening, confirmed AOP, prescription): the
-    same gates apply as for a controlled cuff. Call :meth:`tick` at >= 1 Hz (the panel's
-    refresh) to get prompts.
+    The wrapped session must be ``ready`` (or in a set or rest) with every gate open
+    (screening, confirmed AOP, prescription): the same gates apply as for a controlled cuff.
+    Call :meth:`tick` at >= 1 Hz (the panel's refresh) to get prompts.
+
+    ``charge_time=False`` when a supervisor runs the cuff and already charges inflation
+    time to the ledger (a controlled cuff in manual mode): nothing is charged twice.
     """
 
-    def __init__(self, session: BfrSession) -> None:
-        if session.state is not SessionState.READY:
+    def __init__(self, session: BfrSession, *, charge_time: bool = True) -> None:
+        if session.state not in (SessionState.READY, SessionState.SET, SessionState.REST):
             raise SafetyError(
                 f"manual mode needs a ready session (screening, AOP, prescription); "
                 f"state is {session.state.value!r}",
                 reason=SafetyReason.SCREENING,
             )
+        session.check_can_inflate()
+        self.charge_time = bool(charge_time)
+        #: the operator's setpoint request (None: the prescription's setpoint)
+        self.requested_mmhg: float | None = None
         self.session = session
         self.clock: Callable[[], float] = session.clock
         self.ledger: TimeLedger = session.ledger
@@ -58,7 +65,9 @@ class ManualSession:
 
     @property
     def setpoint_mmhg(self) -> float:
-        """The pressure to set on the device, mmHg."""
+        """The pressure to set on the device (the operator's request or the prescription's)."""
+        if self.requested_mmhg is not None:
+            return self.requested_mmhg
         rx = self.session.prescription
         assert rx is not None
         return rx.setpoint_mmhg
@@ -74,11 +83,25 @@ class ManualSession:
 
     def _charge(self) -> None:
         now = self.clock()
+        if not self.charge_time:  # the supervisor charges a controlled cuff's time
+            return
         if self.inflated_since is not None and self._charged_t is not None:
             self.ledger.add_inflated(self.session.ledger_key, now - self._charged_t)
             self._charged_t = now
 
     # ---------------------------------------------------------------- operator actions
+    def request_setpoint(self, setpoint_mmhg: float, who: str) -> Prompt:
+        """The operator asks for ``setpoint_mmhg`` (gated; rejected, never clamped, outside
+        [40 % AOP, min(80 % AOP, ceiling)]); returns the prompt to set it."""
+        self.session.check_can_inflate()
+        sp = self.limits.validate_setpoint(setpoint_mmhg)
+        self.requested_mmhg = sp
+        self._event("operator", "manual_setpoint", None, sp, who)
+        now = self.clock()
+        if self.inflated_since is None:
+            self.inflated_since = self._charged_t = now
+        return self._prompt(MEDIUM, "manual_set_pressure", f"set the cuff to {sp:.0f} mmHg")
+
     def inflated(self, who: str) -> Prompt:
         """The operator inflated the cuff on the device (gated like a controlled cuff)."""
         self.session.check_can_inflate()
@@ -94,7 +117,8 @@ class ManualSession:
         """The operator deflated the cuff."""
         self._charge()
         self.inflated_since = self._charged_t = None
-        self.ledger.set_deflated(self.session.ledger_key)
+        if self.charge_time:
+            self.ledger.set_deflated(self.session.ledger_key)
         self._raised.clear()
         self._event("operator", "manual_deflated", None, None, who)
 

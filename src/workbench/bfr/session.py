@@ -3,8 +3,10 @@
 screening -> cuff -> aop -> prescription -> ready -> set <-> rest -> reperfusion -> done
 (any state -> aborted). :class:`BfrSession` decides and records; it does not run the cuff:
 :meth:`BfrSession.build_control` and :meth:`BfrSession.live` hand out a control core or a
-live session only when every gate passes. The simulated run of a whole session lives in
-:mod:`workbench.bfr.simulation.session_run`. Why: ``docs/decisions/0004-bfr-control.md``.
+live session only when every gate passes; the panel drives that live session only through
+it (arm, scheme/manual mode, adaptive toggle, vent, end, next-session recommendation). The
+simulated run of a whole session: :mod:`workbench.bfr.simulation.session_run`.
+Why: ``docs/decisions/0004-bfr-control.md``.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from workbench.bfr.adaptive import AdaptiveDecision, AdaptiveInputs, AdaptiveModulator
 from workbench.bfr.calibration import (
     AopReading,
     CalibrationError,
@@ -31,6 +34,7 @@ from workbench.bfr.ledger import TimeLedger, ledger_key
 from workbench.bfr.limits import CuffLimits, PrescriptionError, SiteLimits
 from workbench.bfr.presets import ProtocolPreset
 from workbench.bfr.protocol import CuffController
+from workbench.bfr.scheme_learning import Recommendation, SchemeLearner, store_recommendation
 from workbench.bfr.screening import (
     ScreeningError,
     ScreeningForm,
@@ -252,6 +256,12 @@ class BfrSession:
         self._restriction_t: float | None = None
         self._predicted_mmhg: float | None = None
         self._prediction_set = False
+        #: the live session handed out by :meth:`live` (the panel drives it through here)
+        self.live_session = None
+        self.mode = "scheme"  # or "manual" (:meth:`set_mode`)
+        self.manual = None  # ManualSession while in manual mode
+        self.adaptive: AdaptiveModulator | None = None  # on: :meth:`set_adaptive`
+        self.recommendation: Recommendation | None = None
         self._emit("state", SessionState.SCREENING.value, message="session opened")
 
     # ------------------------------------------------------------------ helpers
@@ -614,7 +624,170 @@ class BfrSession:
                 self._on_trip_event(e)
 
         ls.supervisor.on_event = fwd
+        self.live_session = ls
         return ls
+
+    # ------------------------------------------------------------------ live cuff (the panel)
+    def _require_live(self):
+        if self.live_session is None:
+            raise SessionError("no live session: call live(cuff, ...) first")
+        return self.live_session
+
+    @property
+    def target_setpoint_mmhg(self) -> float:
+        """What the cuff is asked for: the manual request, the adaptive setpoint or the
+        prescription's setpoint (raises without a prescription)."""
+        if self.prescription is None:
+            raise SessionError("no prescription yet", reason=SafetyReason.SETPOINT_REJECTED)
+        if self.manual is not None and self.manual.requested_mmhg is not None:
+            return float(self.manual.requested_mmhg)
+        if self.adaptive is not None:
+            return float(self.adaptive.setpoint_mmhg)
+        return float(self.prescription.setpoint_mmhg)
+
+    def _live_inflated(self) -> bool:
+        """The live session's loop runs and the cuff is not vented (from its snapshot)."""
+        ls = self.live_session
+        if ls is None:
+            return False
+        snap = ls.snapshot()
+        return bool(snap.loop_running and not snap.vented)
+
+    def _send_setpoint(self, setpoint_mmhg: float, who: str) -> float:
+        # LiveSession.request_setpoint validates again; the supervisor clamps the command
+        return float(self._require_live().request_setpoint(setpoint_mmhg, who))
+
+    def arm(self, who: str) -> float:
+        """Arm the live session (gated) and request the target setpoint; returns it."""
+        self.check_can_inflate()
+        self._require(SessionState.READY, SessionState.SET, SessionState.REST)
+        ls = self._require_live()
+        self._operator("arm", who, self.target_setpoint_mmhg)
+        ls.start()
+        return self._send_setpoint(self.target_setpoint_mmhg, who)
+
+    def set_mode(self, mode: str, who: str) -> None:
+        """``"scheme"`` (the prescribed setpoint, sets and rests) or ``"manual"`` (the
+        operator picks the setpoint within the limits; :meth:`request_manual_setpoint`).
+
+        Manual mode is gated like inflation (screening, confirmed AOP, prescription) and
+        turns the adaptive modulation off. Back in scheme mode an inflated cuff returns to
+        the prescribed setpoint.
+        """
+        if mode not in ("scheme", "manual"):
+            raise ValueError(f"mode must be 'scheme' or 'manual', got {mode!r}")
+        if mode == self.mode:
+            return
+        if mode == "manual":
+            from workbench.bfr.manual import ManualSession
+
+            manual = ManualSession(self, charge_time=self.live_session is not None)
+            if self.adaptive is not None:
+                self.set_adaptive(False, who)
+            self.manual, self.mode = manual, "manual"
+            self._operator("mode", who, note="manual")
+            return
+        self.manual, self.mode = None, "scheme"
+        self._operator("mode", who, note="scheme")
+        if self._live_inflated() and self.state in (SessionState.SET, SessionState.REST,
+                                                    SessionState.READY):  # fmt: skip
+            self.check_can_inflate()
+            self._send_setpoint(self.target_setpoint_mmhg, who)
+
+    def request_manual_setpoint(self, setpoint_mmhg: float, who: str) -> float:
+        """Manual mode: ask the cuff for ``setpoint_mmhg`` (returns what was requested).
+
+        Refused (:class:`SessionError`) outside manual mode or once a vent ended the set;
+        gated (screening, AOP, prescription, lock-out, cumulative time); rejected
+        (:class:`~workbench.bfr.limits.PrescriptionError`) outside [40 % AOP,
+        min(80 % AOP, ceiling)]. The supervisor clamps the command again.
+        """
+        if self.mode != "manual" or self.manual is None:
+            raise SessionError("manual setpoint outside manual mode: switch to manual first")
+        self._require(SessionState.READY, SessionState.SET, SessionState.REST)
+        self.check_can_inflate()
+        self.manual.request_setpoint(setpoint_mmhg, who)
+        if self.live_session is None:
+            return float(self.manual.setpoint_mmhg)
+        return self._send_setpoint(self.manual.setpoint_mmhg, who)
+
+    def set_adaptive(self, on: bool, who: str, **modulator_kw) -> None:
+        """Turn the adaptive modulation (req 16) on or off; off returns an inflated cuff to
+        the prescribed setpoint. On is gated and only in scheme mode."""
+        if not on:
+            was = self.adaptive is not None
+            self.adaptive = None
+            self._operator("adaptive", who, 0.0, "off")
+            if was and self._live_inflated() and self.state in (SessionState.SET,
+                                                                 SessionState.REST):  # fmt: skip
+                self._send_setpoint(self.target_setpoint_mmhg, who)
+            return
+        if self.mode != "scheme":
+            raise SessionError("adaptive modulation runs in scheme mode only, not manual")
+        self._require(SessionState.READY, SessionState.SET, SessionState.REST)
+        self.check_can_inflate()
+        assert self.prescription is not None
+        self.adaptive = AdaptiveModulator(self.limits, self.prescription.setpoint_mmhg,
+                                          **modulator_kw)  # fmt: skip
+        self._operator("adaptive", who, 1.0, "on")
+
+    def adaptive_update(self, inputs: AdaptiveInputs) -> AdaptiveDecision | None:
+        """One adaptive decision while a set or rest runs (None when off or not in a
+        set/rest); a change is requested through the live session (validated, clamped)."""
+        if self.adaptive is None or self.state not in (SessionState.SET, SessionState.REST):
+            return None
+        d = self.adaptive.update(self.clock(), inputs)
+        if d.change_mmhg:
+            self._emit("state", "adaptive", None, d.setpoint_mmhg, d.reason)
+            if self.live_session is not None:
+                self._send_setpoint(d.setpoint_mmhg, "adaptive")
+        return d
+
+    def vent(self, who: str) -> None:
+        """Vent now (the live session latches a trip, which ends the set)."""
+        self._require_live().vent(who)
+        self._ended_by_vent(who)
+
+    def _ended_by_vent(self, who: str) -> None:
+        if self.manual is not None and self.manual.inflated_since is not None:
+            self.manual.deflated(who)
+        if self.state in (SessionState.SET, SessionState.REST, SessionState.READY):
+            self._restriction_t = None
+            self._goto(SessionState.REPERFUSION, f"vented by {who}")
+
+    def end_live(self, who: str, status: str = "complete") -> None:
+        """Stop the live session (it vents) and finish the session."""
+        if self.live_session is not None:
+            self.live_session.stop(status)
+        if self.manual is not None and self.manual.inflated_since is not None:
+            self.manual.deflated(who)
+        self.adaptive = None
+        if self.state not in (SessionState.DONE, SessionState.ABORTED):
+            self.finish(who)
+
+    def recommend_next(
+        self,
+        learner: SchemeLearner,
+        *,
+        readiness_band: str = "unknown",
+        store=None,
+        session_id: int | None = None,
+    ) -> Recommendation:
+        """After the session: the learner's scheme for the next one (logged; stored as a
+        ``bfr_events`` row of this session when ``store`` is given)."""
+        self._require(SessionState.DONE, SessionState.ABORTED)
+        context = f"{learner.preset.key}:{self.context.limb}:{readiness_band}"
+        rec = learner.recommend(context)
+        self.recommendation = rec
+        self._emit("recommendation", rec.option.label, None, rec.sampled_value, rec.to_json())
+        if store is not None:
+            if session_id is None:
+                audit = getattr(self.live_session, "audit", None)
+                session_id = getattr(audit, "session_id", None)
+            if session_id is None:
+                raise SessionError("no session id to store the recommendation under")
+            store_recommendation(store, int(session_id), rec, t_s=self.clock())
+        return rec
 
     # ------------------------------------------------------------------ sets
     def start_set(self, who: str) -> int:
@@ -633,6 +806,7 @@ class BfrSession:
         self._set_t, self._rest_t = now, None
         self._operator("start_set", who, float(self.set_index + 1))
         self._goto(SessionState.SET, f"set {self.set_index + 1} of {len(rx.scheme)}")
+        self._live_phase("set")
         return self.set_index + 1
 
     def count_rep(self) -> int:
@@ -653,7 +827,14 @@ class BfrSession:
         else:
             self._rest_t = self.clock()
             self._goto(SessionState.REST)
+        self._live_phase("rest")
         return self.state
+
+    def _live_phase(self, phase: str) -> None:
+        """Tell the live session's supervisor whether the athlete exercises (EMG checks)."""
+        ls = self.live_session
+        if ls is not None:
+            ls.supervisor.set_phase(phase, ls.clock())
 
     def on_trip(self, trip: Trip) -> None:
         """A supervisor trip vented the cuff: end the set; time limits start a lock-out."""
@@ -667,6 +848,8 @@ class BfrSession:
         self.alarms.append(f"{priority}: {code}: {message}")
         if code == SafetyReason.TIME_LIMIT.value:
             self.ledger.start_lockout(self.ledger_key, self.limits.reperfusion_s)
+        if self.manual is not None and self.manual.inflated_since is not None:
+            self.manual.deflated(f"trip {code}")
         if self.state in (SessionState.SET, SessionState.REST, SessionState.READY):
             self._restriction_t = None
             self._goto(SessionState.REPERFUSION, f"vented by trip {code}")
