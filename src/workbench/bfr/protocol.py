@@ -240,6 +240,25 @@ def encode_pressure(
     )
 
 
+def encode_status(
+    seq: int,
+    state: int,
+    pump_on: bool,
+    dump_open: bool,
+    max_setpoint_mmhg: float,
+    *,
+    ble: bool = False,
+) -> bytes:
+    """STATUS frame (cuff -> host): firmware state, pump/dump flags, armed maximum SP."""
+    flags = (1 if pump_on else 0) | (2 if dump_open else 0)
+    return encode_frame(
+        MsgType.STATUS,
+        seq,
+        (int(state) & 0xFF, flags, _deci(max_setpoint_mmhg, "max setpoint")),
+        ble=ble,
+    )
+
+
 def decode_frame(data: bytes, *, ble: bool = False) -> Frame:
     """Decode exactly one frame; raises :class:`ProtocolError` on any defect."""
     raw = bytes(data)
