@@ -3,7 +3,7 @@
 An AOP belongs to a :class:`CuffContext` (cuff application, limb, side, posture, day).
 :func:`confirm_aop` turns two agreeing :class:`AopReading` s (within 10 mmHg, cross-checked
 against :func:`predict_aop`) into the only :class:`ConfirmedAOP` a prescription accepts.
-:func:`plan_calibration` + :func:`run_calibration` inflate stepwise under their own guard;
+:func:`plan_calibration` + :func:`run_calibration` inflate stepwise through the supervisor;
 :class:`DopplerDetector`, :class:`PpgDetector` and :class:`NirsDetector` (arterial
 signature, an estimate only) decide when the pulse is gone.
 Why (and the prediction model): ``docs/decisions/0004-bfr-control.md``.
@@ -19,14 +19,20 @@ import secrets
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal, Protocol
 
 from workbench.bfr import regulator as reg
 from workbench.bfr.authority import authorize_confirmed
+from workbench.bfr.control import ControlCore
 from workbench.bfr.limits import (
-    AOP_MAX_MMHG,
     AOP_MIN_MMHG,
+    CALIBRATION_ABOVE_HALF_MAX_S,
+    CALIBRATION_CEILING_MMHG,
+    CALIBRATION_DEFLATE_MIN_S,
+    CALIBRATION_HOLD_MAX_S,
+    CALIBRATION_LONG_STEP_S,
+    CalibrationLimits,
     CuffLimits,
     Limb,
     PrescriptionError,
@@ -37,8 +43,8 @@ from workbench.bfr.limits import (
 )
 from workbench.bfr.protocol import CuffCommand, CuffController, PressureReading
 from workbench.bfr.simulation.cuff import NirsSample
-from workbench.bfr.supervisor import HIGH, LOW, Event
-from workbench.errors import SafetyReason
+from workbench.bfr.supervisor import HIGH, LOW, Event, Supervisor
+from workbench.errors import SafetyError, SafetyReason
 from workbench.log import get_logger
 
 Method = Literal["doppler", "ppg", "nirs"]
@@ -49,17 +55,16 @@ METHODS: tuple[str, ...] = ("doppler", "ppg", "nirs")
 AGREEMENT_MMHG = 10.0
 #: A measured AOP this far from the prediction asks for re-measurement (req 19), mmHg.
 PREDICTION_TOLERANCE_MMHG = 25.0
-#: Calibration limits (req 17).
-CALIBRATION_CEILING_MMHG = AOP_MAX_MMHG
+#: Calibration limits (req 17; the numbers live in :mod:`workbench.bfr.limits`).
 STEP_MIN_MMHG, STEP_MAX_MMHG = 10.0, 20.0
 #: Every plan starts here: one step below the lowest plausible AOP (50 mmHg), so that the
 #: first level never already occludes (a plan starting at 100 mmHg measured a true AOP of
 #: 70 as 99.4, and 60 % of that was 85 % of the true AOP; issue 15.3).
 PLAN_START_MAX_MMHG = AOP_MIN_MMHG - STEP_MIN_MMHG
-HOLD_MAX_S = 30.0
-LONG_STEP_S = 15.0
-DEFLATE_MIN_S = 10.0
-ABOVE_HALF_BUDGET_S = 120.0
+HOLD_MAX_S = CALIBRATION_HOLD_MAX_S
+LONG_STEP_S = CALIBRATION_LONG_STEP_S
+DEFLATE_MIN_S = CALIBRATION_DEFLATE_MIN_S
+ABOVE_HALF_BUDGET_S = CALIBRATION_ABOVE_HALF_MAX_S
 
 
 class CalibrationError(PrescriptionError):
@@ -669,14 +674,20 @@ def run_calibration(
     on_tick: Callable[[float, PressureReading | None, CuffCommand], None] | None = None,
     period_s: float = 0.01,
     baseline_s: float = 3.0,
+    limits: CalibrationLimits | None = None,
 ) -> CalibrationResult:
     """Run a stepwise AOP measurement on ``cuff`` (req 17); the cuff always ends vented.
 
-    The loop heartbeats the firmware every tick, regulates each level with the standard
-    regulator (50 mmHg/s upward slew) and guards on its own: pressure above 20 mmHg before
-    arming (req 21), no new sample for > 100 ms, implausible values, sensors disagreeing by
-    > 10 mmHg for > 100 ms, P > level + 25 mmHg for > 200 ms, P > 300 mmHg on two samples
-    and the time budget above half the expected AOP all vent and abort.
+    Every command goes through the supervisor (issue 12.1): the steps are setpoint requests
+    to a :class:`~workbench.bfr.control.ControlCore` whose :class:`Supervisor` holds the
+    calibration profile :class:`~workbench.bfr.limits.CalibrationLimits` (default: from
+    the plan's top step, expected AOP and time budget). It heartbeats, clamps and slew-limits
+    every step, and vents and latches on the training checks (pressure above 20 mmHg at
+    arming, stale, frozen, implausible or disagreeing data, loop overrun, over-pressure
+    drawn from the current step, > 300 mmHg on two samples, deviation, leak) and on req 17
+    (step held > 30 s, < 10 s deflated after a long step, > 120 s above half the expected
+    AOP, time box). A deflation between long steps is a disarm (the cuff vents) and a
+    re-arm. An exception in the detector or NIRS source latches a loop-exception trip.
 
     Parameters
     ----------
@@ -687,106 +698,103 @@ def run_calibration(
         Latest NIRS/PPG sample (for :class:`PpgDetector` / :class:`NirsDetector`).
     on_event, on_tick:
         Audit hooks (events; ``(now, reading, command)`` at every tick).
+    limits:
+        A stricter calibration profile; its ceiling must cover the plan's top step.
     """
     events: list[Event] = []
 
-    def emit(kind: str, code: str, priority=None, value=None, message=None) -> None:
-        e = Event(clock(), kind, code, priority, value, message)
+    def record(e: Event) -> None:
         events.append(e)
         if on_event is not None:
             on_event(e)
 
+    def emit(kind: str, code: str, priority=None, value=None, message=None) -> None:
+        record(Event(clock(), kind, code, priority, value, message))
+
+    def from_supervisor(e: Event) -> None:
+        # the calibration's own setpoints and arming are not the training session's
+        if e.kind in ("setpoint", "state"):
+            e = replace(e, code="calibration_" + e.code)
+        record(e)
+
+    top_mmhg = max(plan.levels_mmhg)
+    if limits is None:
+        limits = CalibrationLimits.for_calibration(
+            context.limb,
+            plan.expected_aop_mmhg,
+            ceiling_mmhg=top_mmhg,
+            above_half_max_s=plan.above_half_budget_s,
+        )
+    if not isinstance(limits, CalibrationLimits):
+        raise TypeError(
+            "run_calibration needs CalibrationLimits (CalibrationLimits.for_calibration)"
+        )
+    if top_mmhg > limits.ceiling_mmhg:
+        raise CalibrationError(
+            f"plan goes to {top_mmhg:g} mmHg, above the calibration ceiling {limits.ceiling_mmhg:g}"
+        )
+    sup = Supervisor(
+        limits,
+        ledger_key=f"calibration/{context.athlete_id}/{context.cuff_id}/{context.limb}",
+        on_event=from_supervisor,
+    )
     t_start = clock()
-    half = 0.5 * plan.expected_aop_mmhg
-    above_half = 0.0
     max_p = 0.0
     steps: list[StepRecord] = []
-    state = reg.RegulatorState(params=reg.RegulatorParams(sample_period_s=period_s))
-    last_seq: int | None = None
-    last_new_t = t_start
-    over_since: float | None = None
-    disagree_since: float | None = None
-    abs_count = 0
+
+    def core_tick(now: float, r: PressureReading | None, cmd: CuffCommand) -> None:
+        nonlocal max_p
+        if not cmd.vent and r is not None and math.isfinite(r.pressure_mmhg):
+            max_p = max(max_p, r.pressure_mmhg)
+        if on_tick is not None:
+            on_tick(now, r, cmd)
+
+    core = ControlCore(
+        cuff,
+        sup,
+        clock=clock,
+        regulator_params=reg.RegulatorParams(sample_period_s=period_s),
+        on_tick=core_tick,
+    )
 
     def result(status: str, reading: AopReading | None, reason: str) -> CalibrationResult:
         return CalibrationResult(
-            status, reading, reason, above_half, max_p, clock() - t_start, steps, events
+            status, reading, reason, sup.time_above_half_s, max_p, clock() - t_start, steps, events
         )
 
-    first = cuff.read_pressure()
-    p0 = math.nan if first is None else first.pressure_mmhg
-    if not (math.isfinite(p0) and p0 <= 20.0):
-        cuff.vent()
-        emit(
-            "alarm",
-            SafetyReason.PRESSURE_AT_START.value,
-            HIGH,
-            p0,
-            f"cuff reads {p0:.1f} mmHg before calibration; vented",
-        )
-        return result("aborted", None, f"cuff not vented at start ({p0:.1f} mmHg)")
+    try:
+        core.arm(clock())  # refuses (and vents) a cuff above 20 mmHg (req 21)
+    except SafetyError as exc:
+        emit("alarm", exc.reason.value, HIGH, None, f"calibration not started: {exc}; vented")
+        return result("aborted", None, f"cuff not vented at start: {exc}")
     emit("state", "calibration_start", value=plan.expected_aop_mmhg, message=detector.method)
-    cuff.arm(max(plan.levels_mmhg))
-    last_seq = first.seq if first is not None else None
+    fresh_seq: list[int | None] = [None]
 
-    def tick(target: float, at_rest: bool, level: float) -> tuple[str | None, float]:
-        """One control tick; returns (abort reason or None, measured pressure)."""
-        nonlocal state, last_seq, last_new_t, over_since, disagree_since, abs_count
-        nonlocal above_half, max_p
-        now = clock()
-        cuff.heartbeat()
-        r = cuff.read_pressure()
-        if r is None or r.seq == last_seq:
-            if now - last_new_t > 0.1:
-                return f"no new pressure sample for {1000 * (now - last_new_t):.0f} ms", math.nan
-            p = math.nan
-        else:
-            last_seq, last_new_t = r.seq, now
-            p = r.pressure_mmhg
-            if not math.isfinite(p) or not -10.0 <= p <= 350.0:
-                return f"implausible pressure {p}", p
-            p2 = r.pressure2_mmhg
-            if math.isfinite(p2) and abs(p - p2) > 10.0:
-                disagree_since = now if disagree_since is None else disagree_since
-                if now - disagree_since > 0.1:
-                    return f"pressure sensors disagree ({p:.1f} vs {p2:.1f})", p
-            else:
-                disagree_since = None
-            abs_count = abs_count + 1 if p > CALIBRATION_CEILING_MMHG else 0
-            if abs_count >= 2:
-                return f"pressure {p:.1f} above {CALIBRATION_CEILING_MMHG:g} mmHg", p
-            if p > level + 25.0:
-                over_since = now if over_since is None else over_since
-                if now - over_since > 0.2:
-                    return f"pressure {p:.1f} mmHg overshoots the step {level:g} mmHg", p
-            else:
-                over_since = None
-            max_p = max(max_p, p)
-        if math.isfinite(p) and p > half:
-            above_half += period_s
-        state = reg.with_target(state, target)
-        state, cmd = reg.step(state, r, now)
-        if target <= 0:
-            cmd = CuffCommand(0.0, 0.0, 1.0)
-        cuff.set_target(
-            min(cmd.setpoint_mmhg, max(plan.levels_mmhg)),
-            pump_duty=min(max(cmd.pump_duty, 0.0), 1.0),
-            bleed_duty=min(max(cmd.bleed_duty, 0.0), 1.0),
-        )
-        if on_tick is not None:
-            on_tick(now, r, cmd)
-        return None, p
+    def tick(target: float) -> float:
+        """One supervised control tick toward ``target``; the fresh pressure (NaN if none).
+
+        Raises :class:`_Abort` when the supervisor latched a trip (the cuff is vented).
+        """
+        core.request_setpoint(target)
+        core.safe_tick(clock())
+        if sup.latched:
+            tr = sup.latched[0]
+            raise _Abort(f"{tr.reason.value}: {tr.message}", tr.reason)
+        r = core.last_reading
+        if r is None or r.seq == fresh_seq[0]:
+            return math.nan
+        fresh_seq[0] = r.seq
+        return r.pressure_mmhg
 
     reason = "ceiling reached without occlusion"
     status = "no_occlusion"
     reading: AopReading | None = None
+    half = limits.half_expected_aop_mmhg
     try:
         # resting baseline for the detectors
         t0 = clock()
         while clock() - t0 < baseline_s:
-            why, p = tick(0.0, True, 0.0)
-            if why:
-                raise _Abort(why)
+            p = tick(0.0)
             detector.update(clock(), p, nirs(), at_rest=True)
             wait(period_s)
         for i, level in enumerate(plan.levels_mmhg):
@@ -796,14 +804,12 @@ def run_calibration(
             ps: list[float] = []
             hit = False
             while clock() - ts < plan.hold_s:
-                if above_half >= plan.above_half_budget_s:
+                if sup.time_above_half_s >= plan.above_half_budget_s:
                     raise _Budget(
-                        f"{above_half:.0f} s above half the expected AOP "
+                        f"{sup.time_above_half_s:.0f} s above half the expected AOP "
                         f"({half:.0f} mmHg) without occlusion"
                     )
-                why, p = tick(level, False, level)
-                if why:
-                    raise _Abort(why)
+                p = tick(level)
                 now = clock()
                 if now - ts >= plan.settle_s:
                     if math.isfinite(p):
@@ -828,24 +834,36 @@ def run_calibration(
                 status, reason = "occluded", f"{detector.method} occlusion at {value:.0f} mmHg"
                 break
             if plan.deflate_s > 0 and i < len(plan.levels_mmhg) - 1:
-                cuff.vent()  # >= 10 s deflated between long steps (req 17)
-                emit("state", "calibration_deflate", value=plan.deflate_s)
+                # >= 10 s deflated between long steps (req 17): disarmed, the core vents
                 td = clock()
+                sup.disarm(td)
+                emit("state", "calibration_deflate", value=plan.deflate_s)
                 while clock() - td < plan.deflate_s:
-                    why, p = tick(0.0, True, level)
-                    if why:
-                        raise _Abort(why)
+                    tick(0.0)
                     wait(period_s)
-                if not (math.isfinite(p) and p <= 20.0):
-                    raise _Abort(f"cuff still at {p:.1f} mmHg after deflation")
-                state = reg.reset(state)
-                cuff.arm(max(plan.levels_mmhg))
+                core.arm(clock())  # refuses a cuff still above 20 mmHg
     except _Budget as exc:
         status, reason = "no_occlusion", str(exc)
     except _Abort as exc:
-        status, reason = "aborted", str(exc)
+        above_budget = sup.time_above_half_s > plan.above_half_budget_s
+        if exc.reason is SafetyReason.TIME_LIMIT and above_budget:
+            status = "no_occlusion"  # the supervisor's budget trip: no occlusion in time
+        else:
+            status = "aborted"
+        reason = str(exc)
+    except SafetyError as exc:  # re-arming after a deflation was refused
+        status, reason = "aborted", f"{exc.reason.value}: {exc}"
+    except Exception as exc:
+        # the detector or the NIRS source failed: a loop exception, the cuff vents
+        log.error("calibration on %s aborted; cuff vented: %r", context.cuff_id, exc)
+        sup.trip(
+            SafetyReason.LOOP_EXCEPTION, f"{type(exc).__name__} in calibration: {exc}", clock()
+        )
+        status, reason = "aborted", f"{SafetyReason.LOOP_EXCEPTION.value}: {exc!r}"
     finally:
-        cuff.vent()
+        # end of calibration: disarmed, the core's next tick vents the cuff
+        sup.disarm(clock())
+        core.safe_tick(clock())
     if status == "occluded":
         emit("state", "calibration_occluded", value=reading.aop_mmhg if reading else None)
     else:
@@ -854,7 +872,9 @@ def run_calibration(
 
 
 class _Abort(Exception):
-    pass
+    def __init__(self, message: str, reason: SafetyReason | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class _Budget(Exception):

@@ -267,12 +267,7 @@ class CuffLimits:
         validate_limb(self.limb)
         # limits only tighten (issue 12.2): every field inside its spec bound, whatever
         # built it (constructor, for_session, dataclasses.replace)
-        bounds = {
-            **FIELD_BOUNDS,
-            "ceiling_mmhg": (1.0, CEILING_MMHG[self.limb]),
-            "continuous_hard_max_s": (1.0, CONTINUOUS_HARD_MAX_S[self.limb]),
-        }
-        for name, (lo, hi) in bounds.items():
+        for name, (lo, hi) in self._field_bounds().items():
             v = getattr(self, name)
             ok_type = isinstance(v, (int, float)) and not isinstance(v, bool)
             if name == "absolute_count":
@@ -282,6 +277,17 @@ class CuffLimits:
                     f"limit {name}={v!r} is outside its safe range {lo:g}-{hi:g} "
                     "(limits can only be made stricter, never looser or void)"
                 )
+        self._check_relations()
+
+    def _field_bounds(self) -> dict[str, tuple[float, float]]:
+        """Spec bounds of every numeric field (inclusive); limb-dependent ones included."""
+        return {
+            **FIELD_BOUNDS,
+            "ceiling_mmhg": (1.0, CEILING_MMHG[self.limb]),
+            "continuous_hard_max_s": (1.0, CONTINUOUS_HARD_MAX_S[self.limb]),
+        }
+
+    def _check_relations(self) -> None:
         if not 0.40 <= self.max_fraction_aop <= PERCENT_AOP_MAX / 100:
             raise PrescriptionError(f"max_fraction_aop {self.max_fraction_aop} outside 0.40-0.80")
         if not 0 < self.ceiling_mmhg <= CEILING_MMHG[self.limb]:
@@ -369,6 +375,144 @@ class CuffLimits:
         if sp < self.min_prescription_mmhg - 1e-9:
             raise PrescriptionError(
                 f"setpoint {sp:g} mmHg is below 40 % of AOP ({self.min_prescription_mmhg:.1f} mmHg)"
+            )
+        return sp
+
+
+#: AOP calibration (req 17): ceiling, longest hold of one step, a "long" step, the deflated
+#: pause after a long step, the time budget above half the expected AOP.
+CALIBRATION_CEILING_MMHG = AOP_MAX_MMHG
+CALIBRATION_HOLD_MAX_S = 30.0
+CALIBRATION_LONG_STEP_S = 15.0
+CALIBRATION_DEFLATE_MIN_S = 10.0
+CALIBRATION_ABOVE_HALF_MAX_S = 120.0
+#: Longest armed time of one calibration run, s (time box; the NIRS plan, 14 steps of 16 s
+#: with 10 s pauses, needs ~6 min).
+CALIBRATION_DURATION_MAX_S = 600.0
+
+#: Spec bounds of the calibration-only fields (looser end = req 17 value).
+CALIBRATION_FIELD_BOUNDS: dict[str, tuple[float, float]] = {
+    "step_hold_max_s": (1.0, CALIBRATION_HOLD_MAX_S),
+    "long_step_s": (1.0, CALIBRATION_LONG_STEP_S),
+    "deflate_min_s": (CALIBRATION_DEFLATE_MIN_S, 120.0),  # lower is looser
+    "above_half_max_s": (1.0, CALIBRATION_ABOVE_HALF_MAX_S),
+    "duration_max_s": (10.0, CALIBRATION_DURATION_MAX_S),
+}
+
+
+@dataclass(frozen=True)
+class CalibrationLimits(CuffLimits):
+    """Limits of one AOP calibration run (req 17); the supervisor's calibration profile.
+
+    There is no AOP yet: ``aop_mmhg`` holds the *expected* AOP (:attr:`expected_aop_mmhg`),
+    used only for the time budget above half of it; no 80 %-AOP or near-AOP rule applies.
+    The setpoint ceiling is ``ceiling_mmhg`` (<= 300 mmHg for either limb) and the
+    over-pressure lines (reqs 3, 4, ADR 0006) are drawn from the current step instead of a
+    session limit. All other checks (reqs 5, 6, 9, 10, 15) are those of training. Calibration
+    fields: a step is held <= ``step_hold_max_s``; after a step held > ``long_step_s`` the
+    cuff stays deflated >= ``deflate_min_s``; <= ``above_half_max_s`` above half the expected
+    AOP; <= ``duration_max_s`` armed in all. Build with :meth:`for_calibration`. Only these
+    limits arm a cuff without a confirmed AOP (calibration is how it is measured).
+    """
+
+    ceiling_mmhg: float = CALIBRATION_CEILING_MMHG
+    # the limb is at rest: an overshoot of the step by 25 mmHg for 200 ms is a fault
+    instant_margin_mmhg: float = 25.0
+    step_hold_max_s: float = CALIBRATION_HOLD_MAX_S
+    long_step_s: float = CALIBRATION_LONG_STEP_S
+    deflate_min_s: float = CALIBRATION_DEFLATE_MIN_S
+    above_half_max_s: float = CALIBRATION_ABOVE_HALF_MAX_S
+    duration_max_s: float = CALIBRATION_DURATION_MAX_S
+
+    def _field_bounds(self) -> dict[str, tuple[float, float]]:
+        return {
+            **super()._field_bounds(),
+            "ceiling_mmhg": (1.0, CALIBRATION_CEILING_MMHG),
+            **CALIBRATION_FIELD_BOUNDS,
+        }
+
+    def _check_relations(self) -> None:
+        if not 0 < self.ceiling_mmhg <= CALIBRATION_CEILING_MMHG:
+            raise PrescriptionError(
+                f"calibration ceiling {self.ceiling_mmhg} mmHg above {CALIBRATION_CEILING_MMHG:g}"
+            )
+        if not 0 < self.continuous_max_s <= self.continuous_hard_max_s:
+            raise PrescriptionError("continuous inflation limits exceed the hard maximum")
+        if not 0 < self.slew_up_mmhg_per_s <= 50.0:
+            raise PrescriptionError("upward slew limit must be in (0, 50] mmHg/s")
+
+    @classmethod
+    def for_calibration(
+        cls,
+        limb: Limb,
+        expected_aop_mmhg: float,
+        *,
+        ceiling_mmhg: float = CALIBRATION_CEILING_MMHG,
+        above_half_max_s: float = CALIBRATION_ABOVE_HALF_MAX_S,
+        site: SiteLimits | None = None,
+    ) -> CalibrationLimits:
+        """Calibration limits for ``limb`` with ``expected_aop_mmhg`` (prediction or default).
+
+        ``ceiling_mmhg`` (the plan's top step) and ``above_half_max_s`` (the plan's budget)
+        may only be stricter than req 17; a site's slew limit applies too.
+
+        Raises :class:`PrescriptionError` for an invalid limb, expected AOP or a looser value.
+        """
+        limb = validate_limb(limb)
+        expected = validate_aop(expected_aop_mmhg)
+        changes: dict[str, float] = {}
+        if site is not None and site.slew_up_mmhg_per_s is not None:
+            changes["slew_up_mmhg_per_s"] = site.slew_up_mmhg_per_s
+        return cls(
+            aop_mmhg=expected,
+            limb=limb,
+            ceiling_mmhg=_finite_number(ceiling_mmhg, "ceiling", SafetyReason.SETPOINT_REJECTED),
+            above_half_max_s=_finite_number(
+                above_half_max_s, "time above half", SafetyReason.SETPOINT_REJECTED
+            ),
+            continuous_hard_max_s=CONTINUOUS_HARD_MAX_S[limb],
+            **changes,
+        )
+
+    @property
+    def expected_aop_mmhg(self) -> float:
+        """The expected AOP (not a measurement), mmHg."""
+        return self.aop_mmhg
+
+    @property
+    def half_expected_aop_mmhg(self) -> float:
+        """Time above this pressure is budgeted to ``above_half_max_s`` (req 17), mmHg."""
+        return 0.5 * self.aop_mmhg
+
+    @property
+    def max_setpoint_mmhg(self) -> float:
+        """Highest calibration setpoint: the ceiling (<= 300 mmHg), mmHg."""
+        return self.ceiling_mmhg
+
+    @property
+    def min_prescription_mmhg(self) -> float:
+        return 0.0
+
+    @property
+    def sustained_trip_mmhg(self) -> float:
+        """Highest sustained line (at the ceiling); the supervisor uses the current step."""
+        return self.ceiling_mmhg + self.sustained_margin_mmhg
+
+    @property
+    def swing_trip_mmhg(self) -> float:
+        return self.ceiling_mmhg + self.swing_max_mmhg
+
+    @property
+    def instant_trip_mmhg(self) -> float:
+        """Highest instantaneous line: the ceiling (there is no AOP to bound it)."""
+        return self.ceiling_mmhg
+
+    def validate_setpoint(self, setpoint_mmhg: object) -> float:
+        """Reject a calibration step outside [0, ceiling]."""
+        sp = _finite_number(setpoint_mmhg, "setpoint", SafetyReason.SETPOINT_REJECTED)
+        if not 0 <= sp <= self.ceiling_mmhg + 1e-9:
+            raise PrescriptionError(
+                f"calibration step {sp:g} mmHg outside 0-{self.ceiling_mmhg:g} mmHg"
             )
         return sp
 

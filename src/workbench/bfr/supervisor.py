@@ -6,7 +6,8 @@ forbidden where unsafe, or VENT). Every trip vents and latches; a latch clears o
 the cuff vented (< 20 mmHg) and a named acknowledgement (req 23).
 
 Implements BFR-SAFETY reqs 1, 3-13, 15, 21, 23, and req 2 at arming (only limits authorized
-by :mod:`workbench.bfr.authority` arm). Why: ``docs/decisions/0004-bfr-control.md`` and
+by :mod:`workbench.bfr.authority` arm); with :class:`~workbench.bfr.limits.CalibrationLimits`
+also req 17 (the one enforcement point of AOP calibration, issue 12.1). Why: ``docs/decisions/0004-bfr-control.md`` and
 ``docs/decisions/0006-bfr-true-pressure-and-arming.md``.
 """
 
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 
 from workbench.bfr.authority import require_authorization
 from workbench.bfr.ledger import TimeLedger
-from workbench.bfr.limits import CuffLimits
+from workbench.bfr.limits import CalibrationLimits, CuffLimits
 from workbench.bfr.protocol import VENT, CuffCommand, PressureReading
 from workbench.errors import SafetyError, SafetyReason
 
@@ -132,6 +133,14 @@ class Supervisor:
         self._last_supervise_t_s: float | None = None
         self._logged_setpoint_mmhg = 0.0
         self._ledger_charged_to_t_s = 0.0
+        # calibration profile (req 17): None in training
+        self._calibration = limits if isinstance(limits, CalibrationLimits) else None
+        self.calibration_start_t_s: float | None = None
+        #: time with P above half the expected AOP during calibration, s (req 17)
+        self.time_above_half_s = 0.0
+        self._step_mmhg = 0.0
+        self._step_since_t_s: float | None = None
+        self._long_step_vented_t_s: float | None = None
 
     # ---------------------------------------------------------------- state
     @property
@@ -191,8 +200,10 @@ class Supervisor:
             Pressure at start, reperfusion lock-out, cumulative time used up, latched trips.
         """
         self._last_tick_t_s = now
-        # req 2: only limits from a confirmed AOP (or a logged override) arm a cuff
-        auth = require_authorization(self.limits)
+        # req 2: only limits from a confirmed AOP (or a logged override) arm a cuff for
+        # training; calibration (which measures the AOP) arms with its own profile (req 17)
+        cal = self._calibration
+        auth = None if cal is not None else require_authorization(self.limits)
         if self.latched:
             raise SafetyError(
                 f"{len(self.latched)} latched trip(s); vent and acknowledge first",
@@ -214,6 +225,8 @@ class Supervisor:
             raise SafetyError(
                 f"reperfusion lock-out: {lock:.0f} s left", reason=SafetyReason.REPERFUSION_LOCKOUT
             )
+        if cal is not None:
+            self._calibration_arm_checks(now)
         used = self.ledger.cumulative_s(self.ledger_key)
         if used >= self.limits.cumulative_max_s:
             raise SafetyError(
@@ -231,9 +244,46 @@ class Supervisor:
         self._monitor_last_sample_t_s = {m: now for m in self.monitors}
         self._inflation_start_t_s = None
         self._setpoint_reached = False
-        if auth.source == "override":
+        # the cuff is vented now: pressure history from before (a previous inflation) must
+        # not date a new over-pressure condition back to then
+        self._mean_window.clear()
+        self._mean_window_sum_mmhg = 0.0
+        self._last_pressure_mmhg = p
+        self._sustained_over_since_t_s = self._instant_over_since_t_s = None
+        self._beyond_swing_since_t_s = self._near_aop_since_t_s = None
+        self._deviation_since_t_s = self._pump_running_since_t_s = None
+        self._above_absolute_max_samples = 0
+        if cal is not None:
+            self._requested_setpoint_mmhg = 0.0
+            self._step_mmhg, self._step_since_t_s = 0.0, None
+            if self.calibration_start_t_s is None:
+                self.calibration_start_t_s = now
+        if auth is not None and auth.source == "override":
             self._emit("operator", "override", message=auth.summary)
         self._emit("state", "armed", value=self.limits.max_setpoint_mmhg)
+
+    def _calibration_arm_checks(self, now: float) -> None:
+        """Req 17 at (re-)arming: time box left, >= 10 s deflated after a long step."""
+        cal = self._calibration
+        assert cal is not None
+        t0 = self.calibration_start_t_s
+        if t0 is not None and now - t0 >= cal.duration_max_s:
+            raise SafetyError(
+                f"calibration time box of {cal.duration_max_s:g} s used up",
+                reason=SafetyReason.TIME_LIMIT,
+            )
+        if self.time_above_half_s >= cal.above_half_max_s:
+            raise SafetyError(
+                f"{self.time_above_half_s:.0f} s above half the expected AOP used up",
+                reason=SafetyReason.TIME_LIMIT,
+            )
+        t_vent = self._long_step_vented_t_s
+        if t_vent is not None and now - t_vent < cal.deflate_min_s:
+            raise SafetyError(
+                f"a step longer than {cal.long_step_s:g} s needs {cal.deflate_min_s:g} s "
+                f"deflated; {now - t_vent:.1f} s so far",
+                reason=SafetyReason.REPERFUSION_LOCKOUT,
+            )
 
     def acknowledge(self, now: float, reading: PressureReading | None, who: str) -> bool:
         """Clear the latched trips if the cuff is vented (< 20 mmHg); returns success."""
@@ -251,6 +301,15 @@ class Supervisor:
 
     def disarm(self, now: float) -> None:
         """End of control (the cuff must be vented by the caller)."""
+        cal = self._calibration
+        if (
+            cal is not None
+            and self.armed
+            and self._step_since_t_s is not None
+            and now - self._step_since_t_s > cal.long_step_s
+        ):
+            self._long_step_vented_t_s = now  # req 17: >= 10 s deflated from here
+        self._step_mmhg, self._step_since_t_s = 0.0, None
         self.armed = False
         self._setpoint_mmhg = 0.0
         if self._inflated_since_t_s is not None:
@@ -386,6 +445,8 @@ class Supervisor:
                 self._last_fresh_sample_t_s + lim.stale_s,
             )
         self._time_accounting(now, fire)
+        if self._calibration is not None:
+            self._calibration_checks(now, prev, fire)
         if self.latched:
             return new  # vent already commanded; further judgements add nothing
         self._pressure_checks(now, fire)
@@ -447,13 +508,62 @@ class Supervisor:
             self._inflated_since_t_s = None
             self.ledger.set_deflated(self.ledger_key)
 
+    def _calibration_checks(self, now: float, prev: float | None, fire) -> None:
+        """Req 17: time above half the expected AOP, step hold, overall time box."""
+        cal = self._calibration
+        assert cal is not None
+        p = self._last_pressure_mmhg
+        if prev is not None and math.isfinite(p) and p > cal.half_expected_aop_mmhg:
+            self.time_above_half_s += min(max(now - prev, 0.0), cal.overrun_s)
+        if self.time_above_half_s > cal.above_half_max_s:
+            fire(
+                SafetyReason.TIME_LIMIT,
+                f"{self.time_above_half_s:.1f} s above half the expected AOP "
+                f"({cal.half_expected_aop_mmhg:.0f} mmHg) > {cal.above_half_max_s:g} s",
+            )
+        t0 = self.calibration_start_t_s
+        if t0 is not None and now - t0 > cal.duration_max_s:
+            fire(
+                SafetyReason.TIME_LIMIT,
+                f"calibration running {now - t0:.0f} s > {cal.duration_max_s:g} s",
+                t0 + cal.duration_max_s,
+            )
+        since = self._step_since_t_s
+        # 1 us: the simulated clock's float rounding at the end of a hold of exactly 30 s
+        if self._step_mmhg > 0 and since is not None and now - since > cal.step_hold_max_s + 1e-6:
+            fire(
+                SafetyReason.TIME_LIMIT,
+                f"calibration step {self._step_mmhg:.0f} mmHg held {now - since:.1f} s "
+                f"> {cal.step_hold_max_s:g} s",
+                since + cal.step_hold_max_s,
+            )
+
+    def _limit_mmhg(self) -> float:
+        """The setpoint limit the over-pressure lines are drawn from: the session limit in
+        training; the current step (clamped to the ceiling) in calibration."""
+        lim = self.limits
+        if self._calibration is None:
+            return lim.max_setpoint_mmhg
+        step = max(self._requested_setpoint_mmhg, self._setpoint_mmhg)
+        return min(step, lim.max_setpoint_mmhg)
+
+    def _instant_line_mmhg(self) -> float:
+        """Req 4: min(AOP, limit + 40) in training; min(ceiling, step + margin) in calibration."""
+        lim = self.limits
+        if self._calibration is None:
+            return lim.instant_trip_mmhg
+        return min(lim.ceiling_mmhg, self._limit_mmhg() + lim.instant_margin_mmhg)
+
     def _pressure_checks(self, now: float, fire) -> None:
         lim = self.limits
         p, pbar = self._last_pressure_mmhg, self.p_mean_mmhg
         if not math.isfinite(p):
             return
+        limit = self._limit_mmhg()
+        instant_line = self._instant_line_mmhg()
         # req 3
-        if pbar > lim.sustained_trip_mmhg:
+        sustained_line = limit + lim.sustained_margin_mmhg
+        if pbar > sustained_line:
             self._sustained_over_since_t_s = (
                 self._sustained_over_since_t_s
                 if self._sustained_over_since_t_s is not None
@@ -462,13 +572,13 @@ class Supervisor:
             if now - self._sustained_over_since_t_s > lim.sustained_s:
                 fire(
                     SafetyReason.OVER_PRESSURE_SUSTAINED,
-                    f"1-s mean {pbar:.1f} mmHg > {lim.sustained_trip_mmhg:.1f} for > {lim.sustained_s:g} s",
+                    f"1-s mean {pbar:.1f} mmHg > {sustained_line:.1f} for > {lim.sustained_s:g} s",
                     self._sustained_over_since_t_s + lim.sustained_s,
                 )
         else:
             self._sustained_over_since_t_s = None
         # req 4
-        if p > lim.instant_trip_mmhg:
+        if p > instant_line:
             self._instant_over_since_t_s = (
                 self._instant_over_since_t_s
                 if self._instant_over_since_t_s is not None
@@ -477,7 +587,7 @@ class Supervisor:
             if now - self._instant_over_since_t_s > lim.instant_s:
                 fire(
                     SafetyReason.OVER_PRESSURE_INSTANT,
-                    f"pressure {p:.1f} mmHg > {lim.instant_trip_mmhg:.1f} for > {1000 * lim.instant_s:.0f} ms",
+                    f"pressure {p:.1f} mmHg > {instant_line:.1f} for > {1000 * lim.instant_s:.0f} ms",
                     self._instant_over_since_t_s + lim.instant_s,
                 )
         else:
@@ -486,8 +596,9 @@ class Supervisor:
         # legitimate contraction swing (limit + 25) for 100 ms, or above 95 % of the AOP at
         # the first sample, vents (a stuck pump climbs 100-300 mmHg/s: the 200 ms rule above
         # is too late)
-        swing_line = lim.max_setpoint_mmhg + lim.swing_max_mmhg
-        near_line = lim.near_aop_fraction * lim.aop_mmhg
+        swing_line = limit + lim.swing_max_mmhg
+        # calibration has no AOP yet (its aop_mmhg is the expected value): no near-AOP line
+        near_line = lim.near_aop_fraction * lim.aop_mmhg if self._calibration is None else math.inf
         for attr, line, hold, what in (
             (
                 "_beyond_swing_since_t_s",
@@ -605,6 +716,29 @@ class Supervisor:
                     )
 
     # ---------------------------------------------------------------- command
+    def _calibration_step(self, now: float) -> bool:
+        """Track the calibration step (req 17); False (tripped) when a step held longer
+        than ``long_step_s`` is followed by another without the deflated pause."""
+        cal = self._calibration
+        assert cal is not None
+        step = self._requested_setpoint_mmhg
+        if step == self._step_mmhg:
+            return True
+        since = self._step_since_t_s
+        if self._step_mmhg > 0 and since is not None and now - since > cal.long_step_s:
+            if step <= 0:
+                return True  # still the long step until vented (disarm) for deflate_min_s
+            self.trip(
+                SafetyReason.REPERFUSION_LOCKOUT,
+                f"step {self._step_mmhg:.0f} mmHg held {now - since:.1f} s > "
+                f"{cal.long_step_s:g} s followed by {step:.0f} mmHg without "
+                f"{cal.deflate_min_s:g} s deflated",
+                now,
+            )
+            return False
+        self._step_mmhg, self._step_since_t_s = step, now
+        return True
+
     def supervised_target(self, requested_mmhg: object) -> float:
         """The setpoint the regulator may aim for: the request clamped to ``[0, limit]``.
 
@@ -657,6 +791,9 @@ class Supervisor:
         self._requested_setpoint_mmhg = (
             min(float(target), lim.max_setpoint_mmhg) if math.isfinite(target) else 0.0
         )
+        if self._calibration is not None and not self._calibration_step(now):
+            self._last_command = VENT
+            return VENT
         if abs(sp - self._logged_setpoint_mmhg) >= 1.0 or (
             sp != self._logged_setpoint_mmhg and sp == float(sp_req)
         ):
@@ -673,7 +810,7 @@ class Supervisor:
             or not math.isfinite(pbar)
             or pbar >= sp + lim.pump_cutoff_above_sp_mmhg
             or not math.isfinite(p)
-            or p >= lim.instant_trip_mmhg
+            or p >= self._instant_line_mmhg()
         ):
             pump = 0.0
         if sp <= 0.0:
