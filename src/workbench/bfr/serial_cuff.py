@@ -37,6 +37,9 @@ log = get_logger(__name__)
 VENT_REASON_HOST = 1
 VENT_REASON_CLOSE = 2
 
+#: A write blocked this long raises (the loop latches a trip and vents), s.
+WRITE_TIMEOUT_S = 0.5
+
 #: Reads per poll: bounds the time one call spends draining a flooded line.
 _MAX_READS_PER_POLL = 16
 
@@ -74,7 +77,11 @@ class SerialCuff:
         connect_timeout_s: float = 2.0,
     ) -> None:
         if isinstance(port, str):
-            self.port = serial.Serial(port, baudrate=baudrate, timeout=0, write_timeout=0.05)
+            # pyserial raises on a write that *completed* later than write_timeout (e.g. the
+            # process was descheduled): generous, it is for a truly stuck line only
+            self.port = serial.Serial(
+                port, baudrate=baudrate, timeout=0, write_timeout=WRITE_TIMEOUT_S
+            )
             self.cuff_id = cuff_id or port
         else:
             self.port = port

@@ -452,6 +452,21 @@ if __name__ == "__main__":
     sys.exit(main())
 
 
+def truth_monitors(truth: Truth) -> dict[str, tuple[float, dict[str, float]]]:
+    """The emulated limb's NIRS and EMG streams as a
+    :data:`~workbench.bfr.control.MonitorSource` result (absent when older than 0.5 s)."""
+    t = truth.read()
+    out: dict[str, tuple[float, dict[str, float]]] = {}
+    if math.isfinite(t["nirs_t_s"]) and t["t_s"] - t["nirs_t_s"] < 0.5:
+        out["nirs"] = (
+            t["nirs_t_s"],
+            {"thb_um": t["thb_um"], "o2hb_um": t["o2hb_um"], "smo2_pct": t["smo2_pct"]},
+        )
+    if math.isfinite(t["emg_t_s"]) and t["t_s"] - t["emg_t_s"] < 0.5:
+        out["emg"] = (t["emg_t_s"], {"rms_uv": t["emg_rms_uv"]})
+    return out
+
+
 class EmulatedSerialCuff(SerialCuff):
     """A :class:`SerialCuff` on its own emulator process (what the panel and tests use).
 
@@ -479,17 +494,8 @@ class EmulatedSerialCuff(SerialCuff):
         return cuff
 
     def monitor_source(self) -> dict[str, tuple[float, dict[str, float]]]:
-        """The emulated limb's NIRS and EMG streams (absent when older than 0.5 s)."""
-        t = self.emulator.read()
-        out: dict[str, tuple[float, dict[str, float]]] = {}
-        if math.isfinite(t["nirs_t_s"]) and t["t_s"] - t["nirs_t_s"] < 0.5:
-            out["nirs"] = (
-                t["nirs_t_s"],
-                {"thb_um": t["thb_um"], "o2hb_um": t["o2hb_um"], "smo2_pct": t["smo2_pct"]},
-            )
-        if math.isfinite(t["emg_t_s"]) and t["t_s"] - t["emg_t_s"] < 0.5:
-            out["emg"] = (t["emg_t_s"], {"rms_uv": t["emg_rms_uv"]})
-        return out
+        """The emulated limb's NIRS and EMG streams (see :func:`truth_monitors`)."""
+        return truth_monitors(self.emulator.truth)
 
     @property
     def true_pressure_mmhg(self) -> float:

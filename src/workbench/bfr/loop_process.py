@@ -1,0 +1,488 @@
+"""The BFR control loop in its own process; the kernel is a client (issue 12 item 6).
+
+:class:`ProcessLiveSession` has :class:`~workbench.bfr.live.LiveSession`'s public methods
+but runs the real ``LiveSession`` (supervisor, 100 Hz ``ControlThread``, audit log) in a
+child process (``python -m workbench.bfr.loop_process``) that owns the serial port. Requests
+go over a socket pair; the child publishes the snapshot in a memory-mapped file and the
+events over the socket. The child vents and closes the audit log when the kernel dies
+(socket EOF or a new parent pid); the cuff firmware's watchdog vents when the child dies.
+Why: ``docs/decisions/0008-bfr-transport-and-loop-process.md``.
+"""
+
+from __future__ import annotations
+
+import math
+import mmap
+import os
+import queue
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+from workbench.bfr.authority import _grant, require_authorization
+from workbench.bfr.ledger import TimeLedger
+from workbench.bfr.limits import CuffLimits
+from workbench.bfr.live import PRESSURE_STALE_S, Snapshot
+from workbench.bfr.supervisor import Event
+from workbench.errors import SafetyError, SafetyReason
+from workbench.log import get_logger
+from workbench.store import Store
+
+log = get_logger(__name__)
+
+#: Snapshot fields published by the loop process (float64 each, ``counter`` first).
+SNAPSHOT_FIELDS = (
+    "counter",
+    "t_s",
+    "pressure_mmhg",
+    "setpoint_mmhg",
+    "pump_duty",
+    "vented",
+    "pressure_age_s",
+    "pressure_stale",
+    "loop_running",
+    "crc_errors",
+    "mono_s",
+)
+_SNAP = struct.Struct(f"<{len(SNAPSHOT_FIELDS)}d")
+#: How often the loop process publishes its snapshot, events and alarms, s.
+PUBLISH_S = 0.02
+#: A snapshot older than this means the loop process is not running (any more), s.
+STALE_PUBLISH_S = 0.5
+
+
+class LoopProcessError(RuntimeError):
+    """The loop process failed to start, answer, or died."""
+
+
+# --------------------------------------------------------------------------- kernel side
+class ProcessLiveSession:
+    """A live session whose control loop runs in its own process (same API as LiveSession).
+
+    Parameters
+    ----------
+    port:
+        Serial device of the cuff (``/dev/ttyACM0``, an emulator's pty).
+    limits:
+        Authorized limits (checked here, before anything is spawned; req 2).
+    truth_path:
+        The emulator's truth file (:class:`~workbench.bfr.simulation.emulator.Truth`): its
+        simulated NIRS/EMG become the monitor streams. None: no monitor streams.
+    store:
+        Where the loop process writes the audit log (it opens its own connection).
+    ledger:
+        Time ledger; its file (if any) is used by the loop process, not by this object.
+    record_periods:
+        Keep the loop's tick periods (for :meth:`periods_s`, the bench).
+
+    Other keywords are those of :class:`~workbench.bfr.live.LiveSession`.
+    """
+
+    def __init__(
+        self,
+        port: str,
+        limits: CuffLimits,
+        *,
+        truth_path: str | Path | None = None,
+        athlete_id: str = "ath01",
+        side: str = "right",
+        cuff_id: str = "serial-cuff",
+        store: Store | None = None,
+        ledger: TimeLedger | None = None,
+        require_operator: bool = True,
+        monitors: tuple[str, ...] | None = None,
+        flush_s: float = 0.5,
+        session_fields: dict | None = None,
+        ledger_key: str | None = None,
+        record_periods: bool = False,
+        ready_timeout_s: float = 30.0,
+    ) -> None:
+        auth = require_authorization(limits)
+        self.limits = limits
+        self.events: list[Event] = []
+        self.latched: list[str] = []
+        self._replies: queue.Queue = queue.Queue()
+        self._request_lock = threading.Lock()
+        self._send_lock = threading.Lock()
+        self._stopped = False
+        self.dead_reason: str | None = None
+        self._dir = tempfile.TemporaryDirectory(prefix="bfr-loop-")
+        snap_path = Path(self._dir.name) / "snapshot.bin"
+        snap_path.write_bytes(b"\0" * _SNAP.size)
+        self._snap_f = open(snap_path, "rb")  # noqa: SIM115 - kept open for the mapping
+        self._snap = mmap.mmap(self._snap_f.fileno(), _SNAP.size, access=mmap.ACCESS_READ)
+        ours, theirs = socket.socketpair()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "workbench.bfr.loop_process", str(theirs.fileno())],
+            pass_fds=(theirs.fileno(),),
+            stdin=subprocess.DEVNULL,
+        )
+        theirs.close()
+        self._conn = Connection(ours.detach())
+        ledger_path = None if ledger is None or ledger.path is None else str(ledger.path)
+        config = {
+            "parent_pid": os.getpid(),
+            "port": port,
+            "truth_path": None if truth_path is None else str(truth_path),
+            "snapshot_path": str(snap_path),
+            "limits": limits,
+            "auth": (auth.source, auth.who, auth.reason),
+            "store_url": None
+            if store is None
+            else store.engine.url.render_as_string(hide_password=False),
+            "ledger_path": ledger_path,
+            "ledger_key": ledger_key,
+            "record_periods": record_periods,
+            "session": {
+                "athlete_id": athlete_id,
+                "side": side,
+                "cuff_id": cuff_id,
+                "require_operator": require_operator,
+                "monitors": monitors,
+                "flush_s": flush_s,
+                "session_fields": session_fields,
+            },
+        }
+        self._send(("config", config))
+        self._reader = threading.Thread(target=self._read, name="bfr-loop-client", daemon=True)
+        self._reader.start()
+        ready = self._reply(ready_timeout_s, "start-up")
+        self.t0_s: float = ready["t0_s"]
+        self.session_id: int | None = ready["session_id"]
+        self.stream_id: int | None = ready["stream_id"]
+        self.monitor_status: dict[str, str] = ready["monitor_status"]
+        self.loop_pid = self.proc.pid
+
+    # ----------------------------------------------------------------- plumbing
+    def _send(self, msg: tuple) -> None:
+        with self._send_lock:
+            try:
+                self._conn.send(msg)
+            except OSError as exc:
+                raise LoopProcessError(f"BFR loop process unreachable: {exc!r}") from exc
+
+    def _read(self) -> None:
+        try:
+            while True:
+                kind, payload = self._conn.recv()
+                if kind == "events":
+                    self.events.extend(payload)
+                elif kind == "latched":
+                    self.latched = payload
+                else:
+                    self._replies.put((kind, payload))
+        except (EOFError, OSError) as exc:
+            code = self.proc.poll()
+            self.dead_reason = f"loop process gone (exit code {code}, {exc!r})"
+            if not self._stopped:
+                log.error("BFR %s: the cuff firmware watchdog vents", self.dead_reason)
+            self._replies.put(("dead", self.dead_reason))
+
+    def _reply(self, timeout_s: float, what: str):
+        try:
+            kind, payload = self._replies.get(timeout=timeout_s)
+        except queue.Empty:
+            raise LoopProcessError(
+                f"BFR loop process did not answer {what} in {timeout_s} s"
+            ) from None
+        if kind == "ok":
+            return payload
+        if kind == "error":
+            name, message, reason = payload
+            if reason is not None:
+                raise SafetyError(f"{name}: {message}", reason=SafetyReason(reason))
+            raise LoopProcessError(f"{what} failed in the loop process: {name}: {message}")
+        raise LoopProcessError(f"{what}: {payload}")
+
+    def _request(self, msg: tuple, timeout_s: float = 5.0):
+        with self._request_lock:
+            if self.dead_reason is not None:
+                raise LoopProcessError(f"BFR {self.dead_reason}")
+            self._send(msg)
+            return self._reply(timeout_s, msg[0])
+
+    # ----------------------------------------------------------------- LiveSession API
+    def start(self) -> None:
+        """Arm (refused if the cuff is not vented) and start the loop in the loop process."""
+        self._request(("start",))
+
+    def request_setpoint(self, setpoint_mmhg: float, who: str = "operator") -> float:
+        """Validate here (reject, never clamp), then again in the loop process."""
+        sp = self.limits.validate_setpoint(setpoint_mmhg) if setpoint_mmhg > 0 else 0.0
+        return self._request(("setpoint", sp, who))
+
+    def vent(self, who: str = "operator") -> None:
+        """Operator vent (latched by the loop process's supervisor)."""
+        self._request(("vent", who))
+
+    def operator_heartbeat(self) -> None:
+        """The operator's browser is alive (fire and forget)."""
+        if self.dead_reason is None:
+            self._send(("heartbeat",))
+
+    def acknowledge(self, who: str) -> bool:
+        """Clear latched alarms if the cuff is vented; returns success."""
+        return self._request(("ack", who))
+
+    def periods_s(self) -> list[float]:
+        """The loop's recorded tick periods (``record_periods=True``), s."""
+        return self._request(("periods",), timeout_s=10.0)
+
+    def stop(self, status: str = "complete") -> None:
+        """Stop the loop (it vents), close the audit log, end the process (idempotent)."""
+        if self._stopped:
+            return
+        self._stopped = True
+        try:
+            if self.dead_reason is None:
+                self._request(("stop", status), timeout_s=10.0)
+        finally:
+            try:
+                self.proc.wait(5.0)
+            except subprocess.TimeoutExpired:
+                log.error("BFR loop process %d did not exit after stop; killing it", self.proc.pid)
+                self.proc.kill()
+                self.proc.wait(5.0)
+            self._conn.close()
+            self._reader.join(1.0)
+            self._snap.close()
+            self._snap_f.close()
+            self._dir.cleanup()
+
+    def _read_snapshot(self) -> dict[str, float]:
+        for _ in range(100):
+            vals = _SNAP.unpack_from(self._snap, 0)
+            if vals == _SNAP.unpack_from(self._snap, 0):
+                break
+        return dict(zip(SNAPSHOT_FIELDS, vals, strict=True))
+
+    def snapshot(self) -> Snapshot:
+        """The loop process's last published state (a dead loop shows vented and stale)."""
+        lim = self.limits
+        if self._stopped:
+            raw = dict.fromkeys(SNAPSHOT_FIELDS, math.nan)
+        else:
+            raw = self._read_snapshot()
+        alive = self.dead_reason is None and not self._stopped and self.proc.poll() is None
+        published_age = (
+            time.monotonic() - raw["mono_s"] if math.isfinite(raw["mono_s"]) else math.inf
+        )
+        running = alive and bool(raw["loop_running"]) and published_age < STALE_PUBLISH_S
+        age = raw["pressure_age_s"] + max(0.0, published_age)
+        vented = not running or bool(raw["vented"])
+        latched = list(self.latched)
+        if not alive:
+            latched.append(f"high: loop_process: {self.dead_reason or 'stopped'}")
+        return Snapshot(
+            t_s=time.monotonic() - self.t0_s,
+            pressure_mmhg=raw["pressure_mmhg"],
+            setpoint_mmhg=0.0 if vented else raw["setpoint_mmhg"],
+            pump_duty=0.0 if vented else raw["pump_duty"],
+            vented=vented,
+            latched=latched,
+            max_setpoint_mmhg=lim.max_setpoint_mmhg,
+            sustained_trip_mmhg=lim.sustained_trip_mmhg,
+            instant_trip_mmhg=lim.instant_trip_mmhg,
+            pressure_age_s=age,
+            pressure_stale=not (math.isfinite(age) and age <= PRESSURE_STALE_S),
+            loop_running=running,
+        )
+
+
+# --------------------------------------------------------------------------- loop process
+def _error(exc: BaseException) -> tuple[str, tuple]:
+    reason = getattr(exc, "reason", None)
+    return ("error", (type(exc).__name__, str(exc), None if reason is None else reason.value))
+
+
+class _LoopServer:
+    """The loop process: a LiveSession on the serial port, served over ``conn``."""
+
+    def __init__(self, conn: Connection) -> None:
+        from workbench.bfr.live import LiveSession
+        from workbench.bfr.serial_cuff import SerialCuff
+        from workbench.store import open_store
+
+        self.conn = conn
+        self.send_lock = threading.Lock()
+        cfg = conn.recv()[1]
+        self.parent_pid = cfg["parent_pid"]
+        source, who, reason = cfg["auth"]
+        # the kernel verified the authorization of these exact values before spawning us
+        limits = _grant(cfg["limits"], source, who, f"{reason} (kernel pid {self.parent_pid})")
+        self.cuff = SerialCuff(cfg["port"], cuff_id=cfg["session"]["cuff_id"])
+        monitor_source = None
+        if cfg["truth_path"]:
+            from workbench.bfr.simulation.emulator import Truth, truth_monitors
+
+            truth = Truth(cfg["truth_path"])
+
+            def monitor_source() -> dict[str, tuple[float, dict[str, float]]]:
+                return truth_monitors(truth)
+
+        self.store = open_store(cfg["store_url"]) if cfg["store_url"] else None
+        ledger = TimeLedger(cfg["ledger_path"]) if cfg["ledger_path"] else None
+        self.session = LiveSession(
+            self.cuff,
+            limits,
+            store=self.store,
+            ledger=ledger,
+            monitor_source=monitor_source,
+            **cfg["session"],
+        )
+        if cfg["ledger_key"]:
+            self.session.supervisor.ledger_key = cfg["ledger_key"]
+        self.record_periods = cfg["record_periods"]
+        self._snap_f = open(cfg["snapshot_path"], "r+b")  # noqa: SIM115 - mapped
+        self._snap = mmap.mmap(self._snap_f.fileno(), _SNAP.size)
+        self._counter = 0.0
+        self._events_sent = 0
+        self._latched_sent: list[str] | None = None
+        self._stop = threading.Event()
+        self._gone_lock = threading.Lock()
+        self._gone = False
+        audit = self.session.audit
+        self.send(
+            "ok",
+            {
+                "t0_s": self.session.t0_s,
+                "session_id": None if audit is None else audit.session_id,
+                "stream_id": None if audit is None else audit.stream_id,
+                "monitor_status": self.session.monitor_status,
+            },
+        )
+        self.publisher = threading.Thread(
+            target=self._publish_loop, name="bfr-publish", daemon=True
+        )
+        self.publisher.start()
+
+    def send(self, kind: str, payload) -> None:
+        with self.send_lock:
+            self.conn.send((kind, payload))
+
+    def _publish(self) -> None:
+        s = self.session.snapshot()
+        self._counter += 1
+        _SNAP.pack_into(
+            self._snap,
+            0,
+            self._counter,
+            s.t_s,
+            s.pressure_mmhg,
+            s.setpoint_mmhg,
+            s.pump_duty,
+            float(s.vented),
+            s.pressure_age_s,
+            float(s.pressure_stale),
+            float(s.loop_running),
+            float(self.cuff.crc_errors),
+            time.monotonic(),
+        )
+        events = self.session.events
+        if len(events) > self._events_sent:
+            new = events[self._events_sent :]
+            self._events_sent += len(new)
+            self.send("events", new)
+        if s.latched != self._latched_sent:
+            self._latched_sent = s.latched
+            self.send("latched", s.latched)
+
+    def _publish_loop(self) -> None:
+        while not self._stop.wait(PUBLISH_S):
+            if os.getppid() != self.parent_pid:
+                self.kernel_gone("parent pid changed")
+                return
+            try:
+                self._publish()
+            except (OSError, EOFError) as exc:
+                self.kernel_gone(f"publishing failed: {exc!r}")
+                return
+
+    def kernel_gone(self, why: str) -> None:
+        """The kernel died: vent, latch, close the audit log as interrupted, exit."""
+        with self._gone_lock:
+            if self._gone:
+                return
+            self._gone = True
+        self._stop.set()
+        log.error("BFR loop process: kernel gone (%s); venting and closing the session", why)
+        try:
+            self.session.vent(who=f"loop process: kernel gone ({why})")
+        finally:
+            self.session.stop("interrupted")
+            self.cuff.close()
+            os._exit(3)
+
+    def serve(self) -> None:
+        session = self.session
+        while True:
+            try:
+                msg = self.conn.recv()
+            except (EOFError, OSError) as exc:
+                self.kernel_gone(f"socket closed: {exc!r}")
+                return
+            kind = msg[0]
+            if kind == "heartbeat":
+                session.operator_heartbeat()
+                continue
+            try:
+                if kind == "start":
+                    session.start()
+                    if session.thread is not None:
+                        session.thread.record_periods = self.record_periods
+                    out = None
+                elif kind == "setpoint":
+                    out = session.request_setpoint(msg[1], msg[2])
+                elif kind == "vent":
+                    session.vent(msg[1])
+                    out = None
+                elif kind == "ack":
+                    out = session.acknowledge(msg[1])
+                elif kind == "periods":
+                    out = list(session.thread.periods_s) if session.thread else []
+                elif kind == "stop":
+                    self._stop.set()
+                    self.publisher.join(1.0)
+                    session.stop(msg[1])
+                    self.cuff.close()
+                    self._publish_final()
+                    self.send("ok", None)
+                    return
+                else:
+                    raise ValueError(f"unknown request {kind!r}")
+            except Exception as exc:  # answered to the kernel, which raises it there
+                log.warning("BFR loop process: request %r failed: %r", kind, exc)
+                self.send(*_error(exc))
+            else:
+                self.send("ok", out)
+
+    def _publish_final(self) -> None:
+        events = self.session.events
+        if len(events) > self._events_sent:
+            self.send("events", events[self._events_sent :])
+            self._events_sent = len(events)
+        latched = self.session.supervisor.latched  # no snapshot: the port is closed now
+        self.send("latched", [f"{t.priority}: {t.reason.value}: {t.message}" for t in latched])
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    conn = Connection(int(args[0]))
+    try:
+        server = _LoopServer(conn)
+    except Exception as exc:
+        log.exception("BFR loop process failed to start")
+        conn.send(_error(exc))
+        return 2
+    server.serve()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
