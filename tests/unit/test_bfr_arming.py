@@ -129,4 +129,4 @@ def test_notebook_arms_through_the_session_gates():
     code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
     assert "LiveSession(" not in code  # a bare LiveSession bypasses screening and the AOP
     assert "authorize_override" not in code
-    assert ".live(" in code
+    assert "simulated_live_panel(" in code  # BfrSession.live / .arm inside the package

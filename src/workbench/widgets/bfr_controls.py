@@ -21,7 +21,7 @@ import ipywidgets as w
 from workbench.bfr.adaptive import AdaptiveInputs
 from workbench.bfr.scheme_learning import SchemeLearner
 from workbench.bfr.session import BfrSession, SessionState
-from workbench.errors import SafetyError
+from workbench.errors import SafetyError, SafetyReason
 from workbench.log import get_logger
 from workbench.widgets._periodic import PeriodicTask
 from workbench.widgets.bfr_panel import BfrPanel
@@ -80,7 +80,10 @@ class BfrSessionControls(w.VBox):
         autostart: bool = True,
     ) -> None:
         if flow.prescription is None:
-            raise SafetyError("the controls need a prescribed session (BfrSession.prescribe)")
+            raise SafetyError(
+                "the controls need a prescribed session (BfrSession.prescribe)",
+                reason=SafetyReason.SETPOINT_REJECTED,
+            )
         self.flow = flow
         self.operator = operator
         self.monitors = monitors

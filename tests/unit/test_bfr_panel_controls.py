@@ -1,0 +1,107 @@
+"""BFR panel controls (widgets.bfr_controls): mode, manual setpoint, adaptive toggle and the
+next-session recommendation, all through BfrSession's gates."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from bfr_helpers import ManualClock
+from workbench.bfr.calibration import AopReading, CuffContext
+from workbench.bfr.scheme_learning import SchemeLearner
+from workbench.bfr.screening import ScreeningForm, all_clear
+from workbench.bfr.session import BfrSession, SessionState
+from workbench.errors import SafetyError
+from workbench.widgets.bfr_controls import BfrSessionControls
+
+DAY = dt.date(2026, 11, 24)
+CEILING = {"arm": 200.0, "leg": 240.0}  # BFR-SAFETY, mmHg
+
+
+@pytest.fixture
+def sim_cuff():
+    from workbench.bfr.live import RealtimeSimCuff
+
+    cuff = RealtimeSimCuff()
+    yield cuff
+    cuff.close()
+
+
+def _ready(limb="leg", aop=200.0, clock=None) -> BfrSession:
+    s = BfrSession(CuffContext("ath01", "c1", limb, "right"), clock=clock or ManualClock(),
+                   today=lambda: DAY)  # fmt: skip
+    s.complete_screening(ScreeningForm("ath01", DAY, all_clear(), 120, 75, "J. Tech"), "J. Tech")
+    s.cuff_applied(0.0, "J. Tech")
+    s.set_prediction(aop)
+    s.add_aop_reading(AopReading(aop, "doppler", s.context, DAY))
+    s.add_aop_reading(AopReading(aop, "ppg", s.context, DAY))
+    s.prescribe(60, exercise="leg press", load_pct_1rm=30, who="J. Tech")
+    return s
+
+
+def _requests(live):
+    return [e.value for e in live.events if e.kind == "operator" and e.code == "request_setpoint"]
+
+
+def test_controls_need_a_prescribed_session():
+    s = BfrSession(CuffContext("ath01", "c1", "leg"), clock=ManualClock(), today=lambda: DAY)
+    with pytest.raises(SafetyError):
+        BfrSessionControls(s, autostart=False)
+
+
+@pytest.mark.parametrize(("limb", "aop"), [("leg", 200.0), ("arm", 280.0)])
+def test_manual_request_is_clamped_into_the_band_and_goes_through_the_session(sim_cuff, limb, aop):
+    s = _ready(limb, aop)
+    live = s.live(sim_cuff, clock=s.clock, require_operator=False)
+    c = BfrSessionControls(s, operator="J. Tech", autostart=False)
+    assert c.request.disabled  # scheme mode: no manual setpoint
+    assert c.request_manual(150.0) is None and "refused" in c.note
+    c.mode.value = "manual"  # the toggle, as a click in the browser
+    assert s.mode == "manual" and not c.request.disabled
+    hi, lo = min(0.8 * aop, CEILING[limb]), 0.4 * aop
+    assert c.request_manual(hi + 90.0) == pytest.approx(hi)
+    assert "clamped" in c.status.value and s.target_setpoint_mmhg == pytest.approx(hi)
+    assert c.request_manual(lo - 30.0) == pytest.approx(lo)
+    assert _requests(live) == [pytest.approx(hi), pytest.approx(lo)]
+    c.adaptive.value = True  # adaptive runs in scheme mode only: refused, toggle reverts
+    assert s.adaptive is None and c.adaptive.value is False and "refused" in c.note
+    c.mode.value = "scheme"
+    c.adaptive.value = True
+    assert s.adaptive is not None and "adaptive <b>on</b>" in c.status.value
+    c.mode.value = "manual"  # manual turns adaptive off
+    assert s.adaptive is None and c.adaptive.value is False
+
+
+def test_mode_switch_refused_without_the_gates_reverts_the_toggle(sim_cuff):
+    day = [DAY]
+    s = _ready()
+    s.today = lambda: day[0]
+    c = BfrSessionControls(s, operator="J. Tech", autostart=False)
+    day[0] = DAY + dt.timedelta(days=1)  # screening and AOP expired
+    c.mode.value = "manual"
+    assert s.mode == "scheme" and c.mode.value == "scheme" and "refused" in c.note
+
+
+def test_finish_shows_and_stores_the_recommendation(tmp_path, sim_cuff):
+    from workbench.store import open_store
+
+    store = open_store(f"sqlite:///{tmp_path}/t.db")
+    store.write("athletes", [{"athlete_id": "ath01", "name": "A", "sex": "F",
+                              "birth_date": dt.date(2000, 1, 1), "sport": "x"}])  # fmt: skip
+    s = _ready()
+    s.live(sim_cuff, store=store, clock=s.clock, require_operator=False)
+    learner = SchemeLearner(seed=1)
+    c = BfrSessionControls(s, operator="J. Tech", learner=learner, store=store,
+                           learner_file=tmp_path / "learner.json", autostart=False)  # fmt: skip
+    c.finish_session()
+    assert s.state is SessionState.DONE
+    rec = s.recommendation
+    assert rec is not None and rec.option.label in c.recommendation.value
+    assert (tmp_path / "learner.json").is_file()
+    assert SchemeLearner.load(tmp_path / "learner.json").options == learner.options
+    sid = int(store.bfr_sessions()["session_id"].iloc[0])
+    ev = store.bfr_events(sid)
+    assert (ev["kind"] == "recommendation").sum() == 1
+    assert c.finish.disabled and c.mode.disabled
+    store.close()
