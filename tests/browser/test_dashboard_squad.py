@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import free_port, serve
-from workbench.demo import generate_demo
+from demo_db import demo_db_url
 from workbench.store import open_store
 
 SCREENS = Path(__file__).parent / "screens"
@@ -21,9 +21,7 @@ BUTTON = ".wb-athlete-button button, button.wb-athlete-button"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("dash")
-    url = f"sqlite:///{tmp / 'demo.db'}"
-    with open_store(url) as store:
-        generate_demo(store, athletes=4, days=90, seed=7, end_date=dt.date(2026, 11, 22))
+    url = demo_db_url(tmp, athletes=4, days=90, seed=7, end_date=dt.date(2026, 11, 22))
     port = free_port()
     cmd = [sys.executable, "-m", "workbench", "dashboard", "--port", str(port), "--pool-size", "1"]
     with serve(cmd, port=port, cwd=tmp, env={"WORKBENCH_DB_URL": url}) as base:

@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from conftest import serve_voila
-from workbench.demo import generate_demo
-from workbench.store import open_store
+from demo_db import demo_db_url
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "notebooks" / "readiness_review.ipynb"
@@ -20,10 +19,9 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def voila_readiness(tmp_path):
-    url = f"sqlite:///{tmp_path / 'demo.db'}"
-    with open_store(url) as store:
-        generate_demo(store, athletes=6, days=120, seed=7, end_date=dt.date(2026, 11, 20),
-                      recordings=False)  # fmt: skip
+    url = demo_db_url(
+        tmp_path, athletes=6, days=120, seed=7, end_date=dt.date(2026, 11, 20), recordings=False
+    )
     env = {"WORKBENCH_DB_URL": url, "WORKBENCH_DATA_DIR": str(tmp_path / "data")}
     with serve_voila(NOTEBOOK, cwd=tmp_path, env=env) as voila_url:
         yield voila_url

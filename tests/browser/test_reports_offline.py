@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from workbench.demo import generate_demo
+from demo_db import demo_db_url
 from workbench.reports.runner import ReportJob, default_notebook, render_report
-from workbench.store import open_store
 
 SCREENS = Path(__file__).parent / "screens"
 pytestmark = pytest.mark.browser
@@ -19,9 +18,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def report(tmp_path_factory) -> Path:
     tmp = tmp_path_factory.mktemp("report")
-    url = f"sqlite:///{tmp / 'demo.db'}"
-    with open_store(url) as store:
-        generate_demo(store, athletes=3, days=90, seed=7, end_date=dt.date(2026, 11, 22))
+    url = demo_db_url(tmp, athletes=3, days=90, seed=7, end_date=dt.date(2026, 11, 22))
     res = render_report(
         ReportJob("ath02", "2026-W47", str(tmp / "out"), url, str(default_notebook()))
     )

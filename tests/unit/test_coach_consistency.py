@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.demo import generate_demo
+from demo_db import demo_db_url
 from workbench.store import open_store
 
 END = dt.date(2026, 12, 2)  # the demo squad of the issue: 6 athletes x 120 days, seed 7
@@ -34,10 +34,7 @@ WARNING_FLAGS = {
 
 @pytest.fixture(scope="module")
 def demo_url(tmp_path_factory) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp('coach') / 'demo.db'}"
-    with open_store(url) as store:
-        generate_demo(store, athletes=6, days=120, seed=7, end_date=END)
-    return url
+    return demo_db_url(tmp_path_factory.mktemp("coach"), athletes=6, days=120, seed=7, end_date=END)
 
 
 @pytest.fixture(scope="module")

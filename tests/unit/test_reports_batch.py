@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from demo_db import demo_db_url
 from workbench.cli import main
-from workbench.demo import generate_demo
 from workbench.reports.runner import html_to_pdf
 from workbench.reports.weekly import key_figures, load_weekly
 from workbench.store import open_store
@@ -22,10 +22,9 @@ END = dt.date(2026, 11, 22)  # a Sunday: W47 is the last complete week
 
 @pytest.fixture(scope="module")
 def demo_url(tmp_path_factory) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp('reports') / 'demo.db'}"
-    with open_store(url) as store:
-        generate_demo(store, athletes=3, days=90, seed=7, end_date=END)
-    return url
+    return demo_db_url(
+        tmp_path_factory.mktemp("reports"), athletes=3, days=90, seed=7, end_date=END
+    )
 
 
 @pytest.fixture(scope="module")
