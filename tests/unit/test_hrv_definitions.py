@@ -82,12 +82,17 @@ def test_partial_trailing_segment_is_left_out(tail: np.ndarray) -> None:
     assert row["HRV_SDANN1"] == pytest.approx((500.0 / 59.0) / math.sqrt(3.0), rel=1e-12)
 
 
-def test_partial_segment_difference_from_neurokit_is_named() -> None:
+def neurokit_hrv_time(rr_ms: np.ndarray):
+    """NeuroKit2's time-domain HRV of ``rr_ms`` (skips the test without NeuroKit2)."""
     nk = pytest.importorskip("neurokit2")
-    x = np.r_[BLK, BLK, BLK, np.tile([300.0, 1700.0], 28), 900.0]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ref = nk.hrv_time({"RRI": x})
+        return nk.hrv_time({"RRI": rr_ms})
+
+
+def test_partial_segment_difference_from_neurokit_is_named() -> None:
+    x = np.r_[BLK, BLK, BLK, np.tile([300.0, 1700.0], 28), 900.0]
+    ref = neurokit_hrv_time(x)
     # NeuroKit2 0.3.0 counts round(236.9 s / 60 s) = 4 windows: the 56.9-s artefact tail
     # becomes a window of its own; we count floor(...) = 3 complete segments
     assert not nk_shares_definition(x, 1)
@@ -121,10 +126,7 @@ def test_real_swim_file_trailing_part_left_out() -> None:
     sdann5, sdnni5 = segment_sd(nn, 5)
     assert full["HRV_SDANN5"] == pytest.approx(sdann5, rel=1e-9)
     assert full["HRV_SDNNI5"] == pytest.approx(sdnni5, rel=1e-9)
-    nk = pytest.importorskip("neurokit2")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        ref = nk.hrv_time({"RRI": nn})
+    ref = neurokit_hrv_time(nn)
     # named difference: NeuroKit2 0.3.0 rounds 29.3 / 5 to 6 windows, the 4.3-min tail
     # being the sixth; on this file that moves SDANN5 by > 300 % and SDNNI5 by > 40 %
     assert not nk_shares_definition(nn, 5)

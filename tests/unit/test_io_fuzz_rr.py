@@ -24,22 +24,24 @@ def test_every_third_beat_in_seconds_is_refused_as_mixed_units(tmp_path: Path) -
     assert err.value.line == 3
 
 
-@pytest.mark.parametrize("value", ["1e308", "65535000", "25000"])
-def test_absurd_rr_is_refused_with_its_line(tmp_path: Path, value: str) -> None:
-    f = tmp_path / "absurd.txt"
-    f.write_text("812\n790\n" + value + "\n805\n")
-    with pytest.raises(DataFormatError, match="not a heartbeat interval") as err:
-        read_rr(f)
-    assert err.value.line == 3
-
-
-@pytest.mark.parametrize("value", ["inf", "nan", "-800", "0"])
-def test_non_finite_or_negative_rr_is_refused(tmp_path: Path, value: str) -> None:
+@pytest.mark.parametrize(
+    ("lines", "message", "bad_line"),
+    [
+        *(
+            ([812, 790, v, 805], "not a heartbeat interval", 3)
+            for v in ("1e308", "65535000", "25000")
+        ),
+        *(([812, v, 805], "not a positive number", 2) for v in ("inf", "nan", "-800", "0")),
+    ],
+)
+def test_absurd_or_non_positive_rr_is_refused_with_its_line(
+    tmp_path: Path, lines: list, message: str, bad_line: int
+) -> None:
     f = tmp_path / "bad.txt"
-    f.write_text("812\n" + value + "\n805\n")
-    with pytest.raises(DataFormatError, match="not a positive number") as err:
+    f.write_text("".join(f"{v}\n" for v in lines))
+    with pytest.raises(DataFormatError, match=message) as err:
         read_rr(f)
-    assert err.value.line == 2
+    assert err.value.line == bad_line
 
 
 def test_cr_only_line_endings(tmp_path: Path) -> None:
