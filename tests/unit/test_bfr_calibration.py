@@ -119,7 +119,10 @@ def test_plan_rules():
         CalibrationPlan((40, 50), 5, 0, 200, above_half_budget_s=150)
     CalibrationPlan((40, 50), 5, 0, 200)  # valid
     p = plan_calibration(200)
-    assert p.levels_mmhg[0] == 40 and p.levels_mmhg[-1] == 300
+    # 40 mmHg start (below the lowest plausible AOP, 50); the top step one 10 mmHg step
+    # below the 300 mmHg ceiling, so that noise at the top does not cross the vent line
+    assert p.levels_mmhg[0] == 40 and p.levels_mmhg[-1] == 290
+    assert all(b - a == 10 for a, b in zip(p.levels_mmhg, p.levels_mmhg[1:], strict=False))
 
 
 def _r(v, method="ppg", ctx=CTX, day=DAY):

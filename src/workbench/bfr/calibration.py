@@ -61,6 +61,11 @@ STEP_MIN_MMHG, STEP_MAX_MMHG = 10.0, 20.0
 #: first level never already occludes (a plan starting at 100 mmHg measured a true AOP of
 #: 70 as 99.4, and 60 % of that was 85 % of the true AOP; issue 15.3).
 PLAN_START_MAX_MMHG = AOP_MIN_MMHG - STEP_MIN_MMHG
+#: The default plan's top step keeps one minimal step below the 300 mmHg ceiling: held at
+#: 300 mmHg, regulation noise crosses the "> 300 mmHg on 2 samples" vent line (req 4) and
+#: the true pressure reached 300.4 mmHg in simulation. PPG sees the pulse below 10 % of rest
+#: at 290 mmHg for an AOP up to ~298 mmHg.
+PLAN_TOP_MAX_MMHG = CALIBRATION_CEILING_MMHG - STEP_MIN_MMHG
 HOLD_MAX_S = CALIBRATION_HOLD_MAX_S
 LONG_STEP_S = CALIBRATION_LONG_STEP_S
 DEFLATE_MIN_S = CALIBRATION_DEFLATE_MIN_S
@@ -612,7 +617,8 @@ def plan_calibration(
     hold_s: float = 6.0,
     deflate_s: float | None = None,
 ) -> CalibrationPlan:
-    """A plan from :data:`PLAN_START_MAX_MMHG` (40 mmHg) to 300 mmHg in ``step_mmhg`` steps.
+    """A plan from :data:`PLAN_START_MAX_MMHG` (40 mmHg) to :data:`PLAN_TOP_MAX_MMHG`
+    (290 mmHg) in ``step_mmhg`` steps.
 
     The start does not depend on ``expected_aop_mmhg``: the expected value only sets the
     time budget above half of it (req 17). Long steps (> 15 s, e.g. for NIRS) get a 10 s
@@ -622,7 +628,7 @@ def plan_calibration(
     start = PLAN_START_MAX_MMHG
     levels = []
     x = start
-    while x <= CALIBRATION_CEILING_MMHG + 1e-9:
+    while x <= PLAN_TOP_MAX_MMHG + 1e-9:
         levels.append(round(x, 3))
         x += step_mmhg
     if deflate_s is None:

@@ -504,8 +504,9 @@ class CalibrationLimits(CuffLimits):
 
     @property
     def instant_trip_mmhg(self) -> float:
-        """Highest instantaneous line: the ceiling (there is no AOP to bound it)."""
-        return self.ceiling_mmhg
+        """Highest instantaneous line (at the ceiling; the supervisor uses the current step);
+        no AOP bounds it, the ``absolute_max_mmhg`` two-sample line does."""
+        return self.ceiling_mmhg + self.instant_margin_mmhg
 
     def validate_setpoint(self, setpoint_mmhg: object) -> float:
         """Reject a calibration step outside [0, ceiling]."""

@@ -548,11 +548,12 @@ class Supervisor:
         return min(step, lim.max_setpoint_mmhg)
 
     def _instant_line_mmhg(self) -> float:
-        """Req 4: min(AOP, limit + 40) in training; min(ceiling, step + margin) in calibration."""
+        """Req 4: min(AOP, limit + 40) in training; step + margin (25) in calibration, where
+        no AOP bounds it (the 300 mmHg two-sample line and the step clamp do)."""
         lim = self.limits
         if self._calibration is None:
             return lim.instant_trip_mmhg
-        return min(lim.ceiling_mmhg, self._limit_mmhg() + lim.instant_margin_mmhg)
+        return self._limit_mmhg() + lim.instant_margin_mmhg
 
     def _pressure_checks(self, now: float, fire) -> None:
         lim = self.limits
