@@ -1,19 +1,12 @@
 """One enforcement point (issue 12.1): no path to the cuff outside the supervisor.
 
-Every module under ``src/workbench`` is parsed with :mod:`ast`. Commanding the cuff means
-touching its ``set_target`` or ``arm`` method (a call, a bound-method reference or
-``getattr(cuff, "set_target")``), encoding a SET/ARM wire frame, or building a
-:class:`~workbench.bfr.protocol.CuffCommand`. Only these scopes may do it:
-
-- ``bfr/control.py::ControlCore``: the supervisor-owned command path (training, manual,
-  adaptive and calibration all request setpoints from it);
-- the cuff implementations (transports/simulators) forwarding to the cuff they wrap;
-- ``bfr/protocol.py`` (wire codec), ``bfr/regulator.py`` (proposals the supervisor clamps)
-  and ``bfr/supervisor.py`` (the command actually sent) for ``CuffCommand``.
-
-``core.arm(...)`` / ``supervisor.arm(...)`` arm through the supervisor and are allowed. A
-dynamic check complements the static one: in a whole simulated session (calibrations and
-sets) every ``set_target``/``arm`` reaching the simulated cuff comes from ``ControlCore``.
+Every module under ``src/workbench`` is parsed with :mod:`ast`. Touching a cuff's
+``set_target``/``arm`` (call, bound method, ``getattr``), encoding a SET/ARM frame or
+building a ``CuffCommand`` is allowed only in ``bfr/control.py::ControlCore`` (the
+supervisor-owned path), in the cuff implementations that forward to the device they wrap,
+and (``CuffCommand``) in protocol/regulator/supervisor; ``core.arm``/``supervisor.arm`` are
+the supervised path. A dynamic check runs a whole simulated session (calibrations and sets)
+on a cuff that records the caller of every set/arm.
 """
 
 from __future__ import annotations

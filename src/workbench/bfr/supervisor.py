@@ -5,10 +5,9 @@ the proposed command, and returns the command actually sent (clamped setpoint, p
 forbidden where unsafe, or VENT). Every trip vents and latches; a latch clears only with
 the cuff vented (< 20 mmHg) and a named acknowledgement (req 23).
 
-Implements BFR-SAFETY reqs 1, 3-13, 15, 21, 23, and req 2 at arming (only limits authorized
-by :mod:`workbench.bfr.authority` arm); with :class:`~workbench.bfr.limits.CalibrationLimits`
-also req 17 (the one enforcement point of AOP calibration, issue 12.1). Why: ``docs/decisions/0004-bfr-control.md`` and
-``docs/decisions/0006-bfr-true-pressure-and-arming.md``.
+Reqs 1, 3-13, 15, 21, 23; req 2 at arming (only limits authorized by
+:mod:`workbench.bfr.authority` arm); req 17 with :class:`~workbench.bfr.limits.CalibrationLimits`
+(calibration's one enforcement point, issue 12.1). Why: ``docs/decisions/0004-bfr-control.md``.
 """
 
 from __future__ import annotations
