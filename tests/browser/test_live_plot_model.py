@@ -129,7 +129,14 @@ def _mirrored_plot(streams, **kw):
     def emit(msg):
         sent.append(len(msg.content_json))
         assert not msg.buffers  # arrays go inline: three comm messages per update
-        mirror.apply_json_patch(json.loads(msg.content_json))
+        patch = json.loads(msg.content_json)
+        for event in patch["events"]:
+            # BokehJS streams into a typed array in place and never shrinks it: a rollover
+            # below the column's length leaves stale rows at its end (unlike Bokeh here)
+            if event["kind"] == "ColumnsStreamed" and event.get("rollover") is not None:
+                held = len(mirror.get_model_by_id(event["model"]["id"]).data["x"])
+                assert held <= event["rollover"], (held, event["rollover"])
+        mirror.apply_json_patch(patch)
 
     plot.emit = emit
     return plot, mirror, sent

@@ -183,6 +183,8 @@ class LivePlot:
         self.n_refreshes = 0
         self.n_skipped = 0
         self.n_full = 0
+        #: increments that replaced a source's rows because its row count went down
+        self.n_shrinks = 0
         self.n_errors = 0
         self.last_error = ""
         self.first_error = ""
@@ -594,7 +596,16 @@ class LivePlot:
             track.bins = np.zeros(0, np.int64)
             track.tail_t, track.tail_v = track.tail_t[:0], track.tail_v[:0]
             return
-        if bins_new.size or keep < all_bins.size:
+        if keep < n_old:
+            # fewer rows than the browser holds: BokehJS (3.x) streams into a typed array in
+            # place and never shrinks it, so a rollover below its length would leave stale
+            # rows at the end (x …, 11, 11, 12, 12 in JupyterLab). Send the kept rows whole.
+            old = {k: np.asarray(c) for k, c in src.data.items()}
+            if new_rows is not None:
+                old = {k: np.concatenate([c, new_rows[k]]) for k, c in old.items()}
+            src.data = {k: c[len(c) - keep :] for k, c in old.items()}
+            self.n_shrinks += 1
+        elif bins_new.size or keep < all_bins.size:
             if new_rows is None:
                 new_rows = {k: np.asarray(c)[:0] for k, c in src.data.items()}
             src.stream(new_rows, rollover=keep)
