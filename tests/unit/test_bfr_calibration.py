@@ -188,3 +188,25 @@ def test_prediction_refused_for_wide_cuffs():
     for bad in (float("nan"), 0.5, 100.0, True):
         with pytest.raises(CalibrationError):
             predict_aop("arm", 30, 120, 70, cuff_width_cm=bad)
+
+
+def test_a_stricter_calibration_profile_is_enforced():
+    """``limits=``: a site's stricter profile (60 s above half the expected AOP) ends the
+    run earlier; a plan above the profile's ceiling or training limits are refused."""
+    from workbench.bfr.calibration import run_calibration
+    from workbench.bfr.limits import CalibrationLimits, CuffLimits
+
+    sim = CuffSimulator(aop_mmhg=290, seed=8)
+    sim.advance_to(0.02)
+    sim.inject("monitor_loss", 0.0)  # no PPG: never occludes
+    lim = CalibrationLimits.for_calibration("leg", 120.0, above_half_max_s=60.0)
+    r = _run(sim, plan_calibration(120), PpgDetector(), limits=lim)
+    assert r.status == "no_occlusion" and r.reading is None
+    assert 59.0 <= r.time_above_half_s <= 60.0 + 0.1
+    assert any(e.code == "calibration_armed" for e in r.events)
+    low = CalibrationLimits.for_calibration("leg", 120.0, ceiling_mmhg=200.0)
+    with pytest.raises(CalibrationError, match="ceiling"):
+        _run(sim, plan_calibration(120), PpgDetector(), limits=low)
+    with pytest.raises(TypeError):
+        run_calibration(sim, plan_calibration(120), PpgDetector(), CTX,
+                        limits=CuffLimits.for_session(200.0, "leg"))  # fmt: skip

@@ -796,6 +796,7 @@ def run_calibration(
     status = "no_occlusion"
     reading: AopReading | None = None
     half = limits.half_expected_aop_mmhg
+    budget_s = min(plan.above_half_budget_s, limits.above_half_max_s)
     try:
         # resting baseline for the detectors
         t0 = clock()
@@ -810,7 +811,7 @@ def run_calibration(
             ps: list[float] = []
             hit = False
             while clock() - ts < plan.hold_s:
-                if sup.time_above_half_s >= plan.above_half_budget_s:
+                if sup.time_above_half_s >= budget_s:
                     raise _Budget(
                         f"{sup.time_above_half_s:.0f} s above half the expected AOP "
                         f"({half:.0f} mmHg) without occlusion"
@@ -851,7 +852,7 @@ def run_calibration(
     except _Budget as exc:
         status, reason = "no_occlusion", str(exc)
     except _Abort as exc:
-        above_budget = sup.time_above_half_s > plan.above_half_budget_s
+        above_budget = sup.time_above_half_s > budget_s
         if exc.reason is SafetyReason.TIME_LIMIT and above_budget:
             status = "no_occlusion"  # the supervisor's budget trip: no occlusion in time
         else:
