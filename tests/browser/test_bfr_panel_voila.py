@@ -248,3 +248,139 @@ def test_after_the_set_the_panel_shows_the_vented_cuff(browser, voila_bfr):
     page.screenshot(path=str(SCREENS / "bfr_panel_after_set.png"), full_page=True)
     assert not errors, errors
     page.close()
+
+
+# ---------------------------------------------------------------------- modes (issue 12.8)
+MODES_CODE = r"""
+import datetime, os
+from workbench.bfr.calibration import AopReading, CuffContext
+from workbench.bfr.live import RealtimeSimCuff
+from workbench.bfr.screening import ScreeningForm, all_clear
+from workbench.bfr.session import BfrSession
+from workbench.store import open_store
+from workbench.widgets.bfr_controls import live_bfr_panel
+
+store = open_store(os.environ["WORKBENCH_DB_URL"])
+cuff = RealtimeSimCuff()
+today = datetime.date.today()
+flow = BfrSession(CuffContext("ath01", "sim-cuff", "leg", "right"), clock=cuff.sim_clock)
+flow.complete_screening(ScreeningForm("ath01", today, all_clear(), 120, 75, "J. Doe"), "J. Doe")
+flow.cuff_applied(cuff.read_pressure().pressure_mmhg, "J. Doe")
+flow.set_prediction(200.0)
+flow.add_aop_reading(AopReading(200.0, "doppler", flow.context, today))
+flow.add_aop_reading(AopReading(200.0, "ppg", flow.context, today))
+flow.prescribe(60, exercise="knee extension", load_pct_1rm=30, who="J. Doe")
+# the package builds the live session through flow.live and arms it through flow.arm
+display(live_bfr_panel(flow, cuff, store=store, operator="J. Doe", demo_sets=1,
+                       window_s=30.0))
+"""
+AOP = 200.0
+MAX_SP = 0.8 * AOP  # BFR-SAFETY: min(80 % AOP, leg ceiling 240)
+SUSTAINED_TRIP = MAX_SP + 15.0
+MODE_STATE_JS = STATE_JS.replace(
+    "phase: host.dataset.phase,",
+    "phase: host.dataset.phase, monitors: host.dataset.monitors, alarms: host.dataset.alarms,"
+    " setpoint: parseFloat(host.dataset.setpoint),"
+    " status: (document.querySelector('.wb-bfr-mode-status') || {}).textContent,",
+)
+
+
+@pytest.fixture(scope="module")
+def voila_modes(tmp_path_factory):
+    """Voilà serving the panel + controls built by ``live_bfr_panel``; yields (url, db_url)."""
+    tmp = tmp_path_factory.mktemp("bfr_modes")
+    db_url = f"sqlite:///{tmp / 'bfr.db'}"
+    with open_store(db_url) as store:
+        store.write("athletes", [{"athlete_id": "ath01", "name": "Test Athlete", "sex": "F",
+                                  "birth_date": dt.date(1995, 1, 1), "sport": "rowing"}])  # fmt: skip
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(MODES_CODE)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}  # fmt: skip
+    path = tmp / "bfr_modes.ipynb"
+    nbformat.write(nb, path)
+    env = {"PYTHONUNBUFFERED": "1", "WORKBENCH_DB_URL": db_url,
+           "WORKBENCH_DATA_DIR": str(tmp / "data")}  # fmt: skip
+    with serve_voila(path, cwd=tmp, env=env, timeout_s=30) as url:
+        yield url, db_url
+
+
+def _wait_state(page, cond: str, timeout_ms: int):
+    page.wait_for_function(
+        f"() => {{ const s = ({MODE_STATE_JS})(); return s && ({cond}); }}", timeout=timeout_ms
+    )
+    return page.evaluate(MODE_STATE_JS)
+
+
+def _pressures(page, seconds: float) -> list[float]:
+    out = []
+    for _ in range(int(seconds / 0.25)):
+        out.append(page.evaluate(MODE_STATE_JS)["pressure"])
+        page.wait_for_timeout(250)
+    return out
+
+
+def test_manual_mode_and_adaptive_toggle_through_the_session(browser, voila_modes):
+    url, db_url = voila_modes
+    with open_store(db_url) as store:
+        known = set(store.bfr_sessions()["session_id"].astype(int))
+    page = browser.new_page(viewport={"width": 1120, "height": 1100})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(url, timeout=60_000)
+    page.wait_for_selector(PANEL, timeout=60_000)
+    page.wait_for_selector(".wb-bfr-mode-status", timeout=30_000)
+    # armed through flow.arm at the prescribed 120 mmHg, monitors armed, the set under way
+    st = _wait_state(page, f"s.pressure > {SETPOINT - 10} && s.phase === 'set'", 30_000)
+    session_id = _new_session(db_url, known)
+    assert set(st["monitors"].split(",")) == {"emg", "nirs"}, st
+    assert "mode scheme" in st["status"] and "adaptive off" in st["status"], st
+    SCREENS.mkdir(exist_ok=True)
+    page.wait_for_timeout(2000)
+    page.screenshot(path=str(SCREENS / "bfr_modes_armed.png"), full_page=True)
+
+    # manual mode: 250 mmHg asked, clamped to 160 (80 % AOP); the pressure follows
+    page.click(".wb-bfr-mode button:has-text('manual')")
+    _wait_state(page, "s.status.includes('mode manual')", 5_000)
+    page.fill(".wb-bfr-manual-sp input", "250")
+    page.press(".wb-bfr-manual-sp input", "Enter")
+    page.click(".wb-bfr-manual-request")
+    st = _wait_state(page, "s.status.includes('clamped to 160')", 5_000)
+    assert "target 160 mmHg" in st["status"], st
+    # the supervised setpoint ramps up to the clamped request, never past it
+    st = _wait_state(page, f"s.pressure > {MAX_SP - 12} && s.setpoint > {MAX_SP - 0.5}", 10_000)
+    assert st["setpoint"] == pytest.approx(MAX_SP, abs=0.5), st
+    held = _pressures(page, 4.0)
+    assert min(held) > MAX_SP - 25 and max(held) < SUSTAINED_TRIP, held
+    st = page.evaluate(MODE_STATE_JS)
+    assert st["alarms"] == "0" and st["vented"] == "0", st
+    page.screenshot(path=str(SCREENS / "bfr_modes_manual.png"), full_page=True)
+
+    # back to scheme (the prescribed 120 mmHg), then the adaptive toggle on
+    page.click(".wb-bfr-mode button:has-text('scheme')")
+    _wait_state(page, f"s.status.includes('mode scheme') && s.setpoint < {SETPOINT + 1}", 10_000)
+    page.click("button.wb-bfr-adaptive")
+    st = _wait_state(page, "s.status.includes('adaptive on')", 5_000)
+    assert page.inner_text("button.wb-bfr-adaptive").strip() == "adaptive: on"
+    # its decisions and their reasons are shown (missing velocity: it holds, never raises)
+    st = _wait_state(page, "/adaptive: \\d+ mmHg: /.test(s.status)", 5_000)
+    page.wait_for_timeout(5000)
+    st = page.evaluate(MODE_STATE_JS)
+    assert 0.4 * AOP - 0.5 <= st["setpoint"] <= MAX_SP + 0.5, st
+    assert st["alarms"] == "0" and st["vented"] == "0", st
+    page.screenshot(path=str(SCREENS / "bfr_modes_adaptive.png"), full_page=True)
+
+    # finish: the cuff vents, the next session's scheme is shown and stored
+    page.click("button.wb-bfr-finish")
+    page.wait_for_selector(".wb-bfr-recommendation:has-text('Next session')", timeout=10_000)
+    _wait_state(page, "s.vented === '1' && s.pressure < 20", 10_000)
+    page.screenshot(path=str(SCREENS / "bfr_modes_finished.png"), full_page=True)
+    assert page.inner_text("button.wb-bfr-adaptive").strip() == "adaptive: off"
+    with open_store(db_url) as store:
+        ev = store.bfr_events(session_id)
+    assert (ev["kind"] == "recommendation").sum() == 1
+    ops = ev[ev["kind"] == "operator"]
+    manual = ops[ops["code"] == "request_setpoint"]["value"].round(1).tolist()
+    assert MAX_SP in manual and max(manual) <= MAX_SP, manual
+    assert not errors, errors
+    page.close()

@@ -63,7 +63,11 @@ def test_manual_request_is_clamped_into_the_band_and_goes_through_the_session(si
     assert c.request_manual(hi + 90.0) == pytest.approx(hi)
     assert "clamped" in c.status.value and s.target_setpoint_mmhg == pytest.approx(hi)
     assert c.request_manual(lo - 30.0) == pytest.approx(lo)
-    assert _requests(live) == [pytest.approx(hi), pytest.approx(lo)]
+    for _ in range(40):
+        c.tick()  # the refresh lowers the setpoint step by step
+    seq = _requests(live)
+    assert seq[0] == pytest.approx(hi) and seq[-1] == pytest.approx(lo)
+    assert min(seq) >= lo - 1e-9 and max(seq) <= hi + 1e-9
     c.adaptive.value = True  # adaptive runs in scheme mode only: refused, toggle reverts
     assert s.adaptive is None and c.adaptive.value is False and "refused" in c.note
     c.mode.value = "scheme"
@@ -105,3 +109,41 @@ def test_finish_shows_and_stores_the_recommendation(tmp_path, sim_cuff):
     assert (ev["kind"] == "recommendation").sum() == 1
     assert c.finish.disabled and c.mode.disabled
     store.close()
+
+
+def test_adaptive_emg_ratio_uses_window_means_not_single_contraction_samples(sim_cuff):
+    """A steady contraction rhythm (RMS swinging 20-220 uV) is a ratio of ~1, not a
+    valley-to-peak ratio; a doubled amplitude later in the set is ~2 and lowers the SP."""
+    import math
+
+    clock = ManualClock()
+    s = _ready(clock=clock)
+    live = s.live(sim_cuff, clock=clock, require_operator=False)
+    amp = [100.0]
+
+    def monitors():
+        return 60.0, 120.0 + amp[0] * math.sin(2 * math.pi * 0.5 * clock.t)  # 0.5 Hz reps
+
+    c = BfrSessionControls(s, operator="J. Tech", monitors=monitors, autostart=False)
+    c.adaptive.value = True
+    s.start_set("J. Tech")
+    ratios = []
+    for _ in range(60):  # 30 s at the controls' 2 Hz refresh
+        clock.t += 0.5
+        c.tick()
+        ratios.append(c._inputs().emg_ratio)
+    steady = [r for r in ratios if not math.isnan(r)]
+    assert steady and max(abs(r - 1.0) for r in steady) < 0.25, steady
+    assert _requests(live) == []  # nothing to adapt to: it holds at the prescription
+    amp[0], base = 100.0, 120.0
+
+    def fatigued():
+        return 60.0, 2.0 * (base + amp[0] * math.sin(2 * math.pi * 0.5 * clock.t))
+
+    c.monitors = fatigued
+    for _ in range(20):
+        clock.t += 0.5
+        c.tick()
+    assert c._inputs().emg_ratio == pytest.approx(2.0, rel=0.25)
+    assert _requests(live) and _requests(live)[-1] < s.prescription.setpoint_mmhg
+    assert "EMG" in c.status.value

@@ -405,19 +405,25 @@ def test_adaptive_cannot_exceed_80_percent_aop_or_the_ceiling(sim_cuff, limb, ao
     for _ in range(60):
         clock.t += 1.0
         s.adaptive_update(more)
+        s.step_setpoint()  # the panel's refresh
     ups = _requests(live)
     assert ups, "the modulator never raised the setpoint"
     assert max(ups) <= hi + 1e-9 and min(ups) >= lo - 1e-9
     assert max(ups) > hi - 5.0  # it did climb to the top of the band, and stopped there
     steps = np.diff([s.prescription.setpoint_mmhg, *ups])
-    assert np.all((np.abs(steps) >= 5 - 1e-9) & (np.abs(steps) <= 10 + 1e-9))
+    assert np.all((steps >= 5 - 1e-9) & (steps <= 10 + 1e-9)), steps
     assert live.supervisor.supervised_target(max(ups) + 50) <= hi + 1e-9
     less = AdaptiveInputs(smo2_pct=5.0)  # deep desaturation: "lower" rule, down to 40 %
+    n_up = len(ups)
     for _ in range(60):
         clock.t += 1.0
         s.adaptive_update(less)
-    assert min(_requests(live)) >= lo - 1e-9
-    assert min(_requests(live)) < lo + 10.0
+        s.step_setpoint()
+    downs = _requests(live)[n_up:]
+    assert min(downs) >= lo - 1e-9 and min(downs) < lo + 10.0
+    # lowered in steps of at most SP_STEP_DOWN_MMHG (the 1-s mean follows within the band)
+    steps = np.diff([ups[-1], *downs])
+    assert np.all((steps < 0) & (steps >= -5 - 1e-9)), steps
 
 
 def test_a_vent_in_manual_mode_ends_the_set(sim_cuff):
@@ -473,3 +479,19 @@ def test_after_the_session_the_next_scheme_is_recommended_and_stored(tmp_path, s
         rec.option.label
     )
     store.close()
+
+
+def test_a_lower_manual_setpoint_is_reached_in_steps(sim_cuff):
+    s = _session()
+    _ready(s)
+    live = s.live(sim_cuff, clock=s.clock, require_operator=False)
+    s.set_mode("manual", "J. Tech")
+    hi = 0.8 * 200
+    s.request_manual_setpoint(hi, "J. Tech")
+    assert _requests(live) == [pytest.approx(hi)]  # up: at once (the supervisor slews)
+    assert s.request_manual_setpoint(93.0, "J. Tech") == 93.0
+    while s.step_setpoint() is not None:
+        pass
+    seq = _requests(live)
+    assert seq[-1] == pytest.approx(93.0) and s.target_setpoint_mmhg == pytest.approx(93.0)
+    assert np.all(np.diff(seq) >= -5 - 1e-9) and len(seq) == 1 + int(np.ceil((hi - 93) / 5))

@@ -44,6 +44,9 @@ from workbench.bfr.screening import (
 from workbench.bfr.supervisor import HIGH, MEDIUM, Event, Supervisor, Trip
 from workbench.errors import SafetyError, SafetyReason
 
+#: Largest step down of the live setpoint per :meth:`BfrSession.step_setpoint`, mmHg.
+SP_STEP_DOWN_MMHG = 5.0
+
 
 class SessionState(str, enum.Enum):
     """States of :class:`BfrSession`."""
@@ -262,6 +265,8 @@ class BfrSession:
         self.manual = None  # ManualSession while in manual mode
         self.adaptive: AdaptiveModulator | None = None  # on: :meth:`set_adaptive`
         self.recommendation: Recommendation | None = None
+        self._sp_goal: tuple[float, str] | None = None  # (setpoint, who) not yet reached
+        self._sp_sent: float | None = None  # last setpoint sent to the live session
         self._emit("state", SessionState.SCREENING.value, message="session opened")
 
     # ------------------------------------------------------------------ helpers
@@ -654,8 +659,34 @@ class BfrSession:
         return bool(snap.loop_running and not snap.vented)
 
     def _send_setpoint(self, setpoint_mmhg: float, who: str) -> float:
-        # LiveSession.request_setpoint validates again; the supervisor clamps the command
-        return float(self._require_live().request_setpoint(setpoint_mmhg, who))
+        """Aim the live session at ``setpoint_mmhg``: raised at once (the supervisor slews
+        it), lowered in :data:`SP_STEP_DOWN_MMHG` steps by :meth:`step_setpoint`; returns
+        the goal. LiveSession validates each request again; the supervisor clamps it."""
+        self._require_live()
+        self._sp_goal = (float(setpoint_mmhg), who)
+        self.step_setpoint()
+        return float(setpoint_mmhg)
+
+    def step_setpoint(self) -> float | None:
+        """Send the next step toward the setpoint goal (call at >= 2 Hz while one is
+        pending, e.g. the panel's refresh); returns what was sent, None when nothing was.
+
+        A lower setpoint goes down by at most :data:`SP_STEP_DOWN_MMHG` per call: the 1-s
+        mean pressure then stays inside the deviation band of the new setpoint (a 40 mmHg
+        step down would trip the supervisor's deviation alarm).
+        """
+        if self._sp_goal is None or self.live_session is None:
+            return None
+        goal, who = self._sp_goal
+        last = self._sp_sent
+        step = (
+            goal if last is None or goal >= last - SP_STEP_DOWN_MMHG else last - SP_STEP_DOWN_MMHG
+        )
+        sent = float(self.live_session.request_setpoint(step, who))
+        self._sp_sent = sent
+        if step == goal:
+            self._sp_goal = None
+        return sent
 
     def arm(self, who: str) -> float:
         """Arm the live session (gated) and request the target setpoint; returns it."""
@@ -664,6 +695,7 @@ class BfrSession:
         ls = self._require_live()
         self._operator("arm", who, self.target_setpoint_mmhg)
         ls.start()
+        self._sp_goal = self._sp_sent = None
         return self._send_setpoint(self.target_setpoint_mmhg, who)
 
     def set_mode(self, mode: str, who: str) -> None:
@@ -749,6 +781,7 @@ class BfrSession:
         self._ended_by_vent(who)
 
     def _ended_by_vent(self, who: str) -> None:
+        self._sp_goal = self._sp_sent = None
         if self.manual is not None and self.manual.inflated_since is not None:
             self.manual.deflated(who)
         if self.state in (SessionState.SET, SessionState.REST, SessionState.READY):
@@ -848,6 +881,7 @@ class BfrSession:
         self.alarms.append(f"{priority}: {code}: {message}")
         if code == SafetyReason.TIME_LIMIT.value:
             self.ledger.start_lockout(self.ledger_key, self.limits.reperfusion_s)
+        self._sp_goal = self._sp_sent = None  # vented: nothing pending
         if self.manual is not None and self.manual.inflated_since is not None:
             self.manual.deflated(f"trip {code}")
         if self.state in (SessionState.SET, SessionState.REST, SessionState.READY):
@@ -935,6 +969,7 @@ def session_row_fields(s: BfrSession) -> dict:
 
 
 __all__ = [
+    "SP_STEP_DOWN_MMHG",
     "BfrSession",
     "Prescription",
     "SessionError",

@@ -32,6 +32,9 @@ __all__ = ["BfrSessionControls", "live_bfr_panel", "simulated_live_panel", "simu
 
 MonitorFn = Callable[[], tuple[float, float]]
 
+#: EMG RMS is averaged over this window (a few contractions) for the adaptive EMG ratio, s.
+EMG_WINDOW_S = 4.0
+
 
 def learner_path() -> Path:
     """Where the scheme learner is kept between sessions (the workbench state folder)."""
@@ -63,7 +66,7 @@ class BfrSessionControls(w.VBox):
     store:
         Where the recommendation row goes (``bfr_events`` of this session).
     tick_hz:
-        Rate of manual-mode prompts and adaptive decisions.
+        Rate of setpoint steps down (>= 2 Hz), manual-mode prompts and adaptive decisions.
     """
 
     def __init__(
@@ -76,7 +79,7 @@ class BfrSessionControls(w.VBox):
         learner_file: Path | None = None,
         store: Any = None,
         readiness_band: str = "unknown",
-        tick_hz: float = 1.0,
+        tick_hz: float = 2.0,
         autostart: bool = True,
     ) -> None:
         if flow.prescription is None:
@@ -111,7 +114,9 @@ class BfrSessionControls(w.VBox):
         self._reverting = False
         self.prompt = ""
         self.note = ""
-        self._emg_baseline: tuple[int, float] | None = None  # (set number, EMG uV)
+        self.decision = ""  # the adaptive modulator's last decision and why
+        self._emg: tuple[int, float, list[tuple[float, float]]] | None = None  # set, t0, rows
+        self.change = ""  # the adaptive modulator's last change and why
         self.mode.observe(self._on_mode, names="value")
         self.adaptive.observe(self._on_adaptive, names="value")
         self.request.on_click(lambda _b: self.request_manual())
@@ -198,6 +203,7 @@ class BfrSessionControls(w.VBox):
     def finish_session(self) -> None:
         """Stop the live session (it vents), finish, and show the next session's scheme."""
         self.flow.end_live(self.operator)
+        self.note = f"session finished by {self.operator}: cuff vented"
         self.show_recommendation()
 
     def show_recommendation(self) -> None:
@@ -218,27 +224,41 @@ class BfrSessionControls(w.VBox):
 
     # ------------------------------------------------------------------ refresh
     def _inputs(self) -> AdaptiveInputs:
+        """SmO2 now and EMG as the ratio of its mean over the last :data:`EMG_WINDOW_S` to
+        the mean over the first window seen in this set (NaN until both exist)."""
         if self.monitors is None:
             return AdaptiveInputs()
         smo2, emg = self.monitors()
+        flow = self.flow
+        if flow.state is not SessionState.SET:
+            self._emg = None
+            return AdaptiveInputs(smo2_pct=smo2)
+        set_no, now = flow.set_index + 1, flow.clock()
+        if self._emg is None or self._emg[0] != set_no:
+            self._emg = (set_no, now, [])  # a new set: a new baseline
+        _, t0, rows = self._emg
+        if math.isfinite(emg):
+            rows.append((now, float(emg)))
+        base = [v for t, v in rows if t - t0 <= EMG_WINDOW_S]
+        last = [v for t, v in rows if now - t <= EMG_WINDOW_S]
         ratio = math.nan
-        set_no = self.flow.set_index + 1
-        if self.flow.state is SessionState.SET and math.isfinite(emg) and emg > 0:
-            if self._emg_baseline is None or self._emg_baseline[0] != set_no:
-                self._emg_baseline = (set_no, float(emg))  # the set's first reps
-            ratio = float(emg) / self._emg_baseline[1]
+        if now - t0 >= 2 * EMG_WINDOW_S and base and last and sum(base) > 0:
+            ratio = (sum(last) / len(last)) / (sum(base) / len(base))
         return AdaptiveInputs(smo2_pct=smo2, emg_ratio=ratio)
 
     def tick(self) -> None:
         """Manual-mode prompts and one adaptive decision; refresh the status line."""
         flow = self.flow
+        flow.step_setpoint()  # a lower setpoint is reached in steps
         if flow.manual is not None:
             for p in flow.manual.tick():
                 self.prompt = p.text
         if flow.adaptive is not None:
             d = flow.adaptive_update(self._inputs())
-            if d is not None and d.change_mmhg:
-                self.note = f"adaptive: {d.setpoint_mmhg:.0f} mmHg ({d.reason})"
+            if d is not None:
+                self.decision = f"{d.setpoint_mmhg:.0f} mmHg: {d.reason}"
+                if d.change_mmhg:
+                    self.change = f"{d.change_mmhg:+.0f} mmHg at {d.t_s:.0f} s: {d.reason}"
         if flow.state in (SessionState.DONE, SessionState.ABORTED):
             if flow.recommendation is None and flow.live_session is not None:
                 self.show_recommendation()
@@ -251,12 +271,18 @@ class BfrSessionControls(w.VBox):
         manual = flow.mode == "manual"
         self.manual_sp.disabled = self.request.disabled = not manual or over
         self.mode.disabled = self.adaptive.disabled = self.finish.disabled = over
+        if self.adaptive.value != (flow.adaptive is not None):  # e.g. turned off at the end
+            self._revert(self.adaptive, flow.adaptive is not None)
         self.adaptive.description = "adaptive: on" if flow.adaptive is not None else "adaptive: off"
         self.adaptive.button_style = "info" if flow.adaptive is not None else ""
         target = flow.target_setpoint_mmhg
         parts = [f"mode <b>{flow.mode}</b>", f"target {target:.0f} mmHg",
                  f"adaptive <b>{'on' if flow.adaptive is not None else 'off'}</b>",
                  f"state {flow.state.value}"]  # fmt: skip
+        if flow.adaptive is not None and self.decision:
+            parts.append(f"adaptive: {html.escape(self.decision)}")
+            if self.change:
+                parts.append(f"last change {html.escape(self.change)}")
         if self.prompt:
             parts.append(f"prompt: {html.escape(self.prompt)}")
         if self.note:
