@@ -24,6 +24,7 @@ from workbench.bfr.calibration import (
 )
 from workbench.bfr.control import ControlCore, ControlThread
 from workbench.bfr.limits import (
+    CalibrationLimits,
     CuffLimits,
     PrescriptionError,
     SiteLimits,
@@ -62,6 +63,7 @@ from workbench.bfr.simulation.session_run import SimulatedSession, run_simulated
 from workbench.bfr.supervisor import Supervisor, Trip
 
 __all__ = [
+    "CalibrationLimits",
     "Authorization",
     "authorization",
     "authorize_override",
