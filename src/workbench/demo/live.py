@@ -1,40 +1,40 @@
 """Live-signal recordings and BFR sessions of the demo squad (a fixed handful, any squad size).
 
-Recordings (``recordings`` + ``recording_streams`` + ``recording_chunks`` + markers):
-
-1. *Rowing erg 4 x 20 s intervals* (first endurance athlete, 180 s): HR at 1 Hz, RR beats
-   (irregular, 1/1024-s quantised), Moxy-like SmO2/THb at 2 Hz.
-2. *Isometric knee extension 3 x 30 s with EMG* (the powerlifter, 150 s, 50/60/70 % MVC):
-   8-channel surface EMG at 1000 Hz in uV whose median frequency falls during each hold
-   (40 %/min), HR, RR, SmO2.
-3. *Bike 3 x 30 s sprints* (second endurance athlete, 180 s): HR, RR, SmO2.
-
-Signals come from the pure generators of :mod:`workbench.drivers.simulators` (``simulate_rr``
-with a first-order HR response to work, tau 15 s on / 30 s off; ``simulate_smo2`` with
-desaturation tau 8 s, recovery tau 18-30 s; ``simulate_emg``), seeded from the demo seed.
-Markers: ``work_start``/``work_end`` for every work bout or set and a ``lap`` per interval.
-Device clocks differ from host clocks (offset, 20-40 ppm drift, host jitter of a few ms).
-
-BFR sessions (``bfr_sessions``, ``bfr_events`` and a 100 Hz ``pressure`` stream): for up to three
-athletes, AOP measured three times, 50-60 % AOP, 30 % 1RM, 30-15-15-15 with 30 s rests; the
-cuff pressure trace holds the setpoint within 1-2 mmHg with contraction pulses of 8-15 mmHg.
-One session raises a medium-priority ``pressure_high`` alarm that is acknowledged, one is
-aborted by the operator (numbness reported) and deflated. These traces are generated here
-(``workbench.bfr`` had no session simulator when this was written).
+Three recordings (rowing erg intervals, isometric knee extension with 8-channel EMG, bike
+sprints: HR, RR, SmO2/THb, EMG, markers) come from the pure signal simulators. The BFR
+sessions of :data:`BFR_SCHEDULE` are run by the real session runner
+(:func:`~workbench.bfr.simulation.session_run.run_simulated_session`) in simulated time and
+stored as its audit log would: every event is one the supervisor or session emitted
+(BFR-SAFETY req 22; why: ``docs/decisions/0004-bfr-control.md``). Runs are cached per input
+and BFR source in ``data/cache/demo_bfr`` (signal details: the functions below).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import hashlib
 import json
+import math
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
+from workbench.bfr.audit import PRESSURE_CHANNELS
+from workbench.bfr.presets import get_preset
+from workbench.bfr.session import session_row_fields
+from workbench.bfr.simulation.session_run import run_simulated_session
+from workbench.config import data_dir
 from workbench.demo.rr import quantise_rr
 from workbench.demo.squad import AthleteProfile
 from workbench.drivers.simulators import simulate_emg, simulate_rr, simulate_smo2
+from workbench.log import get_logger
 from workbench.store import Store
+
+log = get_logger(__name__)
 
 
 def _first_order(drive: np.ndarray, dt_s: float, tau_on_s: float, tau_off_s: float) -> np.ndarray:
@@ -208,151 +208,364 @@ def _recording(
     return counts
 
 
-def _bfr_session(
-    store, profile, started_at, limb, side, pct, exercise, rng, *, alarm=False, abort=False
-) -> dict[str, int]:  # noqa: ANN001
-    fs = 100.0
-    aops = np.round(rng.normal(185 if limb == "leg" else 135, 3, 3))
-    aop = float(np.mean(aops))
-    setpoint = float(round(aop * pct / 100))
-    reps = [30, 15, 15, 15]
-    t_cursor, sets = 8.0, []
-    for r in reps:
-        sets.append((t_cursor, t_cursor + 2.0 * r))
-        t_cursor += 2.0 * r + 30.0
-    stop = sets[2][0] + 9.0 if abort else t_cursor - 30.0 + 5.0
-    duration = stop + 4.0
-    t = np.arange(0, duration, 1 / fs)
-    p = np.full(t.size, setpoint)
-    p[t < 6] = setpoint * t[t < 6] / 6
-    p += 1.2 * np.sin(2 * np.pi * t / 7.0) + rng.normal(0, 0.4, t.size)
-    for a, b in sets:
-        inside = (t >= a) & (t < min(b, stop))
-        ph = (t[inside] - a) % 2.0
-        p[inside] += rng.uniform(8, 15) * np.where(ph < 1.0, np.sin(np.pi * ph), 0.0)
-    alarm_t = None
-    if alarm:
-        a, _ = sets[0]
-        k = (t >= a + 20) & (t < a + 21)
-        p[k] += 18 * np.sin(np.pi * (t[k] - a - 20))
-        alarm_t = float(t[k][np.argmax(p[k])])
-    down = t >= stop
-    p[down] = np.maximum(setpoint * (1 - (t[down] - stop) / 3.0), 0) + np.abs(
-        rng.normal(0, 0.3, down.sum())
-    )
-    p = np.round(np.clip(p, 0, None), 1)
+@dataclass(frozen=True)
+class DemoBfrSession:
+    """One scheduled demo BFR session: who (by sport), when, and the runner's inputs.
 
+    ``true_aop_mmhg`` is the simulated limb's arterial occlusion pressure (the runner measures
+    it); ``faults`` are simulator faults (:data:`~workbench.bfr.simulation.cuff.SIM_FAULTS`)
+    injected ``fault_at_s`` after the first set starts; ``seed`` varies the simulated plant.
+    """
+
+    sport: str
+    fallback: int
+    days_before: int
+    start: dt.time
+    limb: str
+    side: str
+    exercise: str
+    preset: str
+    percent_aop: float
+    true_aop_mmhg: float
+    calibration_method: str = "ppg"
+    faults: tuple[str, ...] = ()
+    fault_at_s: float = 30.0
+    seed: int = 0
+
+    def runner_kwargs(self, athlete_id: str) -> dict:
+        """Keyword arguments of :func:`run_simulated_session` for ``athlete_id``."""
+        return {
+            "athlete_id": athlete_id,
+            "limb": self.limb,
+            "side": self.side,
+            "cuff_id": f"demo-{self.limb}-cuff-{self.side[0]}",
+            "true_aop_mmhg": self.true_aop_mmhg,
+            "preset": get_preset(self.preset),
+            "percent_aop": self.percent_aop,
+            "exercise": self.exercise,
+            "calibration_method": self.calibration_method,
+            "faults": self.faults,
+            "fault_at_s": self.fault_at_s,
+            "seed": self.seed,
+            "operator": DEMO_OPERATOR,
+            "acknowledge_trips": True,
+        }
+
+
+DEMO_OPERATOR = "A. Coach"
+#: The simulated day the runner works on: a run happens in simulated time from 0 s, its
+#: stored times are placed on the scheduled session's date.
+RUNNER_DAY = dt.date(2026, 1, 5)
+
+#: Mostly clean sessions, arm and leg, 40-80 % AOP; three with a simulator fault that the
+#: supervisor catches (leak, sensor dropout, pump stuck on) and one with a small leak that
+#: the regulator compensates without an alarm.
+BFR_SCHEDULE: tuple[DemoBfrSession, ...] = (
+    DemoBfrSession(
+        "powerlifting",
+        2,
+        20,
+        dt.time(16, 0),
+        "leg",
+        "right",
+        "leg press",
+        "in_season_athletes",
+        60.0,
+        196.0,
+        seed=11,
+    ),
+    DemoBfrSession(
+        "football",
+        1,
+        17,
+        dt.time(11, 0),
+        "leg",
+        "left",
+        "knee extension",
+        "post_injury_rehab",
+        70.0,
+        182.0,
+        calibration_method="doppler",
+        seed=12,
+    ),
+    DemoBfrSession(
+        "climbing",
+        7,
+        15,
+        dt.time(15, 30),
+        "arm",
+        "left",
+        "biceps curl",
+        "home_smart_cuff",
+        40.0,
+        128.0,
+        seed=13,
+    ),
+    DemoBfrSession(
+        "powerlifting",
+        2,
+        13,
+        dt.time(16, 30),
+        "leg",
+        "left",
+        "leg press",
+        "in_season_athletes",
+        80.0,
+        204.0,
+        faults=("leak_0_5mm",),
+        seed=14,
+    ),
+    DemoBfrSession(
+        "football",
+        1,
+        10,
+        dt.time(10, 45),
+        "leg",
+        "right",
+        "knee extension",
+        "post_injury_rehab",
+        60.0,
+        176.0,
+        faults=("leak_0_1mm",),
+        seed=15,
+    ),
+    DemoBfrSession(
+        "climbing",
+        7,
+        8,
+        dt.time(15, 0),
+        "arm",
+        "right",
+        "wrist curl",
+        "older_adults",
+        50.0,
+        134.0,
+        faults=("sensor_dropout",),
+        fault_at_s=40.0,
+        seed=16,
+    ),
+    DemoBfrSession(
+        "rowing",
+        0,
+        5,
+        dt.time(8, 30),
+        "arm",
+        "left",
+        "biceps curl",
+        "home_smart_cuff",
+        50.0,
+        142.0,
+        calibration_method="nirs",
+        seed=17,
+    ),
+    DemoBfrSession(
+        "powerlifting",
+        2,
+        2,
+        dt.time(17, 15),
+        "leg",
+        "right",
+        "leg press",
+        "in_season_athletes",
+        70.0,
+        200.0,
+        faults=("pump_stuck_on",),
+        fault_at_s=20.0,
+        seed=18,
+    ),
+)
+#: Bump when what a cached run holds changes.
+_CACHE_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class BfrRun:
+    """What :func:`run_simulated_session` produced, ready to store (times s from its start).
+
+    ``events``: (t_s, kind, code, priority, value, message) of every supervisor/session
+    event; ``samples``: one row per control tick, columns ``t_s, device_t_s`` and
+    :data:`~workbench.bfr.audit.PRESSURE_CHANNELS`; ``fields``: ``bfr_sessions`` columns.
+    """
+
+    status: str
+    events: list[tuple]
+    samples: np.ndarray
+    fields: dict
+
+
+_IMPORT_RE = re.compile(
+    r"^[ \t]*(?:from[ \t]+(\.*)([\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n]*)|import[ \t]+([^\n]+))",
+    re.M,
+)
+
+
+@functools.cache
+def _runner_fingerprint() -> str:
+    """Hash of the source of the runner and of every ``workbench`` module it imports (even
+    inside functions): a cached run is reused only for the same code."""
+    import workbench
+
+    root = Path(workbench.__file__).parent
+    todo, seen = ["workbench.bfr.simulation.session_run"], set()
+    h = hashlib.sha256()
+    while todo:
+        mod = todo.pop()
+        if mod in seen:
+            continue
+        seen.add(mod)
+        rel = Path(*mod.split(".")[1:])
+        path = root / rel / "__init__.py" if (root / rel).is_dir() else root / f"{rel}.py"
+        if not path.is_file():
+            continue
+        src = path.read_text()
+        h.update(f"{mod}\0{src}".encode())
+        package = mod if path.name == "__init__.py" else mod.rpartition(".")[0]
+        for dots, base, names, plain in _IMPORT_RE.findall(src):
+            if plain:
+                todo += [n.split()[0] for n in plain.split(",") if n.strip()]
+                continue
+            if dots:
+                up = package.split(".")[: len(package.split(".")) - len(dots) + 1]
+                base = ".".join(up + ([base] if base else []))
+            todo.append(base)
+            todo += [f"{base}.{n.split()[0]}" for n in names.strip("()").split(",") if n.split()]
+        todo = [m for m in todo if m.startswith("workbench.")]
+    return h.hexdigest()
+
+
+def run_demo_bfr(slot: DemoBfrSession, athlete_id: str) -> BfrRun:
+    """Run one scheduled session with the real runner (simulated time, no store)."""
+    samples: list[tuple[float, ...]] = []
+
+    def on_tick(now: float, reading, cmd) -> None:  # noqa: ANN001
+        if reading is None:
+            row = (now, math.nan, math.nan, math.nan)
+        else:
+            row = (now, reading.device_t_s, reading.pressure_mmhg, reading.pressure2_mmhg)
+        samples.append((*row, cmd.setpoint_mmhg, cmd.pump_duty))
+
+    r = run_simulated_session(
+        None, **slot.runner_kwargs(athlete_id), today=lambda: RUNNER_DAY, on_tick=on_tick
+    )
+    t0 = r.events[0].t_s  # the session opens at its first event (as the audit log's t0)
+    a = np.asarray(samples, dtype=np.float64).reshape(-1, 6)
+    a[:, 0] -= t0
+    p = a[:, 2]
+    fields = session_row_fields(r.session)
+    fields["time_under_pressure_s"] = round(r.time_under_pressure_s, 2)
+    fields["max_pressure_mmhg"] = float(np.nanmax(p)) if np.isfinite(p).any() else 0.0
     events = [
-        (0.0, "state", "inflating", None, None, "inflating to setpoint"),
         (
-            0.0,
-            "setpoint",
-            "setpoint",
-            None,
-            setpoint,
-            f"setpoint {setpoint:.0f} mmHg ({pct:.0f} % AOP)",
-        ),
-        (6.0, "state", "holding", None, setpoint, "at setpoint"),
+            e.t_s - t0,
+            e.kind,
+            e.code,
+            e.priority,
+            None if e.value is None or not math.isfinite(e.value) else float(e.value),
+            e.message,
+        )
+        for e in r.events
     ]
-    for i, (a, b) in enumerate(sets, 1):
-        if a >= stop:
-            break
-        events.append((a, "operator", "set_start", "low", None, f"set {i}: {reps[i - 1]} reps"))
-        if b <= stop:
-            events.append((b, "operator", "set_end", "low", None, f"set {i} done"))
-    if alarm_t is not None:
-        events.append(
-            (
-                alarm_t,
-                "alarm",
-                "pressure_high",
-                "medium",
-                float(p[int(alarm_t * fs)]),
-                "pressure above setpoint + 15 mmHg during contraction",
-            )
-        )
-        events.append(
-            (alarm_t + 2.5, "ack", "pressure_high", "medium", None, "acknowledged by operator")
-        )
-    if abort:
-        events.append(
-            (stop, "operator", "abort", "high", None, "athlete reported numbness; session stopped")
-        )
-    events.append((stop, "state", "deflating", None, None, "venting"))
-    events.append(
-        (duration, "state", "aborted" if abort else "complete", None, None, "cuff vented")
-    )
+    return BfrRun(r.status, events, a, fields)
 
+
+def _cached_run(slot: DemoBfrSession, athlete_id: str, cache: Path | None) -> BfrRun:
+    """:func:`run_demo_bfr`, reused from ``cache`` when the inputs and BFR code are the same."""
+    if cache is None:
+        return run_demo_bfr(slot, athlete_id)
+    key = hashlib.sha256(
+        json.dumps(
+            [_CACHE_FORMAT, _runner_fingerprint(), repr(slot), athlete_id, str(RUNNER_DAY)]
+        ).encode()
+    ).hexdigest()[:32]
+    path = cache / f"bfr-{key}.npz"
+    if path.exists():
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                meta = json.loads(str(z["meta"]))
+                return BfrRun(
+                    meta["status"], [tuple(e) for e in meta["events"]], z["samples"], meta["fields"]
+                )
+        except (OSError, ValueError, KeyError) as exc:
+            log.warning("demo BFR cache %s unreadable (%s); running the session again", path, exc)
+    run = run_demo_bfr(slot, athlete_id)
+    cache.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
+    meta = {"status": run.status, "events": run.events, "fields": run.fields}
+    np.savez(tmp, samples=run.samples, meta=np.array(json.dumps(meta)))
+    os.replace(tmp, path)
+    return run
+
+
+def _store_bfr(
+    store: Store, athlete_id: str, started_at: dt.datetime, slot: DemoBfrSession, run: BfrRun
+) -> dict[str, int]:
+    """Write a run as the audit log writes a session: row, 100 Hz pressure stream, events."""
+    a = run.samples
+    end_s = max(float(a[-1, 0]) if len(a) else 0.0, run.events[-1][0])
+    ended_at = started_at + dt.timedelta(seconds=end_s)
+    kw = slot.runner_kwargs(athlete_id)
     with store.transaction() as conn:
-        rec = store.insert_one(
-            "recordings",
-            {
-                "title": f"BFR {exercise} ({limb} {side})",
-                "athlete_id": profile.athlete_id,
-                "started_at": started_at,
-                "ended_at": started_at + dt.timedelta(seconds=duration),
-                "status": "complete",
-                "notes": "demo BFR pressure trace (generated)",
-            },
+        rec = store.create_recording(
+            f"BFR {athlete_id} {slot.limb} {slot.side}",
+            athlete_id=athlete_id,
+            started_at=started_at,
+            notes="demo: simulated session (workbench.bfr.simulation.run_simulated_session)",
             conn=conn,
         )
-        _, n_chunks = _write_stream(
-            store,
-            conn,
+        stream = store.add_stream(
             rec,
             "cuff_pressure",
-            "pressure",
-            "demo:bfr-cuff",
-            ["pressure_mmhg"],
-            ["mmHg"],
-            fs,
-            t,
-            p,
-            5.0,
-            rng,
+            kind="pressure",
+            device=kw["cuff_id"],
+            channel_names=PRESSURE_CHANNELS,
+            units=["mmHg", "mmHg", "mmHg", "1"],
+            sampling_rate_hz=100.0,
+            conn=conn,
+        )
+        n_chunks = 0
+        for seq, lo in enumerate(range(0, len(a), _CHUNK_SAMPLES)):
+            c = a[lo : lo + _CHUNK_SAMPLES]
+            store.append_chunk(stream, seq, c[:, 0], c[:, 1], c[:, 2:], conn=conn)
+            n_chunks += 1
+        store.update(
+            "recordings",
+            {"recording_id": rec},
+            {
+                "status": "complete" if run.status == "complete" else "interrupted",
+                "ended_at": ended_at,
+            },
+            conn=conn,
         )
         sid = store.insert_one(
             "bfr_sessions",
             {
-                "athlete_id": profile.athlete_id,
+                "athlete_id": athlete_id,
                 "started_at": started_at,
-                "ended_at": started_at + dt.timedelta(seconds=duration),
-                "limb": limb,
-                "side": side,
-                "cuff_id": f"demo-{limb}-cuff-{side[0]}",
-                "cuff_width_cm": 11.5 if limb == "leg" else 5.0,
-                "posture": "seated",
-                "aop_readings_mmhg": json.dumps([float(x) for x in aops]),
-                "aop_mmhg": round(aop, 1),
-                "percent_aop": pct,
-                "setpoint_mmhg": setpoint,
-                "exercise": exercise,
-                "load_pct_1rm": 30.0,
-                "scheme": "30-15-15-15",
-                "status": "aborted" if abort else "complete",
-                "time_under_pressure_s": round(float(np.sum(p > 20) / fs), 1),
-                "max_pressure_mmhg": float(p.max()),
+                "ended_at": ended_at,
+                "limb": slot.limb,
+                "side": slot.side,
+                "cuff_id": kw["cuff_id"],
+                "status": run.status,
                 "recording_id": rec,
+                **run.fields,
             },
             conn=conn,
         )
         n_ev = store.write(
             "bfr_events",
-            pd.DataFrame(
-                [
-                    {
-                        "session_id": sid,
-                        "wall_time": started_at + dt.timedelta(seconds=ts),
-                        "t_s": ts,
-                        "kind": kind,
-                        "code": code,
-                        "priority": prio,
-                        "value": val,
-                        "message": msg,
-                    }
-                    for ts, kind, code, prio, val, msg in events
-                ]
-            ),
+            [
+                {
+                    "session_id": sid,
+                    "wall_time": started_at + dt.timedelta(seconds=t),
+                    "t_s": t,
+                    "kind": kind,
+                    "code": code,
+                    "priority": prio,
+                    "value": val,
+                    "message": msg,
+                }
+                for t, kind, code, prio, val, msg in run.events
+            ],
             conn=conn,
         )
     return {
@@ -364,10 +577,24 @@ def _bfr_session(
     }
 
 
+_CHUNK_SAMPLES = 1000  # 10 s at 100 Hz
+
+
 def write_live_demo(
-    store: Store, profiles: list[AthleteProfile], *, end_date: dt.date, seed: int
+    store: Store,
+    profiles: list[AthleteProfile],
+    *,
+    end_date: dt.date,
+    seed: int,
+    bfr_cache_dir: Path | None = None,
+    bfr_cache: bool = True,
 ) -> dict[str, int]:
-    """Write the three demo recordings and three BFR sessions; returns rows per table."""
+    """Write the three demo recordings and the BFR sessions of :data:`BFR_SCHEDULE`.
+
+    The BFR sessions are runs of the real session runner, reused from ``bfr_cache_dir``
+    (default ``data/cache/demo_bfr``) when the same inputs ran on the same BFR code before;
+    ``bfr_cache=False`` always runs them. Returns rows per table.
+    """
     rng = np.random.default_rng([seed, 99])
     counts: dict[str, int] = {}
 
@@ -427,21 +654,13 @@ def write_live_demo(
             "sprint",
         )
     )
-
-    football = _pick(profiles, "football", 1)
-    climber = _pick(profiles, "climbing", 7)
-    add(_bfr_session(store, lifter, at(5, 16, 0), "leg", "right", 60.0, "leg_press", rng))
-    add(
-        _bfr_session(
-            store, football, at(4, 11, 0), "leg", "left", 60.0, "knee_extension", rng, alarm=True
-        )
-    )
-    add(
-        _bfr_session(
-            store, climber, at(2, 15, 30), "arm", "left", 50.0, "biceps_curl", rng, abort=True
-        )
-    )
+    cache = (bfr_cache_dir or data_dir() / "cache" / "demo_bfr") if bfr_cache else None
+    for slot in BFR_SCHEDULE:
+        athlete = _pick(profiles, slot.sport, slot.fallback)
+        started_at = dt.datetime.combine(end_date - dt.timedelta(days=slot.days_before), slot.start)
+        run = _cached_run(slot, athlete.athlete_id, cache)
+        add(_store_bfr(store, athlete.athlete_id, started_at, slot, run))
     return counts
 
 
-__all__ = ["write_live_demo"]
+__all__ = ["BFR_SCHEDULE", "BfrRun", "DemoBfrSession", "run_demo_bfr", "write_live_demo"]

@@ -29,7 +29,7 @@ from workbench.bfr.calibration import (
 from workbench.bfr.control import ControlCore
 from workbench.bfr.ledger import TimeLedger
 from workbench.bfr.presets import ProtocolPreset
-from workbench.bfr.protocol import CuffController
+from workbench.bfr.protocol import VENT, CuffCommand, CuffController, PressureReading
 from workbench.bfr.screening import ScreeningForm, all_clear
 from workbench.bfr.session import (
     BfrSession,
@@ -169,6 +169,8 @@ def run_simulated_session(
     operator: str = "sim-operator",
     reperfusion_s: float = 10.0,
     setpoint_schedule: Callable[[float, float], float] | None = None,
+    on_tick: Callable[[float, PressureReading | None, CuffCommand], None] | None = None,
+    acknowledge_trips: bool = False,
 ) -> SimulatedSession:
     """Run a whole session on the simulator in simulated time and store it.
 
@@ -193,6 +195,12 @@ def run_simulated_session(
         the supervisor clamps it.
     ledger:
         Time ledger (default: in memory, so repeated demo runs do not use up the day).
+    on_tick:
+        Also receives ``(now, reading, command)`` at every control tick, calibration
+        included (what the audit log records at 100 Hz), e.g. to store the run elsewhere.
+    acknowledge_trips:
+        After a trip, the operator acknowledges the latch once the cuff is vented, at the
+        end of the reperfusion wait (the supervisor refuses if it still reads > 20 mmHg).
 
     Returns
     -------
@@ -241,7 +249,13 @@ def run_simulated_session(
         ledger=ledger,
         on_event=audit.event if audit is not None else None,
     )
-    on_tick = audit.sample if audit is not None else None
+    hooks = [h for h in (audit.sample if audit is not None else None, on_tick) if h is not None]
+
+    def tick_hooks(now: float, reading: PressureReading | None, cmd: CuffCommand) -> None:
+        for h in hooks:
+            h(now, reading, cmd)
+
+    tick_hook = tick_hooks if hooks else None
     calibrations: list[CalibrationResult] = []
     status = "aborted"
     core: ControlCore | None = None
@@ -295,7 +309,7 @@ def run_simulated_session(
                 nirs=lambda: sim.nirs,
                 today=today,
                 on_event=sess.record_event,
-                on_tick=on_tick,
+                on_tick=tick_hook,
             )
             calibrations.append(res)
             wait(60.0)  # limb reperfuses between measurements
@@ -323,7 +337,7 @@ def run_simulated_session(
             store.update("bfr_sessions", {"session_id": audit.session_id}, session_row_fields(sess))
         # ---------------------------------------------------------- sets
         core = sess.build_control(
-            sim, clock=clock, monitors=("nirs", "emg"), require_operator=True, on_tick=on_tick
+            sim, clock=clock, monitors=("nirs", "emg"), require_operator=True, on_tick=tick_hook
         )
         sup = core.supervisor
         core.arm(clock())
@@ -399,7 +413,11 @@ def run_simulated_session(
         sim.set_activity("rest")
         t_rep = clock()
         while clock() - t_rep < reperfusion_s:
-            wait(0.1)
+            wait(0.1 if tick_hook is None else 0.01)
+            if tick_hook is not None:  # the record goes on: the cuff deflating, vented
+                tick_hook(clock(), sim.read_pressure(), VENT)
+        if acknowledge_trips and sup.latched:
+            sup.acknowledge(clock(), sim.read_pressure(), operator)
         if sess.trips or sup.trips:
             status = "aborted"
             sess.abort(f"{len(sup.trips)} trip(s) during the session", operator)
