@@ -248,3 +248,37 @@ def test_busy_kernel_does_not_disturb_the_loop_process():
     assert len(periods_ms) > 400
     assert np.percentile(periods_ms, 50) == pytest.approx(10.0, abs=1.5)
     assert periods_ms.max() < 100.0  # req 10: never an overrun (the bench prints p99/max)
+
+
+def test_panel_drives_a_loop_process_session():
+    """The BFR panel needs only snapshot/vent/operator_heartbeat/acknowledge: it works
+    unchanged on the process session (heartbeats, vent button, acknowledgement)."""
+    from bfr_helpers import captured_panel
+
+    s = ProcessLiveSession.on_emulator(simulated_limb_limits(), seed=3, require_operator=True)
+    emu = s.emulator
+    panel, _sent, _wall = captured_panel(s, operator="Tech A")
+    try:
+        panel._on_custom_msg(panel, {"type": "ready"}, [])
+        s.start()
+        s.request_setpoint(100)
+        end = time.monotonic() + 5.0  # longer than the 3 s operator timeout
+        while time.monotonic() < end:
+            panel._on_custom_msg(panel, {"type": "heartbeat", "seen": 1}, [])
+            time.sleep(0.3)
+        assert not s.latched, s.latched
+        assert emu.read()["pressure_mmhg"] > 80
+        panel._on_custom_msg(panel, {"type": "vent", "who": "Tech A"}, [])
+        assert wait_until(lambda: emu.read()["state"] == FirmwareState.VENTED_HOST, 0.2)
+        assert wait_until(lambda: emu.read()["pressure_mmhg"] < 20, VENT_S + SLACK_S)
+        assert wait_until(lambda: s.latched, 1.0)
+        panel.poll_state()
+        assert panel.state["vented"] and panel.state["alarms"][0]["reason"] == "operator_vent"
+        time.sleep(0.3)  # the sensor follows the true pressure
+        panel._on_custom_msg(panel, {"type": "ack", "who": "Tech A"}, [])
+        assert wait_until(lambda: not s.latched, 1.0), s.latched
+        assert [e.code for e in s.events if e.kind == "ack"] == ["acknowledged"]
+    finally:
+        panel.close()
+        s.stop()
+    assert not emu.alive

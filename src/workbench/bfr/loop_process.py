@@ -29,6 +29,7 @@ from workbench.bfr.authority import _grant, require_authorization
 from workbench.bfr.ledger import TimeLedger
 from workbench.bfr.limits import CuffLimits
 from workbench.bfr.live import PRESSURE_STALE_S, Snapshot
+from workbench.bfr.serial_cuff import raise_priority, shared_memory_dir
 from workbench.bfr.supervisor import Event
 from workbench.errors import SafetyError, SafetyReason
 from workbench.log import get_logger
@@ -51,6 +52,10 @@ SNAPSHOT_FIELDS = (
     "mono_s",
 )
 _SNAP = struct.Struct(f"<{len(SNAPSHOT_FIELDS)}d")
+#: Scheduling asked for the loop process: SCHED_RR at this priority, else this niceness
+#: (both need privilege; ADR 0008). The emulator (the "firmware") asks for more.
+LOOP_RT_PRIORITY = 20
+LOOP_NICE = -5
 #: How often the loop process publishes its snapshot, events and alarms, s.
 PUBLISH_S = 0.02
 #: A snapshot older than this means the loop process is not running (any more), s.
@@ -80,6 +85,8 @@ class ProcessLiveSession:
         Time ledger; its file (if any) is used by the loop process, not by this object.
     record_periods:
         Keep the loop's tick periods (for :meth:`periods_s`, the bench).
+    realtime:
+        Ask for real-time scheduling of the loop process (see :func:`~workbench.bfr.serial_cuff.raise_priority`).
 
     Other keywords are those of :class:`~workbench.bfr.live.LiveSession`.
     """
@@ -101,7 +108,8 @@ class ProcessLiveSession:
         session_fields: dict | None = None,
         ledger_key: str | None = None,
         record_periods: bool = False,
-        ready_timeout_s: float = 30.0,
+        realtime: bool = True,
+        ready_timeout_s: float = 60.0,
     ) -> None:
         auth = require_authorization(limits)
         self.limits = limits
@@ -112,14 +120,16 @@ class ProcessLiveSession:
         self._send_lock = threading.Lock()
         self._stopped = False
         self.dead_reason: str | None = None
-        self._dir = tempfile.TemporaryDirectory(prefix="bfr-loop-")
+        self.emulator = None  # set by on_emulator (an EmulatorHandle)
+        self._dir = tempfile.TemporaryDirectory(prefix="bfr-loop-", dir=shared_memory_dir())
         snap_path = Path(self._dir.name) / "snapshot.bin"
         snap_path.write_bytes(b"\0" * _SNAP.size)
         self._snap_f = open(snap_path, "rb")  # noqa: SIM115 - kept open for the mapping
         self._snap = mmap.mmap(self._snap_f.fileno(), _SNAP.size, access=mmap.ACCESS_READ)
         ours, theirs = socket.socketpair()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "workbench.bfr.loop_process", str(theirs.fileno())],
+            [sys.executable, "-m", "workbench.bfr.loop_process", str(theirs.fileno())]
+            + (["--realtime"] if realtime else []),
             pass_fds=(theirs.fileno(),),
             stdin=subprocess.DEVNULL,
         )
@@ -158,6 +168,26 @@ class ProcessLiveSession:
         self.stream_id: int | None = ready["stream_id"]
         self.monitor_status: dict[str, str] = ready["monitor_status"]
         self.loop_pid = self.proc.pid
+
+    @classmethod
+    def on_emulator(
+        cls, limits: CuffLimits, *, aop_mmhg: float = 200.0, seed: int = 0, **kwargs
+    ) -> ProcessLiveSession:
+        """A session on a new cuff emulator (pty), with the emulated limb's monitors.
+
+        The emulator (:attr:`emulator`: true pressure, activity, faults) is stopped by
+        :meth:`stop`.
+        """
+        from workbench.bfr.simulation.emulator import spawn_emulator
+
+        emu = spawn_emulator(aop_mmhg=aop_mmhg, seed=seed)
+        try:
+            session = cls(emu.port, limits, truth_path=emu.truth.path, **kwargs)
+        except BaseException:
+            emu.close()
+            raise
+        session.emulator = emu
+        return session
 
     # ----------------------------------------------------------------- plumbing
     def _send(self, msg: tuple) -> None:
@@ -241,7 +271,13 @@ class ProcessLiveSession:
         self._stopped = True
         try:
             if self.dead_reason is None:
-                self._request(("stop", status), timeout_s=10.0)
+                try:
+                    self._request(("stop", status), timeout_s=10.0)
+                except LoopProcessError:
+                    if self.dead_reason is None:
+                        raise
+                    # it died meanwhile: nothing left to stop; the firmware watchdog vents
+                    log.warning("BFR loop process died before stop: %s", self.dead_reason)
         finally:
             try:
                 self.proc.wait(5.0)
@@ -254,6 +290,8 @@ class ProcessLiveSession:
             self._snap.close()
             self._snap_f.close()
             self._dir.cleanup()
+            if self.emulator is not None:
+                self.emulator.close()
 
     def _read_snapshot(self) -> dict[str, float]:
         for _ in range(100):
@@ -473,6 +511,8 @@ class _LoopServer:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    if "--realtime" in args:
+        raise_priority("BFR loop process", LOOP_RT_PRIORITY, LOOP_NICE)
     conn = Connection(int(args[0]))
     try:
         server = _LoopServer(conn)

@@ -10,6 +10,7 @@ and logged, never acted on. Why: ``docs/decisions/0008-bfr-transport-and-loop-pr
 from __future__ import annotations
 
 import math
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -203,3 +204,29 @@ class SerialCuff:
     def pressure_mmhg(self) -> float:
         """Last received pressure (NaN: none yet)."""
         return math.nan if self._last is None else self._last.pressure_mmhg
+
+
+def raise_priority(who: str, rt_priority: int, nice: int) -> str:
+    """Real-time round-robin scheduling for this process (threads started later inherit
+    it), else a lower niceness, else none; returns what was obtained (logged)."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_RR, os.sched_param(rt_priority))
+        return f"SCHED_RR {rt_priority}"
+    except (PermissionError, AttributeError, OSError) as exc:
+        log.info("%s: SCHED_RR %d refused (%r); trying nice %d", who, rt_priority, exc, nice)
+    try:
+        os.setpriority(os.PRIO_PROCESS, 0, nice)
+        return f"nice {nice}"
+    except PermissionError as exc:
+        log.warning("%s: no priority raise possible (%r): timing depends on the load", who, exc)
+        return "default"
+
+
+def shared_memory_dir() -> str | None:
+    """Where to put files mapped between processes: ``/dev/shm`` (tmpfs) when there is one.
+
+    A mapped file on a disk can stall a writer for page write-back (100+ ms under I/O load),
+    and the stalled thread may hold the GIL the control loop needs.
+    """
+    shm = "/dev/shm"
+    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None

@@ -35,7 +35,7 @@ from workbench.bfr.protocol import (
     encode_pressure,
     encode_status,
 )
-from workbench.bfr.serial_cuff import SerialCuff
+from workbench.bfr.serial_cuff import SerialCuff, raise_priority, shared_memory_dir
 from workbench.bfr.simulation.cuff import CuffParams, CuffSimulator
 from workbench.log import get_logger
 
@@ -367,7 +367,8 @@ def spawn_emulator(
     seed: int = 0,
     telemetry_hz: float = 250.0,
     params: CuffParams | None = None,
-    ready_timeout_s: float = 20.0,
+    realtime: bool = True,
+    ready_timeout_s: float = 60.0,
 ) -> EmulatorHandle:
     """Create a pty pair and start the emulator process on its master side.
 
@@ -377,7 +378,7 @@ def spawn_emulator(
     master, slave = os.openpty()
     tty.setraw(slave)  # no echo, no line discipline: bytes are bytes
     port = os.ttyname(slave)
-    tmp = tempfile.TemporaryDirectory(prefix="bfr-emulator-")
+    tmp = tempfile.TemporaryDirectory(prefix="bfr-emulator-", dir=shared_memory_dir())
     truth = Truth(Path(tmp.name) / "truth.bin", create=True)
     cmd = [
         sys.executable,
@@ -394,7 +395,7 @@ def spawn_emulator(
         "--telemetry-hz",
         str(telemetry_hz),
         "--commands-stdin",
-    ]
+    ] + (["--realtime"] if realtime else [])
     if params is not None:
         cmd += ["--params", repr(params.__dict__)]
     proc = subprocess.Popen(cmd, pass_fds=(master,), stdin=subprocess.PIPE)
@@ -409,6 +410,12 @@ def spawn_emulator(
     return handle
 
 
+#: Scheduling asked for the emulator (it plays a microcontroller with a CPU of its own):
+#: SCHED_RR above the loop process, else this niceness.
+EMULATOR_RT_PRIORITY = 30
+EMULATOR_NICE = -10
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     where = ap.add_mutually_exclusive_group(required=True)
@@ -420,6 +427,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--telemetry-hz", type=float, default=250.0)
     ap.add_argument("--params", help="CuffParams fields as a Python dict literal")
     ap.add_argument("--commands-stdin", action="store_true", help="read commands from stdin")
+    ap.add_argument("--realtime", action="store_true", help="ask for real-time scheduling")
     a = ap.parse_args(argv)
     if a.port:
         fd = os.open(a.port, os.O_RDWR | os.O_NOCTTY)
@@ -431,6 +439,8 @@ def main(argv: list[str] | None = None) -> int:
         import ast
 
         params = CuffParams(**ast.literal_eval(a.params))
+    if a.realtime:
+        raise_priority("cuff emulator", EMULATOR_RT_PRIORITY, EMULATOR_NICE)
     sim = CuffSimulator(params, aop_mmhg=a.aop, seed=a.seed)
     commands: queue.SimpleQueue | None = None
     if a.commands_stdin:
