@@ -306,9 +306,16 @@ def voila_modes(tmp_path_factory):
 
 
 def _wait_state(page, cond: str, timeout_ms: int):
-    page.wait_for_function(
-        f"() => {{ const s = ({MODE_STATE_JS})(); return s && ({cond}); }}", timeout=timeout_ms
-    )
+    from playwright.sync_api import TimeoutError as PwTimeout
+
+    try:
+        page.wait_for_function(
+            f"() => {{ const s = ({MODE_STATE_JS})(); return s && ({cond}); }}",
+            timeout=timeout_ms,
+        )
+    except PwTimeout as exc:  # say what the panel showed instead
+        msg = page.inner_text(".wb-bfr-msg") if page.query_selector(".wb-bfr-msg") else None
+        raise AssertionError(f"{cond}: {page.evaluate(MODE_STATE_JS)}, message {msg!r}") from exc
     return page.evaluate(MODE_STATE_JS)
 
 
