@@ -20,7 +20,7 @@ import tty
 import pytest
 
 from bfr_helpers import simulated_limb_limits, wait_until
-from workbench.bfr.live import LiveSession
+from workbench.bfr.live import LiveSession, open_live_session
 from workbench.bfr.protocol import FirmwareState
 from workbench.bfr.serial_cuff import SerialCuff
 from workbench.bfr.simulation.emulator import EmulatedSerialCuff, spawn_emulator
@@ -201,7 +201,7 @@ KERNEL = textwrap.dedent(
     import sys, time
     from workbench.bfr.authority import authorize_override
     from workbench.bfr.limits import CuffLimits
-    from workbench.bfr.live import LiveSession
+    from workbench.bfr.live import LiveSession, open_live_session
     from workbench.bfr.serial_cuff import SerialCuff
     lim = authorize_override(CuffLimits.for_session(200, "leg"), supervisor="test",
                              reason="simulated limb whose AOP is known exactly (no person)")
@@ -239,3 +239,41 @@ def test_sigkilled_kernel_on_the_pty_ends_vented_by_the_emulator_watchdog():
         if kernel.poll() is None:
             kernel.kill()
         emu.close()
+
+
+@pytest.mark.parametrize("transport", ["sim", "pty", "process"])
+def test_every_transport_regulates_to_setpoint_and_stop_vents_and_cleans_up(transport):
+    s = open_live_session(
+        simulated_limb_limits(), transport=transport, seed=6, require_operator=False
+    )
+    if transport == "process":
+        emu = s.emulator
+
+        def true_mmhg() -> float:
+            return emu.read()["pressure_mmhg"]
+    else:
+        emu = getattr(s.cuff, "emulator", None)
+
+        def true_mmhg() -> float:
+            return s.cuff.true_pressure_mmhg
+
+    try:
+        s.start()
+        sp = s.request_setpoint(100)
+        assert wait_until(lambda: abs(true_mmhg() - sp) < 6, 12.0)
+        snap = s.snapshot()
+        assert snap.loop_running and not snap.vented and abs(snap.pressure_mmhg - sp) < 15
+        if emu is not None:
+            pid = int(emu.read()["pid"])
+        s.vent("test")
+        assert wait_until(lambda: true_mmhg() < 20, VENT_S + SLACK_S)
+        t_stop = time.monotonic()
+        s.stop()
+        assert time.monotonic() - t_stop < 10.0
+    finally:
+        s.stop()
+    if emu is not None:  # the emulator process is gone with the session
+        assert not emu.alive and emu.proc.returncode == 0
+        assert pid == emu.proc.pid
+    with pytest.raises(ValueError):
+        open_live_session(simulated_limb_limits(), transport="usb")

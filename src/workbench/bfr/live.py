@@ -2,8 +2,10 @@
 
 :class:`RealtimeSimCuff` runs the simulator's physics and firmware in its own thread (as an
 independent microcontroller would), so its watchdog vents even when the control thread
-is dead. :class:`LiveSession` wires everything for the panel and notebooks.
-Why: ``docs/decisions/0004-bfr-control.md``.
+is dead. :class:`LiveSession` wires everything for the panel and notebooks;
+:func:`open_live_session` picks the transport (loop process + serial emulator, serial
+emulator, in-process simulator). Why: ``docs/decisions/0004-bfr-control.md`` and
+``docs/decisions/0008-bfr-transport-and-loop-process.md``.
 """
 
 from __future__ import annotations
@@ -252,6 +254,8 @@ class LiveSession:
         self._stopped = False
         self._direct: tuple[PressureReading | None, int | None, float] = (None, None, math.nan)
         self._direct_read_error: str | None = None  # logged once until a read succeeds
+        #: close the cuff (e.g. stop its emulator) at the end of :meth:`stop`
+        self.close_cuff_on_stop = False
 
     # ------------------------------------------------------------ control
     def start(self) -> None:
@@ -299,6 +303,8 @@ class LiveSession:
                 # keep a prescribed setpoint already in the row when the cuff ended vented
                 self.audit.close(status, **({"setpoint_mmhg": sp} if sp else {}))
             self.ledger.save()
+            if self.close_cuff_on_stop:
+                self.cuff.close()  # type: ignore[attr-defined]
 
     def _stop_at_exit(self) -> None:
         try:
@@ -369,3 +375,49 @@ class LiveSession:
             pressure_stale=stale,
             loop_running=running,
         )
+
+
+#: Live-session transports of :func:`open_live_session`.
+TRANSPORTS = ("process", "pty", "sim")
+
+
+def open_live_session(
+    limits: CuffLimits,
+    *,
+    transport: str = "process",
+    aop_mmhg: float = 200.0,
+    seed: int = 0,
+    **kwargs,
+):
+    """A live session on a simulated limb, over the chosen transport (ADR 0008).
+
+    - ``"process"``: the control loop in its own process on the serial protocol to a cuff
+      emulator process (pty) — the isolated path
+      (:class:`~workbench.bfr.loop_process.ProcessLiveSession`; its ``emulator`` is the cuff);
+    - ``"pty"``: the loop in a kernel thread, on the serial protocol to the emulator
+      (:class:`LiveSession` on an
+      :class:`~workbench.bfr.simulation.emulator.EmulatedSerialCuff`);
+    - ``"sim"``: the loop in a kernel thread on the in-process :class:`RealtimeSimCuff`
+      (fast tests).
+
+    ``kwargs`` go to the session. The simulated cuff/emulator is closed by ``stop()``.
+    """
+    if transport == "process":
+        from workbench.bfr.loop_process import ProcessLiveSession
+
+        return ProcessLiveSession.on_emulator(limits, aop_mmhg=aop_mmhg, seed=seed, **kwargs)
+    if transport == "pty":
+        from workbench.bfr.simulation.emulator import EmulatedSerialCuff
+
+        cuff: CuffController = EmulatedSerialCuff.spawn(aop_mmhg=aop_mmhg, seed=seed)
+    elif transport == "sim":
+        cuff = RealtimeSimCuff(CuffSimulator(aop_mmhg=aop_mmhg, seed=seed))
+    else:
+        raise ValueError(f"transport must be one of {TRANSPORTS}, got {transport!r}")
+    try:
+        session = LiveSession(cuff, limits, **kwargs)
+    except BaseException:
+        cuff.close()  # type: ignore[attr-defined]
+        raise
+    session.close_cuff_on_stop = True
+    return session
