@@ -282,3 +282,54 @@ def test_panel_drives_a_loop_process_session():
         panel.close()
         s.stop()
     assert not emu.alive
+
+
+KERNEL_DEFAULT_PATH = textwrap.dedent(
+    """
+    import sys, time
+    from workbench.bfr.authority import authorize_override
+    from workbench.bfr.limits import CuffLimits
+    from workbench.bfr.live import open_live_session
+    lim = authorize_override(CuffLimits.for_session(200, "leg"), supervisor="test",
+                             reason="simulated limb whose AOP is known exactly (no person)")
+    s = open_live_session(lim, require_operator=False)  # loop process + emulator
+    s.start()
+    s.request_setpoint(110)
+    print("STARTED", s.loop_pid, s.emulator.proc.pid, s.emulator.truth.path, flush=True)
+    time.sleep(120)
+    """
+)
+
+
+def test_sigkilled_kernel_on_the_default_path_ends_vented_and_leaves_nothing_running():
+    """The kernel spawned both the loop process and the emulator; after its SIGKILL the cuff
+    is vented, both processes exit and their mapped files are removed."""
+    from pathlib import Path
+
+    from workbench.bfr.simulation.emulator import Truth
+
+    kernel = subprocess.Popen(
+        [sys.executable, "-c", KERNEL_DEFAULT_PATH], stdout=subprocess.PIPE, text=True
+    )
+    pids: list[int] = []
+    try:
+        line = kernel.stdout.readline().split()
+        assert line and line[0] == "STARTED", line
+        pids = [int(line[1]), int(line[2])]
+        truth = Truth(line[3])  # our own mapping stays valid after the file is removed
+        assert wait_until(lambda: truth.read()["pressure_mmhg"] > 90, 15.0), truth.read()
+        t_kill = time.monotonic()
+        os.kill(kernel.pid, signal.SIGKILL)
+        kernel.wait(5)
+        assert wait_until(lambda: truth.read()["pressure_mmhg"] < 20, VENT_S + SLACK_S + 0.25)
+        assert time.monotonic() - t_kill <= VENT_S + SLACK_S + 0.25
+        assert truth.read()["state"] in (FirmwareState.VENTED_HOST, FirmwareState.VENTED_WATCHDOG)
+        assert wait_until(lambda: not any(_pid_alive(p) for p in pids), 8.0)
+        assert not Path(line[3]).exists()
+        truth.close()
+    finally:
+        if kernel.poll() is None:
+            kernel.kill()
+        for p in pids:
+            if _pid_alive(p):
+                os.kill(p, signal.SIGKILL)

@@ -121,7 +121,9 @@ class ProcessLiveSession:
         self._stopped = False
         self.dead_reason: str | None = None
         self.emulator = None  # set by on_emulator (an EmulatorHandle)
-        self._dir = tempfile.TemporaryDirectory(prefix="bfr-loop-", dir=shared_memory_dir())
+        self._dir = tempfile.TemporaryDirectory(
+            prefix="bfr-loop-", dir=shared_memory_dir(), ignore_cleanup_errors=True
+        )
         snap_path = Path(self._dir.name) / "snapshot.bin"
         snap_path.write_bytes(b"\0" * _SNAP.size)
         self._snap_f = open(snap_path, "rb")  # noqa: SIM115 - kept open for the mapping
@@ -234,6 +236,12 @@ class ProcessLiveSession:
         with self._request_lock:
             if self.dead_reason is not None:
                 raise LoopProcessError(f"BFR {self.dead_reason}")
+            while True:  # an answer still queued belongs to a request that timed out
+                try:
+                    late = self._replies.get_nowait()
+                except queue.Empty:
+                    break
+                log.warning("BFR loop process: late answer %r dropped", late)
             self._send(msg)
             return self._reply(timeout_s, msg[0])
 
@@ -334,6 +342,16 @@ class ProcessLiveSession:
 
 
 # --------------------------------------------------------------------------- loop process
+def _remove_orphan_file(path: Path, dir_prefix: str) -> None:
+    """Remove a mapped file (and its temporary directory) whose creator died."""
+    try:
+        path.unlink(missing_ok=True)
+        if path.parent.name.startswith(dir_prefix):
+            path.parent.rmdir()
+    except OSError as exc:
+        log.warning("could not remove %s left by a dead process: %r", path, exc)
+
+
 def _error(exc: BaseException) -> tuple[str, tuple]:
     reason = getattr(exc, "reason", None)
     return ("error", (type(exc).__name__, str(exc), None if reason is None else reason.value))
@@ -377,7 +395,8 @@ class _LoopServer:
         if cfg["ledger_key"]:
             self.session.supervisor.ledger_key = cfg["ledger_key"]
         self.record_periods = cfg["record_periods"]
-        self._snap_f = open(cfg["snapshot_path"], "r+b")  # noqa: SIM115 - mapped
+        self.snapshot_path = Path(cfg["snapshot_path"])
+        self._snap_f = open(self.snapshot_path, "r+b")  # noqa: SIM115 - mapped
         self._snap = mmap.mmap(self._snap_f.fileno(), _SNAP.size)
         self._counter = 0.0
         self._events_sent = 0
@@ -453,9 +472,12 @@ class _LoopServer:
         try:
             self.session.vent(who=f"loop process: kernel gone ({why})")
         finally:
-            self.session.stop("interrupted")
-            self.cuff.close()
-            os._exit(3)
+            try:
+                self.session.stop("interrupted")
+                self.cuff.close()
+            finally:
+                _remove_orphan_file(self.snapshot_path, "bfr-loop-")
+                os._exit(3)
 
     def serve(self) -> None:
         session = self.session

@@ -216,7 +216,7 @@ class CuffEmulator:
         elif cmd == "quit":
             self.quit = True
         elif cmd == "eof":
-            self.orphan = True
+            self.orphan = not self.quit  # after "quit" the spawner is closing us normally
         else:
             log.warning("emulator: unknown command %r", line)
 
@@ -378,7 +378,9 @@ def spawn_emulator(
     master, slave = os.openpty()
     tty.setraw(slave)  # no echo, no line discipline: bytes are bytes
     port = os.ttyname(slave)
-    tmp = tempfile.TemporaryDirectory(prefix="bfr-emulator-", dir=shared_memory_dir())
+    tmp = tempfile.TemporaryDirectory(
+        prefix="bfr-emulator-", dir=shared_memory_dir(), ignore_cleanup_errors=True
+    )
     truth = Truth(Path(tmp.name) / "truth.bin", create=True)
     cmd = [
         sys.executable,
@@ -455,6 +457,14 @@ def main(argv: list[str] | None = None) -> int:
     truth = Truth(a.truth) if a.truth else None
     emu = CuffEmulator(fd, sim, telemetry_hz=a.telemetry_hz, truth=truth, commands=commands)
     emu.run()
+    if emu.orphan and truth is not None:  # our spawner died: nobody else cleans up
+        truth.close()
+        try:
+            truth.path.unlink(missing_ok=True)
+            if truth.path.parent.name.startswith("bfr-emulator-"):
+                truth.path.parent.rmdir()
+        except OSError as exc:
+            log.warning("emulator: could not remove %s: %r", truth.path, exc)
     return 0
 
 
