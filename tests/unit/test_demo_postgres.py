@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from workbench.demo import generate_demo
+from workbench.demo.live import BFR_SCHEDULE
 from workbench.store import open_store
 
 pytestmark = pytest.mark.postgres
@@ -34,7 +35,7 @@ def test_postgres_demo_matches_sqlite(pg_demo_url, tmp_path):
     s_pg = generate_demo(pg, **ARGS)
     s_lite = generate_demo(lite, **ARGS)
     assert s_pg.counts == s_lite.counts
-    assert s_pg.counts["bfr_sessions"] == 3 and s_pg.counts["episodes"] > 0
+    assert s_pg.counts["bfr_sessions"] == len(BFR_SCHEDULE) and s_pg.counts["episodes"] > 0
     for table in ["athletes", "wellness_daily", "training_sessions", "episodes", "bfr_events"]:
         a = pg.read(table).drop(columns=["id", "session_id"], errors="ignore")
         b = lite.read(table).drop(columns=["id", "session_id"], errors="ignore")

@@ -199,7 +199,8 @@ def generate_demo(
         Last simulated day (default today).
     recordings:
         Also write the few live-signal recordings and BFR sessions (fixed number,
-        independent of squad size).
+        independent of squad size; the BFR sessions are runs of the real session runner,
+        cached in ``data/cache/demo_bfr``: the first build takes ~5 s CPU per session).
     progress:
         Called with a short message after each athlete and stage.
 
@@ -252,7 +253,8 @@ def generate_demo(
     if recordings:
         from workbench.demo.live import write_live_demo
 
-        for table, n in write_live_demo(store, profiles, end_date=end, seed=seed).items():
+        live = write_live_demo(store, profiles, end_date=end, seed=seed, progress=say)
+        for table, n in live.items():
             counts[table] = counts.get(table, 0) + n
         say("recordings and BFR sessions")
     sp = spike_days(days)

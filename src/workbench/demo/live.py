@@ -18,6 +18,7 @@ import json
 import math
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -468,16 +469,20 @@ def run_demo_bfr(slot: DemoBfrSession, athlete_id: str) -> BfrRun:
     return BfrRun(r.status, events, a, fields)
 
 
-def _cached_run(slot: DemoBfrSession, athlete_id: str, cache: Path | None) -> BfrRun:
-    """:func:`run_demo_bfr`, reused from ``cache`` when the inputs and BFR code are the same."""
-    if cache is None:
-        return run_demo_bfr(slot, athlete_id)
+def _cache_path(slot: DemoBfrSession, athlete_id: str, cache: Path) -> Path:
     key = hashlib.sha256(
         json.dumps(
             [_CACHE_FORMAT, _runner_fingerprint(), repr(slot), athlete_id, str(RUNNER_DAY)]
         ).encode()
     ).hexdigest()[:32]
-    path = cache / f"bfr-{key}.npz"
+    return cache / f"bfr-{key}.npz"
+
+
+def _cached_run(slot: DemoBfrSession, athlete_id: str, cache: Path | None) -> BfrRun:
+    """:func:`run_demo_bfr`, reused from ``cache`` when the inputs and BFR code are the same."""
+    if cache is None:
+        return run_demo_bfr(slot, athlete_id)
+    path = _cache_path(slot, athlete_id, cache)
     if path.exists():
         try:
             with np.load(path, allow_pickle=False) as z:
@@ -588,13 +593,16 @@ def write_live_demo(
     seed: int,
     bfr_cache_dir: Path | None = None,
     bfr_cache: bool = True,
+    progress: Callable[[str], None] | None = None,
 ) -> dict[str, int]:
     """Write the three demo recordings and the BFR sessions of :data:`BFR_SCHEDULE`.
 
     The BFR sessions are runs of the real session runner, reused from ``bfr_cache_dir``
     (default ``data/cache/demo_bfr``) when the same inputs ran on the same BFR code before;
-    ``bfr_cache=False`` always runs them. Returns rows per table.
+    ``bfr_cache=False`` always runs them; ``progress`` gets a message per BFR session.
+    Returns rows per table.
     """
+    say = progress or (lambda _msg: None)
     rng = np.random.default_rng([seed, 99])
     counts: dict[str, int] = {}
 
@@ -655,12 +663,32 @@ def write_live_demo(
         )
     )
     cache = (bfr_cache_dir or data_dir() / "cache" / "demo_bfr") if bfr_cache else None
-    for slot in BFR_SCHEDULE:
-        athlete = _pick(profiles, slot.sport, slot.fallback)
+    jobs = [(slot, _pick(profiles, slot.sport, slot.fallback).athlete_id) for slot in BFR_SCHEDULE]
+    for i, (slot, athlete_id, run) in enumerate(_runs(jobs, cache), 1):
         started_at = dt.datetime.combine(end_date - dt.timedelta(days=slot.days_before), slot.start)
-        run = _cached_run(slot, athlete.athlete_id, cache)
-        add(_store_bfr(store, athlete.athlete_id, started_at, slot, run))
+        add(_store_bfr(store, athlete_id, started_at, slot, run))
+        say(f"BFR session {i}/{len(jobs)} ({athlete_id}, {slot.limb} {slot.side}): {run.status}")
     return counts
+
+
+def _runs(jobs: list[tuple[DemoBfrSession, str]], cache: Path | None):
+    """Yield ``(slot, athlete_id, run)`` in order; sessions missing from the cache run in
+    parallel worker processes (up to 4, one per CPU) when there are several."""
+    todo = [j for j in jobs if cache is None or not _cache_path(*j, cache).exists()]
+    workers = min(len(todo), os.cpu_count() or 1, 4)
+    done: dict[int, BfrRun] = {}
+    if workers > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["workbench.demo.live"])
+        with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+            futures = {id(j): pool.submit(_cached_run, *j, cache) for j in todo}
+            done = {k: f.result() for k, f in futures.items()}
+    for j in jobs:
+        run = done.get(id(j)) or _cached_run(*j, cache)
+        yield (*j, run)
 
 
 __all__ = ["BFR_SCHEDULE", "BfrRun", "DemoBfrSession", "run_demo_bfr", "write_live_demo"]
