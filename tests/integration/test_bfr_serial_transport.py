@@ -294,3 +294,38 @@ def test_every_transport_regulates_to_setpoint_and_stop_vents_and_cleans_up(tran
         assert pid == emu.proc.pid
     with pytest.raises(ValueError):
         open_live_session(simulated_limb_limits(), transport="usb")
+
+
+def test_emulator_command_line_serves_a_given_tty(pty_pair):
+    """``python -m workbench.bfr.simulation.emulator --port /dev/pts/N``: the emulator on the
+    slave side, this test as the host on the master side (reference framing)."""
+    master, port = pty_pair
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "workbench.bfr.simulation.emulator", "--port", port],
+        stdin=subprocess.DEVNULL,
+    )
+    try:
+        frames = read_frames(master, 3, timeout_s=30.0)  # start-up: imports
+        types = {t for t, _ in frames}
+        assert 0x81 in types or 0x82 in types, frames
+        os.write(master, ref_frame(0x04, 0, struct.pack("<H", 1500)))  # ARM 150 mmHg
+        t_armed = time.monotonic()
+        seen: list[tuple[int, int, int]] = []
+        while time.monotonic() - t_armed < 0.2:  # heartbeats for 0.2 s, then silence
+            os.write(master, ref_frame(0x01, 1, struct.pack("<H", 1)))
+            for t, payload in read_frames(master, 1, timeout_s=0.02):
+                if t == 0x82:
+                    seen.append(struct.unpack("<BBH", payload))
+            time.sleep(0.01)
+        assert (1, 0, 1500) in seen  # ARMED, pump off, dump closed, max SP 150.0
+        t_silent = time.monotonic()
+        vented = None
+        while vented is None and time.monotonic() - t_silent < 2.0:
+            for t, payload in read_frames(master, 1, timeout_s=0.02):
+                if t == 0x82 and struct.unpack("<BBH", payload)[0] == 3:
+                    vented = time.monotonic()
+        assert vented is not None, "no VENTED_WATCHDOG status after the heartbeats stopped"
+        assert WATCHDOG_S - 0.03 <= vented - t_silent <= WATCHDOG_S + SLACK_S
+    finally:
+        proc.kill()
+        proc.wait(5)
