@@ -1,6 +1,10 @@
 // Browser camera for workbench.widgets.camera.CameraWidget (anywidget ESM).
-// Asks for the viewer's camera, sends frames as binary JPEG at `fps` (one frame in flight at a
-// time), and draws the returned skeleton and angles over the live image.
+// Asks for the viewer's camera, sends frames as binary JPEG (long side `send_long_px`) at up to
+// `fps`, one frame in flight: when a reply arrives the newest camera frame goes next (latest
+// frame wins, nothing queues). The live <video> is shown as is; the returned skeleton and angles
+// are drawn on a transparent canvas over it, only when a reply arrives (no per-frame redraw of
+// the video: on a shared 2-core machine that CPU is the kernel's). Timings per drawn frame are
+// kept in `el.wbTimings` for bench/pose_latency_bench.py (see camera.py).
 
 function render({ model, el }) {
   const wrap = document.createElement("div");
@@ -9,25 +13,36 @@ function render({ model, el }) {
   video.autoplay = true;
   video.muted = true;
   video.playsInline = true;
+  video.className = "wb-camera-video";
+  video.width = model.get("width");
+  video.height = model.get("height");
   const canvas = document.createElement("canvas");
   canvas.className = "wb-camera-canvas";
   const status = document.createElement("div");
   status.className = "wb-camera-status";
-  wrap.append(canvas, status);
+  wrap.append(video, canvas, status);
   el.append(wrap);
   el.dataset.poses = "0";
   el.dataset.overlays = "0";
-  el.dataset.frames = "0";
+  el.dataset.frames = "0"; // frames sent
+  el.dataset.replies = "0"; // replies received (sent - replies: frames in flight)
 
   const grab = document.createElement("canvas");
   const ctx = canvas.getContext("2d");
   let stream = null;
   let landmarks = null; // Float32Array 33*4: x, y, z, visibility
   let angles = {};
-  let inflight = false;
+  let inflightT = null; // grab time of the frame the kernel is working on (null: none)
   let pendingT = null; // capture time (performance.now) of the frame whose result is pending draw
   const latencies = [];
   const kernelMs = [];
+  // per drawn frame, ms: [encode, transit (both ways, minus kernel), kernel, paint wait, frame
+  // age at grab (capture -> grab; -1 if the browser does not say)]
+  const stages = [];
+  const sentAt = new Map(); // grab time -> [encoded time, reply time, frame age at grab]
+  el.wbTimings = { latencies, kernelMs, stages };
+  el.dataset.drawn = "0";
+  let drawPending = false;
   let inflightSince = 0;
   let timer = null;
   let raf = null;
@@ -65,11 +80,23 @@ function render({ model, el }) {
       return;
     }
     video.srcObject = stream;
+    video.addEventListener("loadedmetadata", () => {
+      // the element's box keeps the camera's aspect ratio, so the overlay lines up
+      video.width = video.videoWidth;
+      video.height = video.videoHeight;
+    });
     await video.play().catch(() => {});
     setStatus(model.get("status") || "");
     schedule();
+  }
+
+  function requestDraw() {
+    if (drawPending || stopped) return;
+    drawPending = true;
     raf = requestAnimationFrame(draw);
   }
+  model.on("change:show_angles", requestDraw);
+  model.on("change:min_visibility", requestDraw);
 
   function schedule() {
     if (timer) clearInterval(timer);
@@ -78,55 +105,84 @@ function render({ model, el }) {
   }
   model.on("change:fps", schedule);
 
+  // Newest camera frame: its capture (or, failing that, presentation) time on the
+  // performance.now() clock, to report how old a frame already is when it is grabbed.
+  let frameAt = null;
+  if ("requestVideoFrameCallback" in video) {
+    const onVideoFrame = (_now, meta) => {
+      if (stopped) return;
+      frameAt = typeof meta.captureTime === "number" ? meta.captureTime : meta.presentationTime;
+      video.requestVideoFrameCallback(onVideoFrame);
+    };
+    video.requestVideoFrameCallback(onVideoFrame);
+  }
+
+  let lastSent = -Infinity;
   function sendFrame() {
     if (!model.get("running") || video.readyState < 2 || !video.videoWidth) return;
     const now = performance.now();
-    if (inflight && now - inflightSince < 2000) return; // back-pressure: one frame in flight
+    // back-pressure: one frame in flight (after 2 s without its reply, assume it was lost)
+    if (inflightT !== null && now - inflightSince < 2000) return;
+    const fps = Math.max(1, Math.min(30, model.get("fps")));
+    if (now - lastSent < 1000 / fps - 4) return; // at most `fps` frames per second
     const w = video.videoWidth;
     const h = video.videoHeight;
-    const scale = Math.min(1, model.get("width") / w);
-    grab.width = Math.round(w * scale);
-    grab.height = Math.round(h * scale);
+    const scale = Math.min(1, model.get("send_long_px") / Math.max(w, h));
+    const gw = Math.round(w * scale);
+    const gh = Math.round(h * scale);
+    if (grab.width !== gw || grab.height !== gh) {
+      grab.width = gw;
+      grab.height = gh;
+    }
     grab.getContext("2d").drawImage(video, 0, 0, grab.width, grab.height);
-    inflight = true;
+    const age = frameAt !== null && frameAt <= now ? now - frameAt : null;
+    inflightT = now;
     inflightSince = now;
-    grab.toBlob(
-      async (blob) => {
-        if (!blob) {
-          inflight = false;
-          return;
-        }
-        const buf = await blob.arrayBuffer();
-        model.send({ type: "frame", t_ms: now, width: grab.width, height: grab.height }, undefined, [buf]);
-        el.dataset.frames = String(Number(el.dataset.frames) + 1);
-      },
-      "image/jpeg",
-      model.get("jpeg_quality"),
-    );
+    lastSent = now;
+    // synchronous encode: toBlob's asynchronous hop costs more than encoding a small frame
+    const url = grab.toDataURL("image/jpeg", model.get("jpeg_quality"));
+    const b64 = atob(url.slice(url.indexOf(",") + 1));
+    const bytes = new Uint8Array(b64.length);
+    for (let i = 0; i < b64.length; i++) bytes[i] = b64.charCodeAt(i);
+    sentAt.set(now, [performance.now(), null, age]);
+    if (sentAt.size > 50) sentAt.delete(sentAt.keys().next().value);
+    model.send({ type: "frame", t_ms: now, width: grab.width, height: grab.height }, undefined, [
+      bytes.buffer,
+    ]);
+    el.dataset.frames = String(Number(el.dataset.frames) + 1);
   }
 
   model.on("msg:custom", (msg, buffers) => {
     if (!msg || msg.type !== "pose") return;
-    inflight = false;
+    el.dataset.replies = String(Number(el.dataset.replies) + 1);
+    if (Array.isArray(msg.image_px)) el.dataset.imagePx = msg.image_px.join("x");
+    if (typeof msg.t_ms !== "number" || msg.t_ms === inflightT) {
+      // latest frame wins: the next frame is grabbed now, not at the next timer tick (a late
+      // reply to a frame given up on must not start a second stream of frames)
+      inflightT = null;
+      queueMicrotask(sendFrame);
+    }
     if (msg.found && buffers && buffers.length) {
       const b = buffers[0];
       const raw = b.buffer ? b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) : b;
       landmarks = new Float32Array(raw);
       angles = msg.angles || {};
       pendingT = typeof msg.t_ms === "number" ? msg.t_ms : null;
+      if (pendingT !== null && sentAt.has(pendingT)) sentAt.get(pendingT)[1] = performance.now();
       if (typeof msg.kernel_ms === "number") {
         kernelMs.push(msg.kernel_ms);
         if (kernelMs.length > 500) kernelMs.shift();
-        el.dataset.kernelMs = kernelMs.join(",");
       }
       el.dataset.poses = String(Number(el.dataset.poses) + 1);
     } else {
       landmarks = null;
       angles = {};
     }
+    requestDraw();
   });
 
   function draw() {
+    drawPending = false;
     if (stopped) return;
     const w = video.videoWidth || model.get("width");
     const h = video.videoHeight || model.get("height");
@@ -134,7 +190,7 @@ function render({ model, el }) {
       canvas.width = w;
       canvas.height = h;
     }
-    if (video.readyState >= 2) ctx.drawImage(video, 0, 0, w, h);
+    ctx.clearRect(0, 0, w, h);
     if (landmarks && landmarks.length >= 33 * 4) {
       const minVis = model.get("min_visibility");
       ctx.lineWidth = Math.max(2, w / 200);
@@ -177,13 +233,18 @@ function render({ model, el }) {
       el.dataset.overlays = String(Number(el.dataset.overlays) + 1);
       if (pendingT !== null) {
         // camera-to-screen latency: frame grabbed -> angle text drawn (this paint)
-        latencies.push(Math.round(performance.now() - pendingT));
+        const painted = performance.now();
+        latencies.push(Math.round(painted - pendingT));
+        const st = sentAt.get(pendingT) || [NaN, NaN, null];
+        const k = kernelMs.length ? kernelMs[kernelMs.length - 1] : NaN;
+        const age = st[2] === null ? NaN : st[2];
+        stages.push([st[0] - pendingT, st[1] - st[0] - k, k, painted - st[1], age].map((v) => Math.round(v)));
+        if (stages.length > 500) stages.shift();
         if (latencies.length > 500) latencies.shift();
-        el.dataset.latencies = latencies.join(",");
+        el.dataset.drawn = String(Number(el.dataset.drawn) + 1);
         pendingT = null;
       }
     }
-    raf = requestAnimationFrame(draw);
   }
 
   start();

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import nbformat
@@ -98,6 +99,40 @@ LAB_SETTINGS = {
 }
 
 
+@contextmanager
+def serve_lab(root: Path):
+    """JupyterLab on ``root`` (a temp dir) with a known token and test-friendly settings;
+    yields ``(url, token)``. Used by the camera widget's JupyterLab test too."""
+    for name, values in LAB_SETTINGS.items():
+        path = root / "settings" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values))
+    port = free_port()
+    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}",
+           "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={TOKEN}",
+           "--LabApp.expose_app_in_browser=True",
+           f"--LabApp.user_settings_dir={root / 'settings'}",
+           f"--LabApp.workspaces_dir={root / 'workspaces'}",
+           f"--ServerApp.root_dir={root}"]  # fmt: skip
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--allow-root")
+    env = {"PYTHONPATH": str(ROOT / "src"), "JUPYTER_CONFIG_DIR": str(root / "config")}
+    with serve(cmd, port=port, cwd=root, env=env, timeout_s=180) as url:
+        yield url, TOKEN
+
+
+def run_all_in_lab(page, url: str, name: str) -> None:
+    """Open notebook ``name`` in JupyterLab and run all its cells once its kernel is idle."""
+    page.goto(f"{url}lab/tree/{name}?reset&token={TOKEN}", timeout=60_000)
+    page.wait_for_function(
+        "() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
+        " const k = w && w.sessionContext && w.sessionContext.session"
+        " && w.sessionContext.session.kernel; return k && k.status === 'idle'; }",
+        timeout=120_000,
+    )
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+
+
 @pytest.fixture
 def lab_url(tmp_path):
     nb = nbformat.v4.new_notebook()
@@ -105,21 +140,7 @@ def lab_url(tmp_path):
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                  "language": "python"}  # fmt: skip
     nbformat.write(nb, tmp_path / "live.ipynb")
-    for name, values in LAB_SETTINGS.items():
-        path = tmp_path / "settings" / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(values))
-    port = free_port()
-    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}",
-           "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={TOKEN}",
-           "--LabApp.expose_app_in_browser=True",
-           f"--LabApp.user_settings_dir={tmp_path / 'settings'}",
-           f"--LabApp.workspaces_dir={tmp_path / 'workspaces'}",
-           f"--ServerApp.root_dir={tmp_path}"]  # fmt: skip
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        cmd.append("--allow-root")
-    env = {"PYTHONPATH": str(ROOT / "src"), "JUPYTER_CONFIG_DIR": str(tmp_path / "config")}
-    with serve(cmd, port=port, cwd=tmp_path, env=env, timeout_s=180) as url:
+    with serve_lab(tmp_path) as (url, _token):
         yield url
 
 
@@ -150,14 +171,7 @@ def test_live_plot_in_jupyterlab_matches_the_kernel_after_the_window_rolls(
     browser = launch_chromium(playwright_instance)
     try:
         page = browser.new_page(viewport={"width": 1200, "height": 900})
-        page.goto(f"{lab_url}lab/tree/live.ipynb?reset&token={TOKEN}", timeout=60_000)
-        page.wait_for_function(
-            "() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
-            " const k = w && w.sessionContext && w.sessionContext.session"
-            " && w.sessionContext.session.kernel; return k && k.status === 'idle'; }",
-            timeout=120_000,
-        )
-        page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        run_all_in_lab(page, lab_url, "live.ipynb")
         kernel = _kernel_snapshot(page)
         page.wait_for_timeout(500)
         docs = page.evaluate(BROWSER_JS)

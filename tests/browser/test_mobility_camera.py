@@ -1,7 +1,9 @@
 """The camera widget in Voilà with Chromium's fake camera playing a real clip.
 
 Checks that frames reach the kernel, landmarks come back, and the overlay draws (also by
-pixels: the skeleton colour appears on the canvas). Saves a screenshot in ``screens/``.
+pixels: the skeleton colour appears on the canvas); that frames go one at a time at the
+requested size and the camera-to-screen timings add up, in Voilà and in JupyterLab (the
+figures themselves: bench/pose_latency_bench.py). Saves screenshots in ``screens/``.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import json
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from conftest import launch_chromium, serve_voila
@@ -191,3 +194,101 @@ def test_guided_screen_prompts_for_the_view_then_measures_with_uncertainty(
         assert "±" in measured
     finally:
         browser.close()
+
+
+# -- camera-to-screen latency record, Voilà and JupyterLab (issue 11) -------------------------
+LATENCY_NOTEBOOK = {
+    **NOTEBOOK,
+    "cells": [
+        {
+            "cell_type": "code",
+            "metadata": {},
+            "execution_count": None,
+            "outputs": [],
+            "source": "from workbench.widgets.camera import CameraWidget\n"
+            "cam = CameraWidget(fps=30, send_long_px=320)\ncam",
+        }
+    ],
+}
+
+IN_FLIGHT_JS = """() => { const el = document.querySelector('[data-drawn]');
+  return Number(el.dataset.frames) - Number(el.dataset.replies); }"""
+
+
+def _check_latency_record(page) -> None:
+    """Frames go one at a time at the requested size, and every drawn frame's timing adds up."""
+    page.wait_for_function(
+        "() => { const el = document.querySelector('[data-drawn]');"
+        " return el && Number(el.dataset.drawn) >= 15; }",
+        timeout=150_000,
+        polling=200,
+    )
+    in_flight = []
+    for _ in range(25):  # latest frame wins: never more than one frame waiting for the kernel
+        in_flight.append(page.evaluate(IN_FLIGHT_JS))
+        page.wait_for_timeout(40)
+    assert set(in_flight) <= {0, 1}, in_flight
+    # the kernel decoded frames scaled to send_long_px on the long side (camera 640×480)
+    assert page.evaluate("() => document.querySelector('[data-drawn]').dataset.imagePx") == (
+        "320x240"
+    )
+    timings = page.evaluate("() => document.querySelector('[data-drawn]').wbTimings")
+    lat = np.array(timings["latencies"], dtype=float)
+    stages = np.array(timings["stages"], dtype=float)
+    assert lat.size >= 15 and stages.shape == (lat.size, 5)
+    encode, transit, kernel, paint, _age = stages.T
+    ok = np.isfinite(stages[:, :4]).all(axis=1)
+    assert ok.mean() > 0.9, stages[~ok][:5]
+    assert (stages[ok, :4] >= -1).all(), stages[ok][:5]  # rounding to whole ms
+    # the stages partition the latency (each rounded to 1 ms)
+    total = encode + transit + kernel + paint
+    np.testing.assert_allclose(total[ok], lat[ok], atol=3)
+
+
+@pytest.fixture
+def latency_voila_url(tmp_path: Path):
+    nb = tmp_path / "latency.ipynb"
+    nb.write_text(json.dumps(LATENCY_NOTEBOOK))
+    with serve_voila(nb, cwd=tmp_path, env={"PYTHONPATH": str(ROOT / "src")}, timeout_s=30) as url:
+        yield url
+
+
+def _fake_camera_browser(playwright_instance, y4m: Path):
+    return launch_chromium(
+        playwright_instance,
+        [
+            "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-video-capture={y4m}",
+            "--autoplay-policy=no-user-gesture-required",
+        ],
+    )
+
+
+def test_latency_record_in_voila(playwright_instance, fake_camera, latency_voila_url):
+    browser = _fake_camera_browser(playwright_instance, fake_camera)
+    try:
+        page = browser.new_page(viewport={"width": 900, "height": 700})
+        page.goto(latency_voila_url, timeout=60_000)
+        _check_latency_record(page)
+    finally:
+        browser.close()
+
+
+@pytest.mark.slow
+def test_latency_record_in_jupyterlab(playwright_instance, fake_camera, tmp_path):
+    from test_live_plot_jupyterlab import run_all_in_lab, serve_lab
+
+    root = tmp_path / "lab"
+    root.mkdir()
+    (root / "latency.ipynb").write_text(json.dumps(LATENCY_NOTEBOOK))
+    with serve_lab(root) as (url, _token):
+        browser = _fake_camera_browser(playwright_instance, fake_camera)
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            run_all_in_lab(page, url, "latency.ipynb")
+            _check_latency_record(page)
+            SCREENS.mkdir(exist_ok=True)
+            page.screenshot(path=str(SCREENS / "mobility_camera_jupyterlab.png"))
+        finally:
+            browser.close()

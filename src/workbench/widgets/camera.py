@@ -1,13 +1,12 @@
 """Browser camera widget: live pose skeleton and angles over the viewer's webcam.
 
-The front end (``widgets/camera.js``) asks for the viewer's camera (JupyterLab and Voilà),
-sends frames as binary JPEG at ``fps``, one in flight at a time, and draws what comes back.
-Each reply echoes the frame's capture time; the front end records the camera-to-screen
-latency (frame grabbed → angle text drawn) of the last 500 frames in ``data-latencies``
-(milliseconds, comma-separated) and the kernel's share (decode + pose + angles) in
-``data-kernel-ms``, for ``bench/pose_bench.py --browser``.
-The kernel side decodes each frame, runs a :class:`~workbench.mobility.PosePipeline`
-(pose → one-euro smoothing → angles) and replies with the landmarks as float32 bytes.
+The front end (``widgets/camera.js``) asks for the viewer's camera (JupyterLab and Voilà) and
+sends JPEG frames (long side ≤ ``send_long_px``) as binary buffers at up to ``fps``, one in
+flight: a reply triggers the newest frame (latest wins, nothing queues). It draws the returned
+skeleton and angles on a canvas over the live video and keeps per-frame camera-to-screen
+timings (grab → angle text painted, and its stages) in ``el.wbTimings`` for
+``bench/pose_latency_bench.py``. The kernel decodes each frame, runs a
+:class:`~workbench.mobility.PosePipeline` and replies first (landmarks as float32 bytes).
 """
 
 from __future__ import annotations
@@ -56,8 +55,11 @@ class CameraWidget(anywidget.AnyWidget):
     _css = asset("camera.css")
 
     fps = traitlets.Int(10, help="frames sent per second (1–30)").tag(sync=True)
-    width = traitlets.Int(640, help="requested/sent frame width, px").tag(sync=True)
-    height = traitlets.Int(480, help="requested frame height, px").tag(sync=True)
+    width = traitlets.Int(640, help="requested camera frame width, px").tag(sync=True)
+    height = traitlets.Int(480, help="requested camera frame height, px").tag(sync=True)
+    send_long_px = traitlets.Int(640, help="long side of the frames sent to the kernel, px").tag(
+        sync=True
+    )
     jpeg_quality = traitlets.Float(0.7, help="JPEG quality 0..1").tag(sync=True)
     running = traitlets.Bool(True, help="send frames").tag(sync=True)
     status = traitlets.Unicode("", help="text shown over the image").tag(sync=True)
@@ -68,8 +70,9 @@ class CameraWidget(anywidget.AnyWidget):
     show_angles = traitlets.List(traitlets.Unicode(), list(DEFAULT_ANGLES)).tag(sync=True)
     skeleton = traitlets.List(list(map(list, SKELETON))).tag(sync=True)
     view_ok = traitlets.Bool(True, help="the guided screen's view check passes").tag(sync=True)
-    frames_processed = traitlets.Int(0, help="frames analysed by the kernel").tag(sync=True)
-    poses_found = traitlets.Int(0, help="frames with a person").tag(sync=True)
+    # kernel-side counters, not synced: a message per frame would delay the next reply
+    frames_processed = traitlets.Int(0, help="frames analysed by the kernel")
+    poses_found = traitlets.Int(0, help="frames with a person")
 
     def __init__(
         self,
@@ -83,6 +86,7 @@ class CameraWidget(anywidget.AnyWidget):
         self._owns_pipeline = pipeline is None
         self._on_frame = on_frame
         self.last: FrameAnalysis | None = None
+        self._replies = 0
         self.on_msg(self._on_custom_msg)
 
     @traitlets.validate("fps")
@@ -106,16 +110,23 @@ class CameraWidget(anywidget.AnyWidget):
             self._pipeline = PosePipeline()
         return self._pipeline
 
-    def process_frame(self, jpeg: bytes, t_s: float) -> FrameAnalysis | None:
-        """Analyse one JPEG frame and send the result to the browser."""
+    def process_frame(
+        self, jpeg: bytes, t_s: float, *, echo_t_ms: float | None = None
+    ) -> FrameAnalysis | None:
+        """Analyse one JPEG frame and send the result to the browser.
+
+        The reply carries ``echo_t_ms`` (the browser's grab time, unchanged: it identifies
+        the frame) or else ``t_s`` in ms.
+        """
+        t_ms = t_s * 1000.0 if echo_t_ms is None else echo_t_ms
         t0 = time.perf_counter()
         analysis = self.pipeline.process_jpeg(jpeg, t_s)
         kernel_ms = (time.perf_counter() - t0) * 1000.0
-        self.frames_processed += 1
+        # the reply goes out before anything else: other messages (trait syncs from
+        # on_frame) would otherwise reach the browser first (camera-to-screen latency)
         if analysis is None:
-            self.send({"type": "pose", "found": False, "t_ms": t_s * 1000.0})
+            self.send({"type": "pose", "found": False, "t_ms": t_ms})
         else:
-            self.poses_found += 1
             lm = analysis.smoothed.landmarks.astype(np.float32)
             angles = {
                 k: [
@@ -131,11 +142,16 @@ class CameraWidget(anywidget.AnyWidget):
                     "type": "pose",
                     "found": True,
                     "angles": angles,
-                    "t_ms": t_s * 1000.0,
+                    "t_ms": t_ms,
                     "kernel_ms": round(kernel_ms, 1),
+                    "image_px": list(analysis.raw.image_size),
                 },
                 [lm.tobytes()],
             )
+        self._replies += 1
+        self.frames_processed += 1
+        if analysis is not None:
+            self.poses_found += 1
         self.last = analysis
         if self._on_frame is not None:
             self._on_frame(analysis, t_s)
@@ -152,12 +168,15 @@ class CameraWidget(anywidget.AnyWidget):
     def _on_custom_msg(self, _widget: Any, content: dict[str, Any], buffers: list[Any]) -> None:
         if not isinstance(content, dict) or content.get("type") != "frame" or not buffers:
             return
+        replies = self._replies
         try:
-            self.process_frame(bytes(buffers[0]), float(content["t_ms"]) / 1000.0)
+            t_ms = float(content["t_ms"])
+            self.process_frame(bytes(buffers[0]), t_ms / 1000.0, echo_t_ms=t_ms)
         except Exception as exc:  # keep the widget alive; tell the viewer
             log.exception("camera frame failed")
             self.status = f"frame failed: {exc}"
-            self.send({"type": "pose", "found": False})
+            if self._replies == replies:  # one reply per frame: the browser's next frame waits
+                self.send({"type": "pose", "found": False, "t_ms": content.get("t_ms")})
 
     def close(self) -> None:
         """Close the widget and the pipeline it created."""
