@@ -286,6 +286,8 @@ def test_traces_respect_the_limits(demo):
         assert row["setpoint_mmhg"] == pytest.approx(row["percent_aop"] / 100 * aop, abs=0.5)
         sp = vals[:, channels.index("setpoint_mmhg")]
         p = vals[:, channels.index("pressure_mmhg")]
+        # one continuous 100 Hz record (req 22), vented rests included: no gap to draw over
+        assert np.diff(host).max() < 0.05 and host[-1] >= ev["t_s"].iloc[-1] - 0.05
         assert np.all(sp >= 0) and np.all(sp <= 300.0)  # calibration ceiling (req 17)
         armed = ev[(ev["kind"] == "state") & (ev["code"] == "armed")]["t_s"]
         disarmed = ev[(ev["kind"] == "state") & (ev["code"] == "disarmed")]["t_s"]

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from workbench.demo import generate_demo, simulate_squad
+from workbench.demo.live import BFR_SCHEDULE
 from workbench.demo.physiology import DEMO_EFFECT_SCALE, EFFECTS, simulate_athlete
 from workbench.demo.rr import BLE_MS, synthesize_rr
 from workbench.demo.squad import squad_profiles
@@ -38,7 +39,10 @@ def demo(tmp_path_factory):
     summary = generate_demo(
         store, athletes=ATHLETES, days=DAYS, seed=SEED, end_date=END, progress=messages.append
     )
-    assert len(messages) == ATHLETES + 1 and messages[0].startswith("athlete 1/")
+    # one line per athlete, per BFR session and for the recordings
+    assert len(messages) == ATHLETES + len(BFR_SCHEDULE) + 1
+    assert messages[0].startswith("athlete 1/")
+    assert sum(m.startswith("BFR session ") for m in messages) == len(BFR_SCHEDULE)
     yield store, summary
     store.close()
 

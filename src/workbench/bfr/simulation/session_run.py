@@ -256,6 +256,17 @@ def run_simulated_session(
             h(now, reading, cmd)
 
     tick_hook = tick_hooks if hooks else None
+
+    def wait_vented(d: float) -> None:
+        """Let ``d`` s pass with the cuff vented; a record (``tick_hook``) goes on at 100 Hz."""
+        if tick_hook is None:
+            wait(d)
+            return
+        end = sim.t_s + d
+        while sim.t_s < end - 1e-9:
+            wait(min(0.01, end - sim.t_s))
+            tick_hook(clock(), sim.read_pressure(), VENT)
+
     calibrations: list[CalibrationResult] = []
     status = "aborted"
     core: ControlCore | None = None
@@ -312,7 +323,7 @@ def run_simulated_session(
                 on_tick=tick_hook,
             )
             calibrations.append(res)
-            wait(60.0)  # limb reperfuses between measurements
+            wait_vented(60.0)  # limb reperfuses between measurements
             if res.reading is None:
                 raise SessionError(f"AOP measurement failed: {res.reason}")
             try:
@@ -411,11 +422,7 @@ def run_simulated_session(
         sup.disarm(clock())
         sim.vent()
         sim.set_activity("rest")
-        t_rep = clock()
-        while clock() - t_rep < reperfusion_s:
-            wait(0.1 if tick_hook is None else 0.01)
-            if tick_hook is not None:  # the record goes on: the cuff deflating, vented
-                tick_hook(clock(), sim.read_pressure(), VENT)
+        wait_vented(reperfusion_s)
         if acknowledge_trips and sup.latched:
             sup.acknowledge(clock(), sim.read_pressure(), operator)
         if sess.trips or sup.trips:
