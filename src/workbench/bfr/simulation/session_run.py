@@ -262,9 +262,8 @@ def run_simulated_session(
         if tick_hook is None:
             wait(d)
             return
-        end = sim.t_s + d
-        while sim.t_s < end - 1e-9:
-            wait(min(0.01, end - sim.t_s))
+        for _ in range(round(d / 0.01)):
+            wait(0.01)
             tick_hook(clock(), sim.read_pressure(), VENT)
 
     calibrations: list[CalibrationResult] = []
