@@ -21,7 +21,7 @@ from workbench.bfr import FAULTS, CuffLimits, authorize_override, simulate_sessi
 from workbench.bfr.control import ControlCore
 from workbench.bfr.live import LiveSession, RealtimeSimCuff
 from workbench.bfr.protocol import PressureReading
-from workbench.bfr.simulation.cuff import CuffParams
+from workbench.bfr.simulation.cuff import air_per_mmhg_ml, random_plant
 from workbench.bfr.supervisor import Supervisor
 
 
@@ -252,29 +252,92 @@ def sessions(n: int) -> None:
     )
 
 
-# ------------------------------------------------------------------ 5. true pressure vs true AOP
-def random_plant(rng: random.Random) -> tuple[CuffParams, str, float]:
-    """A cuff/limb +-40 % around the lab cuff (dump valve only faster), limb and true AOP."""
-    d = CuffParams()
-
-    def j(x: float) -> float:
-        return x * rng.uniform(0.6, 1.4)
-
-    params = CuffParams(
-        v0_ml=j(d.v0_ml),
-        compliance_ml_per_mmhg=j(d.compliance_ml_per_mmhg),
-        pump_max_flow_ml_s=j(d.pump_max_flow_ml_s),
-        bleed_k=j(d.bleed_k),
-        dump_k=d.dump_k * rng.uniform(1.0, 1.4),
-        contraction_ml=j(d.contraction_ml),
-        swell_ml=j(d.swell_ml),
-        cadence_hz=rng.uniform(0.33, 0.6),
+# ------------------------------------------------------------------ 5. randomised plants (issue 12.4)
+def _plant_session(args: tuple[int, int, float]):
+    """One 30-15-15-15 session on plant ``k`` of ``random_plant(Random(seed))`` draws."""
+    k, seed, pct_aop = args
+    rng = random.Random(seed)
+    for _ in range(k + 1):
+        params, limb, aop = random_plant(rng)
+    r = simulate_session(
+        seed=seed * 1000 + k,
+        aop_mmhg=aop,
+        limb=limb,
+        percent_aop=pct_aop,
+        params=params,
+        monitors=(),
     )
-    limb = rng.choice(["arm", "leg"])
-    aop = rng.uniform(110.0, 180.0) if limb == "arm" else rng.uniform(140.0, 260.0)
-    return params, limb, aop
+    # identified full-duty pump rate at SP against the plant's true one
+    sp = r.setpoint_mmhg
+    true_rate = params.pump_max_flow_ml_s * (1 - sp / params.pump_stall_mmhg)
+    true_rate /= air_per_mmhg_ml(params, sp)
+    pump_err = r.identification.pump_rate_mmhg_per_s(sp) / true_rate - 1.0
+    return (
+        k,
+        limb,
+        aop,
+        pct_aop,
+        r.pct_exercise_in_band,
+        r.pct_rest_in_band,
+        r.limit_violations,
+        [t.reason.value for t in r.trips],
+        r.max_true_mean_ratio,
+        pump_err,
+    )
 
 
+def randomised_plants(n: int, seed: int = 12, workers: int = 2) -> None:
+    """Issue 12.4: time in band over ``n`` sessions on randomised plants (80 % and 60 % AOP
+    alternate), each identified at connect; distribution over the plants."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    t0 = time.perf_counter()
+    jobs = [(k, seed, 80.0 if k % 2 == 0 else 60.0) for k in range(n)]
+    rows = []
+    with ProcessPoolExecutor(max_workers=workers) as ex:
+        for row in ex.map(_plant_session, jobs, chunksize=2):
+            rows.append(row)
+            if len(rows) % 25 == 0:
+                done = np.array([r[4] for r in rows], dtype=float)
+                print(
+                    f"  ... {len(rows)}/{n} sessions, exercise in band p10 "
+                    f"{np.nanpercentile(done, 10):.1f} %, min {np.nanmin(done):.1f} %",
+                    flush=True,
+                )
+    ex_in = np.array([r[4] for r in rows], dtype=float)
+    rest_in = np.array([r[5] for r in rows], dtype=float)
+    viol = sum(r[6] for r in rows)
+    tripped = [(r[0], r[1], f"{r[2]:.0f}", r[3], r[7]) for r in rows if r[7]]
+    worst = sorted(rows, key=lambda r: r[4])[:3]
+    mean80 = np.array([r[8] for r in rows if r[3] == 80.0])
+    print(
+        f"randomised plants (issue 12.4): {n} sessions 30-15-15-15 on {n} plants (±40 % cuff "
+        f"volume, compliance, pump, bleed, swelling; steady leak up to 0.6 x the leak-alarm "
+        f"level; contraction swing 15-25 mmHg; arm/leg; 80 and 60 % AOP; identified at connect; "
+        f"{time.perf_counter() - t0:.0f} s):"
+    )
+    print(
+        f"  exercise time in ±10 % (1-s mean P̄ vs SP): p10 {np.nanpercentile(ex_in, 10):.1f} %, "
+        f"p50 {np.nanpercentile(ex_in, 50):.1f} %, min {np.nanmin(ex_in):.1f} % (goal: worst decile "
+        f">= 95); rest in ±5 %: p10 {np.nanpercentile(rest_in, 10):.1f} %, p50 "
+        f"{np.nanpercentile(rest_in, 50):.1f} %, min {np.nanmin(rest_in):.1f} % (goal >= 99)"
+    )
+    print(
+        f"  limit violations: {viol} (must be 0); sessions with a trip: {len(tripped)} "
+        f"{tripped[:5] or ''}; worst exercise: "
+        + ", ".join(
+            f"plant {r[0]} {r[1]} AOP {r[2]:.0f} {r[3]:.0f} % -> {r[4]:.1f} %" for r in worst
+        )
+    )
+    pe = np.abs([r[9] for r in rows]) * 100
+    print(
+        f"  1-s mean of true P / true AOP at 80 % AOP: max {np.nanmax(mean80):.3f}, p50 "
+        f"{np.nanmedian(mean80):.3f}; identified pump rate at SP vs true: |error| p50 "
+        f"{np.median(pe):.1f} %, max {pe.max():.1f} %"
+    )
+
+
+# ------------------------------------------------------------------ 6. true pressure vs true AOP
 #: Hostile setpoint schedules f(t, prescribed) -> requested (the supervisor must clamp them).
 HOSTILE = {
     "prescribed": lambda t, sp: sp,
@@ -292,7 +355,8 @@ def true_pressure(n_plants: int, seed: int = 0) -> None:
     condition began (its own detection delay) to the end of its vent.
     """
     rng = random.Random(seed)
-    plants = [random_plant(rng) for _ in range(n_plants)]
+    # today's plant distribution (contraction volume +-40 %, no steady leak) for comparison
+    plants = [random_plant(rng, contraction="volume", leak_max_frac=0.0) for _ in range(n_plants)]
     faults = [None, *FAULTS]
     rows = []
     t0 = time.perf_counter()
@@ -325,24 +389,41 @@ def true_pressure(n_plants: int, seed: int = 0) -> None:
         f"{time.perf_counter() - t0:.0f} s):"
     )
     print(
-        f"  instantaneous (1 kHz) max: {peak.max():.3f} overall (must be < 1.0; "
-        f"{int((peak >= 1.0).sum())} sessions >= 1.0), {np.nanmax(peak_out):.3f} outside "
-        f"reaction windows; worst: plant {worst[0]} ({plants[worst[0]][1]}, AOP "
-        f"{plants[worst[0]][2]:.0f}), fault {worst[1]}, schedule {worst[2]}"
+        f"  instantaneous (1 kHz) max: {peak.max():.3f} overall (checked against < 1.0, the "
+        f"true AOP: {int((peak >= 1.0).sum())} sessions >= 1.0), {np.nanmax(peak_out):.3f} "
+        f"outside reaction windows (p50 {np.nanmedian(peak_out):.3f}); worst: plant {worst[0]} "
+        f"({plants[worst[0]][1]}, AOP {plants[worst[0]][2]:.0f}), fault {worst[1]}, schedule "
+        f"{worst[2]}. Not checked against 0.80: contraction peaks legitimately reach SP + "
+        f"15-25 mmHg undamped (req 3); only venting every peak would hold them at 0.80"
     )
+    n_over = int((mean_out > 0.81).sum())
     print(
         f"  1-s mean max outside reaction windows: {np.nanmax(mean_out):.3f} (p50 "
-        f"{np.nanmedian(mean_out):.3f}); worst: plant {worst_mean[0]}, fault {worst_mean[1]}, "
-        f"schedule {worst_mean[2]}"
+        f"{np.nanmedian(mean_out):.3f}, p90 {np.nanpercentile(mean_out, 90):.3f}; checked "
+        f"against <= 0.80 + 0.01: {n_over} of {len(mean_out)} sessions above 0.81); worst: "
+        f"plant {worst_mean[0]}, fault {worst_mean[1]}, schedule {worst_mean[2]}"
+    )
+    no_fault = np.array([r.max_true_mean_ratio for _, f, _, r in rows if f == "none"])
+    print(
+        f"  1-s mean max without a fault (4 schedules x {n_plants} plants): "
+        f"{np.nanmax(no_fault):.3f} (p50 {np.nanmedian(no_fault):.3f})"
     )
     by_sched = {
-        name: max(r.max_true_ratio_outside_reaction for _, _, n, r in rows if n == name)
+        name: (
+            max(r.max_true_ratio_outside_reaction for _, _, n, r in rows if n == name),
+            max(r.max_true_mean_ratio for _, _, n, r in rows if n == name),
+        )
         for name in HOSTILE
     }
     print(
-        "  instantaneous max outside reaction windows by schedule: "
-        + ", ".join(f"{n} {v:.3f}" for n, v in by_sched.items())
+        "  outside reaction windows by schedule (instantaneous / 1-s mean): "
+        + ", ".join(f"{n} {v:.3f} / {m:.3f}" for n, (v, m) in by_sched.items())
     )
+    by_fault: dict[str, float] = {}
+    for _, f, _, r in rows:
+        by_fault[f] = max(by_fault.get(f, 0.0), r.max_true_mean_ratio)
+    above = {f: round(v, 3) for f, v in by_fault.items() if v > 0.81}
+    print(f"  fault cases whose 1-s mean exceeds 0.81 outside reaction windows: {above or 'none'}")
     print(f"  referee violations (commands and true pressure): {viol} (must be 0)")
 
 
@@ -355,13 +436,24 @@ def main() -> None:
     ap.add_argument(
         "--only-true-pressure", action="store_true", help="run only the true-pressure section"
     )
+    ap.add_argument(
+        "--random-sessions", type=int, default=200, help="randomised-plant sessions (issue 12.4)"
+    )
+    ap.add_argument(
+        "--only-random-plants", action="store_true", help="run only the randomised-plant section"
+    )
     a = ap.parse_args()
     t0 = time.perf_counter()
-    if not a.only_true_pressure:
+    if a.only_random_plants:
+        randomised_plants(a.random_sessions)
+    elif a.only_true_pressure:
+        true_pressure(a.plants)
+    else:
         loop_period(a.loop_s)
         trip_latency(a.trips)
         sessions(a.sessions)
-    true_pressure(a.plants)
+        randomised_plants(a.random_sessions)
+        true_pressure(a.plants)
     print(f"(bench wall time {time.perf_counter() - t0:.0f} s)")
 
 

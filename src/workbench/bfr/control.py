@@ -82,6 +82,10 @@ class ControlCore:
         if params.slew_up_mmhg_per_s > supervisor.limits.slew_up_mmhg_per_s:
             # a stricter site slew limit applies to the regulator's ramp too
             params = replace(params, slew_up_mmhg_per_s=supervisor.limits.slew_up_mmhg_per_s)
+        # P̄ is held at or below the maximum SP (the regulator's ceiling guard, ADR 0004)
+        params = replace(
+            params, ceiling_mmhg=min(params.ceiling_mmhg, supervisor.limits.max_setpoint_mmhg)
+        )
         self.state = reg.RegulatorState(params=params)
         self.requested_setpoint_mmhg = 0.0
         self.on_tick = on_tick

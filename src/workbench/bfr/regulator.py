@@ -3,8 +3,9 @@
 Computed as an air flow (mL/s of atmospheric air) turned into pump or bleed duty: an
 air-mass hold (PI on the 1-s mean P̄ that req 14 judges) plus a symmetric swing damper on
 the instantaneous error, and feed-forward for the 50 mmHg/s ramp. The internal setpoint
-ramps up at most ``slew_up_mmhg_per_s`` and drops at once (req 6). It is not trusted:
-:class:`workbench.bfr.supervisor.Supervisor` clamps its setpoint and may override it.
+ramps up at most ``slew_up_mmhg_per_s`` and drops at once (req 6); a ceiling guard keeps
+P̄ at or below the supervised maximum SP (asymmetric band at 80 % AOP). Actuator constants
+come from :mod:`workbench.bfr.identification`. Not trusted: the supervisor clamps it.
 Why this shape (and why it is not "venting on every peak"): ``docs/decisions/0004-bfr-control.md``.
 """
 
@@ -27,12 +28,18 @@ class RegulatorParams:
     (integral of the 1-s-mean error, mL/s per mmHg·s). The nominal pump
     (``pump_max_flow_ml_s``, ``pump_stall_mmhg``), bleed valve
     (``bleed_coeff_ml_s_per_mmhg``: flow = coeff x sqrt(P (P + P_atm))) and cuff
-    (``v0_ml``, ``compliance_ml_per_mmhg``) convert flow to duty; they match the lab cuff
-    (:class:`workbench.bfr.simulation.cuff.CuffParams` defaults) and errors in them are taken up
-    by the integral.
+    (``v0_ml``, ``compliance_ml_per_mmhg``) convert flow to duty; the defaults are the lab
+    cuff (:class:`workbench.bfr.simulation.cuff.CuffParams` defaults), a connected cuff's are
+    identified (:func:`workbench.bfr.identification.identify_cuff`); residual errors are taken
+    up by the integral.
+
+    ``ceiling_mmhg`` (the supervisor's maximum SP, set by ``ControlCore``) is a line P̄ must
+    not cross: while P̄ exceeds it, the reference is lowered by a margin (at least
+    ``ceiling_margin_min_frac``, at most ``ceiling_margin_max_frac`` of the ceiling; it grows at
+    ``ceiling_margin_rate_per_s`` x the excess and decays with ``ceiling_margin_tau_s``); below the ceiling the band stays symmetric.
     """
 
-    damping_gain_ml_s_per_mmhg: float = 24.0
+    damping_gain_ml_s_per_mmhg: float = 48.0
     integral_gain_ml_s_per_mmhg_s: float = 6.0
     deadband_mmhg: float = 1.0
     window_s: float = 1.0
@@ -49,6 +56,11 @@ class RegulatorParams:
     swing_clear_mmhg: float = 12.0
     swing_tau_s: float = 2.0
     fallback_gain: float = 0.0
+    ceiling_mmhg: float = math.inf
+    ceiling_margin_min_frac: float = 0.015
+    ceiling_margin_max_frac: float = 0.03
+    ceiling_margin_tau_s: float = 12.0
+    ceiling_margin_rate_per_s: float = 5.0
 
     @property
     def window_n(self) -> int:
@@ -84,6 +96,7 @@ class RegulatorState:
     swing_above_mmhg: float = 0.0  # decaying envelope of P - reference above it
     swing_below_mmhg: float = 0.0  # ... and below it
     fallback: bool = False  # swing beyond the legitimate range: damping reduced
+    ceiling_margin_mmhg: float = 0.0  # reference lowered below the ceiling by this much
     params: RegulatorParams = RegulatorParams()
 
     @property
@@ -147,12 +160,30 @@ def step(
         sum_p -= old_p
         sum_r -= old_r
     n = len(window)
-    err_mean = sum_r / n - sum_p / n
+    pbar = sum_p / n
+    # ceiling guard (asymmetric band at the top): the margin integrates P̄'s excess over the
+    # ceiling and decays otherwise, so the peaks of P̄ (the residual of the contraction
+    # swing in the 1-s mean) settle at the ceiling rather than the centre of the swing
+    margin = 0.0
+    ref = ramp
+    if math.isfinite(prm.ceiling_mmhg):
+        m_min = prm.ceiling_margin_min_frac * prm.ceiling_mmhg
+        m_max = max(m_min, prm.ceiling_margin_max_frac * prm.ceiling_mmhg)
+        margin = max(state.ceiling_margin_mmhg * math.exp(-dt / prm.ceiling_margin_tau_s), m_min)
+        if pbar > prm.ceiling_mmhg:
+            excess = pbar - prm.ceiling_mmhg
+            margin = min(m_max, margin + prm.ceiling_margin_rate_per_s * excess * dt)
+        # no swing (rest, the pulse only): no residual to make room for; the margin falls
+        # back with the swing envelope (tau 2 s) so rest stays in its +-5 % band (req 14)
+        swing_now = max(state.swing_above_mmhg, state.swing_below_mmhg)
+        margin = min(margin, m_min + 0.6 * swing_now)
+        ref = min(ramp, prm.ceiling_mmhg - margin)
+    err_mean = min(sum_r / n, ref) - pbar
     # two-sided swing envelopes (a step or a ramp is one-sided). A swing beyond the
     # legitimate contraction swing on both sides means something is wrong (req 3: +-15-25
     # mmHg is normal; the damper leaves +-10): the regulator then only holds the air mass
     # (no damping, integral frozen) and leaves the judgement to the supervisor
-    e = ramp - p
+    e = ref - p
     decay = math.exp(-dt / prm.swing_tau_s)
     above = max(-e, state.swing_above_mmhg * decay)
     below = max(e, state.swing_below_mmhg * decay)
@@ -165,6 +196,7 @@ def step(
         fallback = state.fallback
     gain = prm.fallback_gain if fallback else 1.0
     pa = min(max(p, 0.0), prm.pump_stall_mmhg)
+    ramping = ramping and ramp < ref + 1e-9
     ff = prm.ff_gain * prm.air_per_mmhg_ml(pa) * prm.slew_up_mmhg_per_s if ramping else 0.0
     q_p = gain * prm.damping_gain_ml_s_per_mmhg * _deadband(e, prm.deadband_mmhg) + ff
     q_pump, q_bleed = prm.pump_flow_ml_s(pa), prm.bleed_flow_ml_s(pa)
@@ -191,6 +223,7 @@ def step(
         swing_above_mmhg=above,
         swing_below_mmhg=below,
         fallback=fallback,
+        ceiling_margin_mmhg=margin,
         params=prm,
     )
     return new, CuffCommand(ramp, pump, bleed)

@@ -18,8 +18,10 @@ import numpy as np
 
 from workbench.bfr.authority import authorize_override
 from workbench.bfr.control import ControlCore
+from workbench.bfr.identification import CuffIdentification, identify_cuff
 from workbench.bfr.limits import CEILING_MMHG, CuffLimits, Limb, validate_prescription
 from workbench.bfr.protocol import CuffCommand, FirmwareState
+from workbench.bfr.regulator import RegulatorParams
 from workbench.bfr.simulation.cuff import SIM_FAULTS, CuffParams, CuffSimulator
 from workbench.bfr.supervisor import Event, Supervisor, Trip
 from workbench.errors import SafetyReason
@@ -77,6 +79,8 @@ class SessionResult:
     max_true_mean_ratio: float = math.nan
     #: highest true pressure / true AOP outside trip reaction windows
     max_true_ratio_outside_reaction: float = math.nan
+    #: the cuff identified at connect (None with ``identify=False``)
+    identification: CuffIdentification | None = None
 
 
 @dataclass(frozen=True)
@@ -160,6 +164,8 @@ def simulate_session(
     setpoint_schedule: Callable[[float, float], float] | None = None,
     keep_trace: bool = True,
     true_aop_mmhg: float | None = None,
+    regulator_params: RegulatorParams | None = None,
+    identify: bool = True,
 ) -> SessionResult:
     """Run a whole simulated BFR session (1 kHz physics, 100 Hz control) and referee it.
 
@@ -178,6 +184,12 @@ def simulate_session(
         hostile input); the supervisor clamps whatever it returns.
     true_aop_mmhg:
         The simulated limb's true AOP (default ``aop_mmhg``, i.e. a correct calibration).
+    regulator_params:
+        The regulator's parameters (default: nominal); with ``identify`` their pump and
+        bleed constants are replaced by the identified ones.
+    identify:
+        Identify the cuff at connect first (:func:`~workbench.bfr.identification.identify_cuff`
+        on the same plant through its own supervised core, vented before the session).
 
     The referee judges the *true* cuff pressure (1 kHz physics) as well as the commands:
     a true pressure at or above the true AOP, or above 300 mmHg, is a violation at any
@@ -202,6 +214,22 @@ def simulate_session(
         supervisor="simulate_session",
         reason="simulated limb whose AOP is known exactly (safety test bench, no person)",
     )
+    identification = None
+    if identify:
+        # the same cuff, identified at connect (before this session's clock starts) through
+        # its own supervised core; it sees only pressure readings and the duties it sent
+        id_sim = CuffSimulator(params, aop_mmhg=true_aop, seed=seed + 7919)
+        id_sim.advance_to(0.01)
+        id_core = ControlCore(
+            id_sim,
+            Supervisor(limits, monitors=(), require_operator=False),
+            clock=lambda: id_sim.t_s,
+            regulator_params=regulator_params,
+        )
+        identification = identify_cuff(
+            id_core, wait=lambda s: id_sim.advance_to(id_sim.t_s + s), clock=lambda: id_sim.t_s
+        )
+        regulator_params = identification.regulator_params(regulator_params)
     sup = Supervisor(
         limits, monitors=monitors, require_operator=require_operator, on_event=events.append
     )
@@ -222,7 +250,7 @@ def simulate_session(
             fired.add("keyboard_interrupt")
             raise KeyboardInterrupt
 
-    core = ControlCore(sim, sup, clock=clock, fault_hook=hook)
+    core = ControlCore(sim, sup, clock=clock, fault_hook=hook, regulator_params=regulator_params)
     plan = session_plan(scheme, rest_s=rest_s)
     end_s = plan[-1].end_s
     dt = 0.01
@@ -390,6 +418,7 @@ def simulate_session(
         max_true_ratio=ratios[0],
         max_true_mean_ratio=ratios[1],
         max_true_ratio_outside_reaction=ratios[2],
+        identification=identification,
     )
 
 

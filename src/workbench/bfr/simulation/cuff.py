@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from workbench.bfr.protocol import CuffStatus, FirmwareState, PressureReading
 
@@ -52,6 +52,8 @@ class CuffParams:
     pump_stall_mmhg: float = 420.0
     bleed_k: float = 0.35
     dump_k: float = 7.0
+    #: orifice coefficient of a leak the cuff always has (0: tight); faults add to it
+    leak_k: float = 0.0
     leak_k_per_mm2: float = 0.35
     contraction_ml: float = 31.0
     cadence_hz: float = 0.5
@@ -93,6 +95,67 @@ class _Faults:
     def on(self, name: str, t: float) -> bool:
         s = self.active.get(name)
         return s is not None and t >= s
+
+
+def air_per_mmhg_ml(params: CuffParams, p_mmhg: float) -> float:
+    """Air (mL at atmospheric pressure) that raises the resting cuff by 1 mmHg at ``p_mmhg``."""
+    c = params.compliance_ml_per_mmhg
+    return (params.v0_ml + 2 * c * p_mmhg + c * P_ATM_MMHG) / P_ATM_MMHG
+
+
+def leak_alarm_k(params: CuffParams, p_mmhg: float, duty: float = 0.05) -> float:
+    """Leak orifice coefficient whose flow at ``p_mmhg`` needs ``duty`` of the pump: the
+    supervisor's leak alarm (pump > 5 % for > 7 s, req 15) fires from about there."""
+    q_pump = params.pump_max_flow_ml_s * max(0.0, 1.0 - p_mmhg / params.pump_stall_mmhg)
+    return duty * q_pump / math.sqrt(p_mmhg * (p_mmhg + P_ATM_MMHG))
+
+
+def random_plant(
+    rng: random.Random,
+    *,
+    contraction: str = "legit_swing",
+    leak_max_frac: float = 0.6,
+    spread: float = 0.4,
+) -> tuple[CuffParams, str, float]:
+    """A random cuff on a random limb: ``(params, limb, true AOP mmHg)``.
+
+    Cuff volume on the limb, compliance, pump flow, bleed conductance, limb swelling x
+    U(1 - spread, 1 + spread) around the lab cuff; dump valve x U(1, 1.4) (req 8 must hold);
+    cadence U(0.33, 0.6) Hz; limb arm (AOP 110-180) or leg (140-260). ``contraction``:
+    ``"legit_swing"`` sizes the contraction so its undamped swing at 80 % AOP is U(15, 25)
+    mmHg (req 3's legitimate range) on this cuff; ``"volume"`` draws the volume itself x
+    U(1 - spread, 1 + spread) (stiff cuffs then swing beyond req 3's range). A steady leak
+    U(0, ``leak_max_frac``) x :func:`leak_alarm_k` at 80 % AOP is added when
+    ``leak_max_frac`` > 0 (drawn last, so other draws match ``leak_max_frac=0``).
+    """
+    d = CuffParams()
+
+    def j(x: float) -> float:
+        return x * rng.uniform(1.0 - spread, 1.0 + spread)
+
+    params = CuffParams(
+        v0_ml=j(d.v0_ml),
+        compliance_ml_per_mmhg=j(d.compliance_ml_per_mmhg),
+        pump_max_flow_ml_s=j(d.pump_max_flow_ml_s),
+        bleed_k=j(d.bleed_k),
+        dump_k=d.dump_k * rng.uniform(1.0, 1.4),
+        contraction_ml=j(d.contraction_ml),
+        swell_ml=j(d.swell_ml),
+        cadence_hz=rng.uniform(0.33, 0.6),
+    )
+    limb = rng.choice(["arm", "leg"])
+    aop = rng.uniform(110.0, 180.0) if limb == "arm" else rng.uniform(140.0, 260.0)
+    sp = min(0.8 * aop, 200.0 if limb == "arm" else 240.0)
+    if contraction == "legit_swing":
+        # dP = dV (P + P_atm) / (V + C (P + P_atm)) for a small limb volume change dV
+        v = params.v0_ml + params.compliance_ml_per_mmhg * sp
+        ml_per_mmhg = (v + params.compliance_ml_per_mmhg * (sp + P_ATM_MMHG)) / (sp + P_ATM_MMHG)
+        params = replace(params, contraction_ml=rng.uniform(15.0, 25.0) * ml_per_mmhg)
+    elif contraction != "volume":
+        raise ValueError(f"contraction must be 'legit_swing' or 'volume', got {contraction!r}")
+    if leak_max_frac > 0:
+        params = replace(params, leak_k=rng.uniform(0.0, leak_max_frac) * leak_alarm_k(params, sp))
+    return params, limb, aop
 
 
 class CuffSimulator:
@@ -241,7 +304,7 @@ class CuffSimulator:
             pump = 1.0
         bleed = 1.0 if vented else self.bleed_duty
         dump = vented and not self.faults.on("dump_valve_stuck", t)
-        k = bleed * p.bleed_k + (p.dump_k if dump else 0.0)
+        k = bleed * p.bleed_k + (p.dump_k if dump else 0.0) + p.leak_k
         for name, d_mm in (("leak_0_1mm", 0.1), ("leak_0_5mm", 0.5), ("leak_1mm", 1.0)):
             if self.faults.on(name, t):
                 k += p.leak_k_per_mm2 * d_mm * d_mm
