@@ -178,6 +178,9 @@ def kill_to_vented(n: int) -> None:
             end = time.monotonic() + 20
             while emu.read()["pressure_mmhg"] < 100 and time.monotonic() < end:
                 time.sleep(0.01)
+            if emu.read()["state"] != FirmwareState.ARMED:
+                print(f"  run {k}: the session vented before the kill ({p.latched}); skipped")
+                continue
             t_kill = time.monotonic()
             os.kill(p.loop_pid, signal.SIGKILL)
             while emu.read()["pressure_mmhg"] >= 20 and time.monotonic() - t_kill < 5:
