@@ -331,9 +331,15 @@ def randomised_plants(n: int, seed: int = 12, workers: int = 2) -> None:
     )
     pe = np.abs([r[9] for r in rows]) * 100
     print(
-        f"  1-s mean of true P / true AOP at 80 % AOP: max {np.nanmax(mean80):.3f}, p50 "
-        f"{np.nanmedian(mean80):.3f}; identified pump rate at SP vs true: |error| p50 "
-        f"{np.median(pe):.1f} %, max {pe.max():.1f} %"
+        f"  rest below 99 %: {int((rest_in < 99.0).sum())} of {int(np.isfinite(rest_in).sum())} "
+        f"sessions; exercise below 95 %: {int((ex_in < 95.0).sum())} of {n}"
+    )
+    print(
+        f"  1-s mean of true P / true AOP at 80 % AOP: p50 {np.nanmedian(mean80):.3f}, p90 "
+        f"{np.nanpercentile(mean80, 90):.3f}, max {np.nanmax(mean80):.3f} (checked against "
+        f"<= 0.812 = ceiling + the guard's 1.5 % minimum margin: "
+        f"{int((mean80 > 0.812).sum())} of {len(mean80)} above); identified pump rate at SP "
+        f"vs true: |error| p50 {np.median(pe):.1f} %, max {pe.max():.1f} %"
     )
 
 
@@ -396,11 +402,12 @@ def true_pressure(n_plants: int, seed: int = 0) -> None:
         f"{worst[2]}. Not checked against 0.80: contraction peaks legitimately reach SP + "
         f"15-25 mmHg undamped (req 3); only venting every peak would hold them at 0.80"
     )
-    n_over = int((mean_out > 0.81).sum())
+    n_over = int((mean_out > 0.812).sum())
     print(
         f"  1-s mean max outside reaction windows: {np.nanmax(mean_out):.3f} (p50 "
         f"{np.nanmedian(mean_out):.3f}, p90 {np.nanpercentile(mean_out, 90):.3f}; checked "
-        f"against <= 0.80 + 0.01: {n_over} of {len(mean_out)} sessions above 0.81); worst: "
+        f"against <= 0.812 = 0.80 + the guard's 1.5 % margin: {n_over} of {len(mean_out)} "
+        f"sessions above); worst: "
         f"plant {worst_mean[0]}, fault {worst_mean[1]}, schedule {worst_mean[2]}"
     )
     no_fault = np.array([r.max_true_mean_ratio for _, f, _, r in rows if f == "none"])
@@ -422,8 +429,8 @@ def true_pressure(n_plants: int, seed: int = 0) -> None:
     by_fault: dict[str, float] = {}
     for _, f, _, r in rows:
         by_fault[f] = max(by_fault.get(f, 0.0), r.max_true_mean_ratio)
-    above = {f: round(v, 3) for f, v in by_fault.items() if v > 0.81}
-    print(f"  fault cases whose 1-s mean exceeds 0.81 outside reaction windows: {above or 'none'}")
+    above = {f: round(v, 3) for f, v in by_fault.items() if v > 0.812}
+    print(f"  fault cases whose 1-s mean exceeds 0.812 outside reaction windows: {above or 'none'}")
     print(f"  referee violations (commands and true pressure): {viol} (must be 0)")
 
 

@@ -116,9 +116,10 @@ def test_true_pressure_stays_below_the_aop_on_randomised_plants(fault, plant_see
 
 @pytest.mark.parametrize("plant_seed", [3, 4, 5])
 def test_one_second_mean_of_the_true_pressure_holds_80_percent_of_the_true_aop(plant_seed):
-    """Issue 15: the regulated (1-s mean) true pressure stays <= 0.80 x true AOP (+1 % of AOP
-    for the ceiling guard's reaction to the first contractions of a set), with the request
-    at the prescription or far above it; contraction peaks (req 3) stay below the AOP."""
+    """Issue 15: the regulated (1-s mean) true pressure stays <= 0.80 x true AOP (+1.5 % of
+    that ceiling, the guard's minimum margin, which a set's first contractions can use before
+    the margin grows), with the request at the prescription or far above it; contraction
+    peaks (req 3) stay below 0.95 x AOP."""
     from workbench.bfr.simulation.cuff import random_plant
 
     params, limb, aop = random_plant(random.Random(plant_seed))
@@ -139,6 +140,6 @@ def test_one_second_mean_of_the_true_pressure_holds_80_percent_of_the_true_aop(p
         # independent 1-s mean of the true pressure (100 Hz trace)
         p = r.trace["pressure_true_mmhg"]
         pbar = np.array([p[max(0, i - 99) : i + 1].mean() for i in range(len(p))])
-        assert pbar.max() / aop <= 0.81, (pbar.max() / aop, limb, aop)
-        assert r.max_true_mean_ratio <= 0.81
+        assert pbar.max() / aop <= 0.80 * 1.015, (pbar.max() / aop, limb, aop)
+        assert r.max_true_mean_ratio <= 0.80 * 1.015
         assert r.max_true_ratio < 0.95
