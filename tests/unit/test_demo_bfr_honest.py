@@ -330,7 +330,7 @@ def test_stored_session_is_exactly_the_runner_output(demo):
     ]
     row = s[started].iloc[0]
     stored = demo.bfr_events(int(row["session_id"]))
-    run = run_demo_bfr(slot, row["athlete_id"])
+    run = run_demo_bfr(slot)
     assert run.status == row["status"]
     assert list(stored["code"]) == [e[2] for e in run.events]
     assert np.allclose(stored["t_s"], [e[0] for e in run.events], atol=1e-6)

@@ -257,6 +257,9 @@ DEMO_OPERATOR = "A. Coach"
 #: The simulated day the runner works on: a run happens in simulated time from 0 s, its
 #: stored times are placed on the scheduled session's date.
 RUNNER_DAY = dt.date(2026, 1, 5)
+#: The athlete the runner works for: a run depends only on its slot (no event names the
+#: athlete), so one cached run serves every squad; the stored rows name the real athlete.
+RUNNER_ATHLETE = "ath00"
 
 #: Mostly clean sessions, arm and leg, 40-80 % AOP; three with a simulator fault that the
 #: supervisor catches (leak, sensor dropout, pump stuck on) and one with a small leak that
@@ -434,7 +437,7 @@ def _runner_fingerprint() -> str:
     return h.hexdigest()
 
 
-def run_demo_bfr(slot: DemoBfrSession, athlete_id: str) -> BfrRun:
+def run_demo_bfr(slot: DemoBfrSession) -> BfrRun:
     """Run one scheduled session with the real runner (simulated time, no store)."""
     samples: list[tuple[float, ...]] = []
 
@@ -446,7 +449,7 @@ def run_demo_bfr(slot: DemoBfrSession, athlete_id: str) -> BfrRun:
         samples.append((*row, cmd.setpoint_mmhg, cmd.pump_duty))
 
     r = run_simulated_session(
-        None, **slot.runner_kwargs(athlete_id), today=lambda: RUNNER_DAY, on_tick=on_tick
+        None, **slot.runner_kwargs(RUNNER_ATHLETE), today=lambda: RUNNER_DAY, on_tick=on_tick
     )
     t0 = r.events[0].t_s  # the session opens at its first event (as the audit log's t0)
     a = np.asarray(samples, dtype=np.float64).reshape(-1, 6)
@@ -469,20 +472,20 @@ def run_demo_bfr(slot: DemoBfrSession, athlete_id: str) -> BfrRun:
     return BfrRun(r.status, events, a, fields)
 
 
-def _cache_path(slot: DemoBfrSession, athlete_id: str, cache: Path) -> Path:
+def _cache_path(slot: DemoBfrSession, cache: Path) -> Path:
     key = hashlib.sha256(
         json.dumps(
-            [_CACHE_FORMAT, _runner_fingerprint(), repr(slot), athlete_id, str(RUNNER_DAY)]
+            [_CACHE_FORMAT, _runner_fingerprint(), repr(slot), RUNNER_ATHLETE, str(RUNNER_DAY)]
         ).encode()
     ).hexdigest()[:32]
     return cache / f"bfr-{key}.npz"
 
 
-def _cached_run(slot: DemoBfrSession, athlete_id: str, cache: Path | None) -> BfrRun:
+def _cached_run(slot: DemoBfrSession, cache: Path | None) -> BfrRun:
     """:func:`run_demo_bfr`, reused from ``cache`` when the inputs and BFR code are the same."""
     if cache is None:
-        return run_demo_bfr(slot, athlete_id)
-    path = _cache_path(slot, athlete_id, cache)
+        return run_demo_bfr(slot)
+    path = _cache_path(slot, cache)
     if path.exists():
         try:
             with np.load(path, allow_pickle=False) as z:
@@ -492,7 +495,7 @@ def _cached_run(slot: DemoBfrSession, athlete_id: str, cache: Path | None) -> Bf
                 )
         except (OSError, ValueError, KeyError) as exc:
             log.warning("demo BFR cache %s unreadable (%s); running the session again", path, exc)
-    run = run_demo_bfr(slot, athlete_id)
+    run = run_demo_bfr(slot)
     cache.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
     meta = {"status": run.status, "events": run.events, "fields": run.fields}
@@ -674,7 +677,8 @@ def write_live_demo(
 def _runs(jobs: list[tuple[DemoBfrSession, str]], cache: Path | None):
     """Yield ``(slot, athlete_id, run)`` in order; sessions missing from the cache run in
     parallel worker processes (up to 4, one per CPU) when there are several."""
-    todo = [j for j in jobs if cache is None or not _cache_path(*j, cache).exists()]
+    todo = [slot for slot in dict.fromkeys(s for s, _ in jobs)
+            if cache is None or not _cache_path(slot, cache).exists()]  # fmt: skip
     workers = min(len(todo), os.cpu_count() or 1, 4)
     done: dict[int, BfrRun] = {}
     if workers > 1:
@@ -684,11 +688,11 @@ def _runs(jobs: list[tuple[DemoBfrSession, str]], cache: Path | None):
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(["workbench.demo.live"])
         with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
-            futures = {id(j): pool.submit(_cached_run, *j, cache) for j in todo}
+            futures = {id(slot): pool.submit(_cached_run, slot, cache) for slot in todo}
             done = {k: f.result() for k, f in futures.items()}
-    for j in jobs:
-        run = done.get(id(j)) or _cached_run(*j, cache)
-        yield (*j, run)
+    for slot, athlete_id in jobs:
+        run = done.get(id(slot)) or _cached_run(slot, cache)
+        yield slot, athlete_id, run
 
 
 __all__ = ["BFR_SCHEDULE", "BfrRun", "DemoBfrSession", "run_demo_bfr", "write_live_demo"]
