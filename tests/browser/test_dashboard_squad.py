@@ -81,6 +81,10 @@ def test_sessions_page_shows_a_bfr_session(browser, server):
     page.locator("select").first.select_option(label=bfr[0])
     page.wait_for_selector("text=Events", timeout=60_000)
     page.locator("canvas").first.wait_for(timeout=60_000)
+    # trips and alarms come first; the setpoint ramps are counted, not listed
+    assert page.locator("text=Trips and alarms").count() == 1
+    assert page.locator("text=setpoint commands not listed").count() == 1
+    assert page.locator("td", has_text="calibration_setpoint").count() == 0
     page.screenshot(path=str(SCREENS / "dashboard_sessions.png"), full_page=True)
     page.close()
 

@@ -11,6 +11,7 @@ import html
 import numpy as np
 import pandas as pd
 
+from workbench.bfr.review import event_table
 from workbench.plotting import minmax_decimate
 from workbench.store import open_store
 from workbench.widgets import weekly as wk
@@ -89,7 +90,8 @@ class SessionBrowser:
                 parts.append(
                     w.HTML(
                         f"<p>AOP {b['aop_mmhg']:.0f} mmHg · {b['percent_aop']:.0f} % AOP · setpoint "
-                        f"{b['setpoint_mmhg']:.0f} mmHg · max {b['max_pressure_mmhg']:.0f} mmHg · "
+                        f"{b['setpoint_mmhg']:.0f} mmHg · peak {b['max_pressure_mmhg']:.0f} mmHg "
+                        "(AOP measurement included) · "
                         f"under pressure {0 if pd.isna(tup) else tup / 60:.1f} min · "
                         f"{html.escape(str(b['exercise']))} · status {html.escape(str(b['status']))}</p>"
                     )
@@ -98,25 +100,28 @@ class SessionBrowser:
                 if pd.notna(rec_id):
                     parts += self._plots(store, int(rec_id))
                 if not ev.empty:
-                    parts.append(
-                        w.HTML(
-                            "<h3>Events</h3>"
-                            + wk.html_table(
-                                ev,
-                                {
-                                    "t_s": "t (s)",
-                                    "kind": "kind",
-                                    "code": "code",
-                                    "priority": "priority",
-                                    "value": "value",
-                                    "message": "message",
-                                },
-                            )
-                        )
-                    )
+                    parts.append(self._events(ev))
             else:
                 parts += self._plots(store, ident)
         self.view.children = parts
+
+    @staticmethod
+    def _events(ev: pd.DataFrame):  # noqa: ANN205
+        """Trips, alarms and acknowledgements first, then the other events; setpoint
+        commands are counted, not listed (a calibration alone sends hundreds)."""
+        import ipywidgets as w
+
+        alarms, table = event_table(ev)
+        cols = {c: c for c in ("kind", "code", "priority", "value", "message")}
+        cols = {"t_s": "t (s)", **cols}
+        n_setpoints = len(ev) - len(table)
+        return w.HTML(
+            "<h3>Trips and alarms</h3>"
+            + (wk.html_table(alarms, cols) if len(alarms) else "<p class='wb-note'>None.</p>")
+            + "<h3>Events</h3>"
+            + f"<p class='wb-note'>{n_setpoints} setpoint commands not listed.</p>"
+            + wk.html_table(table, cols)
+        )
 
     def _plots(self, store, recording_id: int) -> list:  # noqa: ANN001
         import ipywidgets as w
@@ -162,6 +167,8 @@ class SessionBrowser:
                 )
             f.xaxis.axis_label = "t (s)"
             f.legend.label_text_font_size = "8pt"
+            f.legend.click_policy = "hide"
+            f.add_layout(f.legend[0], "right")  # beside the trace, never over it
             figs.append(f)
         if figs:  # one document: the figures share their x range
             out.append(BokehModel(column(*figs)))
