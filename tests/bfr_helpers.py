@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from workbench.bfr.authority import authorize_override
 from workbench.bfr.limits import CuffLimits
+from workbench.errors import SafetyReason
 
 
 def simulated_limb_limits(aop_mmhg: float = 200.0, limb: str = "leg") -> CuffLimits:
@@ -68,3 +69,19 @@ def captured_panel(session, wall_clock=None, **kw):
     panel = BfrPanel(session, autostart=False, wall_clock=wall, **kw)
     panel.send = lambda content, buffers=None: sent.append((content, buffers))
     return panel, sent, wall
+
+
+#: Sensor and pneumatic faults -> the supervisor reasons that may end them (what physically
+#: shows each one), in training sessions and in calibration alike.
+SENSOR_AND_PNEUMATIC_FAULT_REASONS = {
+    "sensor_freeze": {SafetyReason.FROZEN_DATA},
+    "sensor_dropout": {SafetyReason.STALE_DATA},
+    "sensor_offset_plus_20": {SafetyReason.IMPLAUSIBLE_DATA},
+    "sensor_offset_minus_20": {SafetyReason.IMPLAUSIBLE_DATA},
+    "sensor_spikes": {SafetyReason.IMPLAUSIBLE_DATA},
+    "nan_reading": {SafetyReason.IMPLAUSIBLE_DATA},
+    "pump_stuck_on": {SafetyReason.OVER_PRESSURE_INSTANT, SafetyReason.OVER_PRESSURE_SUSTAINED},
+    "leak_0_5mm": {SafetyReason.LEAK, SafetyReason.DEVIATION},
+    "leak_1mm": {SafetyReason.LEAK, SafetyReason.DEVIATION},
+    "hose_off": {SafetyReason.IMPLAUSIBLE_DATA, SafetyReason.DEVIATION},
+}

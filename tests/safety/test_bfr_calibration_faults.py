@@ -17,7 +17,7 @@ import random
 
 import pytest
 
-from bfr_helpers import calibrate_on_simulator
+from bfr_helpers import SENSOR_AND_PNEUMATIC_FAULT_REASONS, calibrate_on_simulator
 from workbench.bfr.authority import authorize_confirmed
 from workbench.bfr.calibration import (
     CuffContext,
@@ -43,18 +43,7 @@ SPEC_VENT_TO_SAFE_S = 0.5
 SAFE_MMHG = 20.0
 
 #: Fault -> supervisor reasons that may end the calibration (what physically shows it).
-EXPECTED = {
-    "sensor_freeze": {SafetyReason.FROZEN_DATA},
-    "sensor_dropout": {SafetyReason.STALE_DATA},
-    "sensor_offset_plus_20": {SafetyReason.IMPLAUSIBLE_DATA},
-    "sensor_offset_minus_20": {SafetyReason.IMPLAUSIBLE_DATA},
-    "sensor_spikes": {SafetyReason.IMPLAUSIBLE_DATA},
-    "nan_reading": {SafetyReason.IMPLAUSIBLE_DATA},
-    "pump_stuck_on": {SafetyReason.OVER_PRESSURE_INSTANT, SafetyReason.OVER_PRESSURE_SUSTAINED},
-    "leak_0_5mm": {SafetyReason.LEAK, SafetyReason.DEVIATION},
-    "leak_1mm": {SafetyReason.LEAK, SafetyReason.DEVIATION},
-    "hose_off": {SafetyReason.IMPLAUSIBLE_DATA, SafetyReason.DEVIATION},
-}
+EXPECTED = SENSOR_AND_PNEUMATIC_FAULT_REASONS
 
 
 def _limb(seed: int) -> tuple[CuffSimulator, float, random.Random]:

@@ -10,22 +10,14 @@ import math
 
 import pytest
 
+from bfr_helpers import SENSOR_AND_PNEUMATIC_FAULT_REASONS
 from workbench.bfr import FAULTS, CuffSimulator, simulate_session
 from workbench.bfr.protocol import FirmwareState
 from workbench.errors import SafetyReason
 
 #: Which supervisor reason (or firmware state) must end each fault.
 EXPECTED = {
-    "sensor_freeze": {SafetyReason.FROZEN_DATA},
-    "sensor_dropout": {SafetyReason.STALE_DATA},
-    "sensor_offset_plus_20": {SafetyReason.IMPLAUSIBLE_DATA},
-    "sensor_offset_minus_20": {SafetyReason.IMPLAUSIBLE_DATA},
-    "sensor_spikes": {SafetyReason.IMPLAUSIBLE_DATA},
-    "nan_reading": {SafetyReason.IMPLAUSIBLE_DATA},
-    "pump_stuck_on": {SafetyReason.OVER_PRESSURE_INSTANT, SafetyReason.OVER_PRESSURE_SUSTAINED},
-    "leak_0_5mm": {SafetyReason.DEVIATION, SafetyReason.LEAK},
-    "leak_1mm": {SafetyReason.DEVIATION, SafetyReason.LEAK},
-    "hose_off": {SafetyReason.IMPLAUSIBLE_DATA, SafetyReason.DEVIATION},
+    **SENSOR_AND_PNEUMATIC_FAULT_REASONS,
     "contraction_spikes_x2": {
         SafetyReason.OVER_PRESSURE_INSTANT,
         SafetyReason.OVER_PRESSURE_SUSTAINED,
