@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import time
 
 import numpy as np
 import pytest
@@ -495,3 +497,60 @@ def test_a_lower_manual_setpoint_is_reached_in_steps(sim_cuff):
     seq = _requests(live)
     assert seq[-1] == pytest.approx(93.0) and s.target_setpoint_mmhg == pytest.approx(93.0)
     assert np.all(np.diff(seq) >= -5 - 1e-9) and len(seq) == 1 + int(np.ceil((hi - 93) / 5))
+
+
+# ---------------------------------------------------------------------- loop process (default)
+# ADR 0008 / issue 12.5-6: the gates stay here; the loop runs in its own process on the
+# emulator. The emulator's true pressure (its truth file) is the reference.
+
+
+@pytest.mark.slow
+def test_gated_session_on_the_loop_process_regulates_and_a_vent_ends_the_set(tmp_path):
+    from bfr_helpers import wait_until
+    from workbench.bfr.protocol import FirmwareState
+
+    rng = np.random.default_rng()
+    aop = float(rng.uniform(170.0, 230.0))  # the limb's true AOP, confirmed by two readings
+    pct = float(rng.choice([50.0, 60.0]))
+    day = dt.date.today()
+    ledger = TimeLedger(tmp_path / "ledger.json")
+    s = BfrSession(CuffContext("ath01", "c1", "leg", "right", "seated"), ledger=ledger)
+    with pytest.raises(SafetyError):
+        s.live()  # no screening: nothing is spawned
+    s.complete_screening(_form(day=day), "J. Tech")
+    s.cuff_applied(0.0, "J. Tech")
+    s.set_prediction(aop)
+    s.add_aop_reading(AopReading(aop, "doppler", s.context, day))
+    assert s.add_aop_reading(AopReading(aop, "ppg", s.context, day)) is not None
+    s.prescribe(pct, exercise="leg press", load_pct_1rm=30, who="J. Tech")
+    target = s.prescription.setpoint_mmhg
+    assert target == pytest.approx(round(aop * pct / 100.0), abs=1.0)  # stated: % of AOP
+    live = s.live(aop_mmhg=aop, seed=int(rng.integers(1000)), require_operator=False)
+    emu = live.emulator
+    try:
+        assert not hasattr(live, "supervisor")  # a client: the supervisor is elsewhere
+        assert live.loop_pid != os.getpid() and emu.alive
+        s.arm("J. Tech")
+        s.start_set("J. Tech")
+        emu.set_activity("reps")
+        # regulation: the true pressure settles within 10 mmHg of the prescribed setpoint
+        assert wait_until(lambda: abs(emu.read()["pressure_mmhg"] - target) < 10.0, 15.0), (
+            emu.read()["pressure_mmhg"], target)  # fmt: skip
+        s.end_set("J. Tech")  # phase "rest" goes to the loop process's supervisor
+        assert s.state is SessionState.REST
+        time.sleep(1.0)
+        # the loop process's ledger comes back: ~the inflated time is charged to this limb
+        s.timers()
+        assert s.ledger.cumulative_s(s.ledger_key) > 1.0
+        s.start_set("J. Tech")
+        live.vent("Tech B")  # straight to the loop process, as the panel's VENT does
+        assert wait_until(lambda: emu.read()["state"] == FirmwareState.VENTED_HOST, 0.5)
+        assert wait_until(lambda: s.timers().state == "reperfusion", 2.0), s.state
+        assert any("operator_vent" in a for a in s.alarms)
+        assert wait_until(lambda: emu.read()["pressure_mmhg"] < 20.0, 1.0)
+        with pytest.raises(SessionError):
+            s.count_rep()  # the set is over
+    finally:
+        s.end_live("J. Tech")
+    assert not emu.alive
+    assert s.state is SessionState.DONE

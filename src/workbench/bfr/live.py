@@ -279,6 +279,17 @@ class LiveSession:
         self.cuff.vent()
         self._operator("vent", who)
 
+    def set_phase(self, phase: str) -> None:
+        """Tell the supervisor whether the athlete exercises (``"set"``/``"rest"``: EMG checks)."""
+        self.supervisor.set_phase(phase, self.clock())
+
+    def set_activity(self, activity: str) -> None:
+        """Move the simulated limb (``"reps"``/``"rest"``; the cuff must be simulated)."""
+        fn = getattr(self.cuff, "set_activity", None)
+        if fn is None:
+            raise TypeError(f"cuff {type(self.cuff).__name__} has no simulated limb to move")
+        fn(activity)
+
     def operator_heartbeat(self) -> None:
         """The operator's browser is alive (call at least every second)."""
         self.supervisor.operator_heartbeat(self.clock())

@@ -50,6 +50,8 @@ SNAPSHOT_FIELDS = (
     "loop_running",
     "crc_errors",
     "mono_s",
+    "ledger_cumulative_s",
+    "ledger_lockout_s",
 )
 _SNAP = struct.Struct(f"<{len(SNAPSHOT_FIELDS)}d")
 #: Scheduling asked for the loop process: SCHED_RR at this priority, else this niceness
@@ -137,6 +139,7 @@ class ProcessLiveSession:
         )
         theirs.close()
         self._conn = Connection(ours.detach())
+        self.ledger_key = ledger_key
         ledger_path = None if ledger is None or ledger.path is None else str(ledger.path)
         config = {
             "parent_pid": os.getpid(),
@@ -267,6 +270,39 @@ class ProcessLiveSession:
     def acknowledge(self, who: str) -> bool:
         """Clear latched alarms if the cuff is vented; returns success."""
         return self._request(("ack", who))
+
+    def set_phase(self, phase: str) -> None:
+        """Tell the loop process's supervisor whether the athlete exercises (EMG checks)."""
+        self._request(("phase", str(phase)))
+
+    def set_activity(self, activity: str) -> None:
+        """Move the emulated limb (``"reps"``/``"rest"``): a command to the emulator process."""
+        if self.emulator is None:
+            raise LoopProcessError("set_activity needs a session on a cuff emulator")
+        self.emulator.set_activity(activity)
+
+    def ledger_status(self) -> tuple[float, float] | None:
+        """The loop process's time ledger for its key: (cumulative inflated s, lock-out left
+        s) as last published; None once stopped or before the first publication."""
+        if self._stopped:
+            return None
+        raw = self._read_snapshot()
+        if raw["counter"] < 1:
+            return None
+        return raw["ledger_cumulative_s"], raw["ledger_lockout_s"]
+
+    def monitor_values(self) -> tuple[float, float]:
+        """SmO2 (%) and EMG RMS (uV) of the emulated limb now (NaN: none, stale or stopped)."""
+        if self._stopped or self.emulator is None:
+            return math.nan, math.nan
+        from workbench.bfr.simulation.emulator import truth_monitors
+
+        streams = truth_monitors(self.emulator.truth)
+        nirs, emg = streams.get("nirs"), streams.get("emg")
+        return (
+            math.nan if nirs is None else float(nirs[1]["smo2_pct"]),
+            math.nan if emg is None else float(emg[1]["rms_uv"]),
+        )
 
     def periods_s(self) -> list[float]:
         """The loop's recorded tick periods (``record_periods=True``), s."""
@@ -426,6 +462,7 @@ class _LoopServer:
     def _publish(self) -> None:
         s = self.session.snapshot()
         self._counter += 1
+        ledger, key = self.session.ledger, self.session.supervisor.ledger_key
         _SNAP.pack_into(
             self._snap,
             0,
@@ -440,6 +477,8 @@ class _LoopServer:
             float(s.loop_running),
             float(self.cuff.crc_errors),
             time.monotonic(),
+            ledger.cumulative_s(key),
+            ledger.lockout_remaining_s(key),
         )
         events = self.session.events
         if len(events) > self._events_sent:
@@ -504,6 +543,9 @@ class _LoopServer:
                     out = None
                 elif kind == "ack":
                     out = session.acknowledge(msg[1])
+                elif kind == "phase":
+                    session.set_phase(msg[1])
+                    out = None
                 elif kind == "periods":
                     out = list(session.thread.periods_s) if session.thread else []
                 elif kind == "stop":

@@ -267,6 +267,7 @@ class BfrSession:
         self.recommendation: Recommendation | None = None
         self._sp_goal: tuple[float, str] | None = None  # (setpoint, who) not yet reached
         self._sp_sent: float | None = None  # last setpoint sent to the live session
+        self._live_seen = 0  # events of a loop-process session already acted on
         self._emit("state", SessionState.SCREENING.value, message="session opened")
 
     # ------------------------------------------------------------------ helpers
@@ -307,6 +308,7 @@ class BfrSession:
         self._emit("alarm", code, priority, None, message)
 
     def _require(self, *states: SessionState) -> None:
+        self.poll_live()
         if self.state not in states:
             raise SessionError(
                 f"not allowed in state {self.state.value!r} (needs {[s.value for s in states]})"
@@ -534,6 +536,7 @@ class BfrSession:
     def check_can_inflate(self) -> None:
         """Raise unless inflation is allowed now: screening for today, valid AOP,
         prescription, no reperfusion lock-out, cumulative time left (reqs 2, 5, 20)."""
+        self.poll_live()
         self._require_screening()
         self._require_aop()
         if self.prescription is None:
@@ -594,32 +597,71 @@ class BfrSession:
         sup = self.supervisor(monitors=monitors, require_operator=require_operator)
         return ControlCore(cuff, sup, clock=clock or self.clock, on_tick=on_tick)
 
-    def live(self, cuff: CuffController, **kwargs):
-        """A :class:`~workbench.bfr.live.LiveSession` for this session (gated).
+    def live(
+        self,
+        cuff: CuffController | None = None,
+        *,
+        emulator=None,
+        aop_mmhg: float | None = None,
+        seed: int = 0,
+        **kwargs,
+    ):
+        """A live session for this session (gated: screening, confirmed AOP, prescription,
+        lock-out and cumulative time are checked here, in the kernel, before anything runs).
 
-        ``kwargs`` go to ``LiveSession`` (``store``, ``clock``, ``monitors``, ...). The live
-        session's events are forwarded to this session (trips end the set). The session
-        row gets the AOP readings and prescription.
+        - ``cuff`` given: a :class:`~workbench.bfr.live.LiveSession` whose 100 Hz loop runs
+          in a thread of this process (``"sim"``/``"pty"`` transports, fast tests); its
+          supervisor's trips are forwarded to this session as they happen.
+        - no ``cuff`` (the default path, ADR 0008): a
+          :class:`~workbench.bfr.loop_process.ProcessLiveSession` — the loop, supervisor and
+          audit log run in their own process on the serial port of a cuff emulator
+          (``emulator``, an :class:`~workbench.bfr.simulation.emulator.EmulatorHandle` the
+          session then owns, or a new one on a limb of true AOP ``aop_mmhg``, default the
+          confirmed AOP). The authorized limits, this limb's ledger key and the time
+          ledger's file are handed over at spawn; trips and the ledger come back through the
+          client (:meth:`poll_live`), the phase goes out through ``set_phase``.
+
+        ``kwargs`` go to the live session (``store``, ``require_operator``, ``monitors``,
+        ...; ``clock`` only in-process). The session row gets the AOP readings and
+        prescription.
         """
-        from workbench.bfr.live import LiveSession
-
         self.check_can_inflate()
         rx = self.prescription
         assert rx is not None and self.aop is not None
         c = self.context
         fields = dict(kwargs.pop("session_fields", None) or {})
         fields.update(session_row_fields(self))
-        fields.pop("aop_mmhg", None)  # LiveSession writes it from the limits
-        ls = LiveSession(
-            cuff,
-            self.limits,
-            athlete_id=c.athlete_id,
-            side=c.side,
-            cuff_id=c.cuff_id,
-            ledger=self.ledger,
-            session_fields=fields,
-            **kwargs,
-        )
+        fields.pop("aop_mmhg", None)  # the live session writes it from the limits
+        common = dict(athlete_id=c.athlete_id, side=c.side, cuff_id=c.cuff_id,
+                      ledger=self.ledger, session_fields=fields)  # fmt: skip
+        if cuff is None:
+            from workbench.bfr.loop_process import ProcessLiveSession
+
+            if emulator is None:
+                ls = ProcessLiveSession.on_emulator(
+                    self.limits,
+                    aop_mmhg=float(aop_mmhg if aop_mmhg is not None else self.aop.aop_mmhg),
+                    seed=seed,
+                    ledger_key=self.ledger_key,
+                    **common,
+                    **kwargs,
+                )
+            else:
+                try:
+                    ls = ProcessLiveSession(emulator.port, self.limits,
+                                            truth_path=emulator.truth.path,
+                                            ledger_key=self.ledger_key, **common, **kwargs)  # fmt: skip
+                except BaseException:
+                    emulator.close()
+                    raise
+                ls.emulator = emulator  # stopped with the session
+            self._live_seen = 0
+            self.live_session = ls
+            return ls
+
+        from workbench.bfr.live import LiveSession
+
+        ls = LiveSession(cuff, self.limits, **common, **kwargs)
         ls.supervisor.ledger_key = self.ledger_key
         inner = ls.supervisor.on_event
 
@@ -632,8 +674,36 @@ class BfrSession:
         self.live_session = ls
         return ls
 
+    def poll_live(self) -> None:
+        """Loop-process session: act on its new trips (a vent ends the set, a time limit
+        starts a lock-out) and mirror its time ledger for this limb into :attr:`ledger`
+        (gates and timers read it). Called by the methods that need them (timers, gates,
+        sets); a no-op for an in-process session, whose trips arrive as they happen."""
+        ls = self.live_session
+        if ls is None or hasattr(ls, "supervisor"):
+            return
+        events = ls.events
+        new = events[self._live_seen :]
+        self._live_seen += len(new)
+        for e in new:
+            if e.kind == "trip":
+                self._on_trip_event(e)
+        status = ls.ledger_status()
+        if status is None:
+            return
+        cumulative_s, lockout_s = status
+        key = self.ledger_key
+        behind_s = cumulative_s - self.ledger.cumulative_s(key)
+        if behind_s > 0:
+            self.ledger.add_inflated(key, behind_s)
+        if ls.snapshot().vented:
+            self.ledger.set_deflated(key)
+        if lockout_s > self.ledger.lockout_remaining_s(key) + 1.0:
+            self.ledger.start_lockout(key, lockout_s)
+
     # ------------------------------------------------------------------ live cuff (the panel)
     def _require_live(self):
+        self.poll_live()
         if self.live_session is None:
             raise SessionError("no live session: call live(cuff, ...) first")
         return self.live_session
@@ -655,6 +725,7 @@ class BfrSession:
         ls = self.live_session
         if ls is None:
             return False
+        self.poll_live()
         snap = ls.snapshot()
         return bool(snap.loop_running and not snap.vented)
 
@@ -675,6 +746,7 @@ class BfrSession:
         mean pressure then stays inside the deviation band of the new setpoint (a 40 mmHg
         step down would trip the supervisor's deviation alarm).
         """
+        self.poll_live()
         if self._sp_goal is None or self.live_session is None:
             return None
         goal, who = self._sp_goal
@@ -792,6 +864,7 @@ class BfrSession:
         """Stop the live session (it vents) and finish the session."""
         if self.live_session is not None:
             self.live_session.stop(status)
+            self.poll_live()  # its last events
         if self.manual is not None and self.manual.inflated_since is not None:
             self.manual.deflated(who)
         self.adaptive = None
@@ -816,7 +889,9 @@ class BfrSession:
         if store is not None:
             if session_id is None:
                 audit = getattr(self.live_session, "audit", None)
-                session_id = getattr(audit, "session_id", None)
+                session_id = getattr(audit, "session_id", None) or getattr(
+                    self.live_session, "session_id", None
+                )
             if session_id is None:
                 raise SessionError("no session id to store the recommendation under")
             store_recommendation(store, int(session_id), rec, t_s=self.clock())
@@ -867,7 +942,7 @@ class BfrSession:
         """Tell the live session's supervisor whether the athlete exercises (EMG checks)."""
         ls = self.live_session
         if ls is not None:
-            ls.supervisor.set_phase(phase, ls.clock())
+            ls.set_phase(phase)
 
     def on_trip(self, trip: Trip) -> None:
         """A supervisor trip vented the cuff: end the set; time limits start a lock-out."""
@@ -902,6 +977,7 @@ class BfrSession:
     # ------------------------------------------------------------------ timers
     def timers(self) -> Timers:
         """Set/rest/restriction timers, lock-out and the next prompt (for the panel)."""
+        self.poll_live()
         now = self.clock()
         rx = self.prescription
         n_sets = len(rx.scheme) if rx else 0

@@ -3,8 +3,9 @@ toggle and the next session's scheme (issue 12 item 8).
 
 Every action goes through :class:`~workbench.bfr.session.BfrSession` and its gates; nothing
 here builds a live session or commands the cuff. :func:`live_bfr_panel` puts the panel and
-these controls on a gated live session; :func:`simulated_live_panel` does it for the
-notebook's simulated limb. Why: ``docs/decisions/0004-bfr-control.md``.
+these controls on a gated live session (by default in its own loop process on a cuff
+emulator); :func:`simulated_live_panel` does it for the notebook's simulated limb.
+Why: ``docs/decisions/0004-bfr-control.md``, ``docs/decisions/0008-bfr-transport-and-loop-process.md``.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import html
 import math
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -341,8 +343,9 @@ async def simulated_sets(
 
 def live_bfr_panel(
     flow: BfrSession,
-    cuff: Any,
+    cuff: Any = None,
     *,
+    emulator: Any = None,
     operator: str = "operator",
     store: Any = None,
     title: str | None = None,
@@ -352,45 +355,92 @@ def live_bfr_panel(
     learner_file: Path | None = None,
     **panel_kw: Any,
 ) -> w.VBox:
-    """Panel + controls on ``flow.live(cuff)`` (gated); armed through ``flow.arm`` once a
-    browser shows the panel. ``demo_sets``/``demo_reps``: a simulated athlete (the cuff
-    must offer ``set_activity``) runs that many sets. Returns a box with ``.panel`` and
-    ``.controls``."""
-    live = flow.live(cuff, store=store, clock=flow.clock, require_operator=True)
-    rx, aop = flow.prescription, flow.aop
-    assert rx is not None and aop is not None
-    c = flow.context
-    panel = BfrPanel(live, flow=flow, operator=operator, title=title or (
-        f"BFR · {c.athlete_id} · {c.side} {c.limb} · AOP {aop.aop_mmhg:.0f} mmHg · "
-        f"{rx.percent_aop:g} % AOP → {rx.setpoint_mmhg:.0f} mmHg"), **panel_kw)  # fmt: skip
-    controls = BfrSessionControls(flow, operator=operator, monitors=panel.monitors,
-                                  learner=learner, learner_file=learner_file, store=store)  # fmt: skip
+    """Panel + controls on ``flow.live(...)`` (gated); armed through ``flow.arm`` once a
+    browser shows the panel. Returns a box with ``.panel``, ``.controls`` and ``.live``.
+
+    Default (no ``cuff``): the control loop runs in its own process on the serial port of a
+    cuff emulator (``emulator``, or a new one on the confirmed AOP; ADR 0008); the panel is
+    a client, its VENT a direct request to the loop process. A ``cuff`` runs the loop in a
+    thread of this kernel instead. ``demo_sets``/``demo_reps``: a simulated athlete (the
+    emulated limb, or a cuff offering ``set_activity``) runs that many sets."""
+    if cuff is None:
+        live = flow.live(emulator=emulator, store=store, require_operator=True)
+        athlete = live
+    else:
+        live = flow.live(cuff, store=store, clock=flow.clock, require_operator=True)
+        athlete = cuff
+    try:
+        rx, aop = flow.prescription, flow.aop
+        assert rx is not None and aop is not None
+        c = flow.context
+        panel = BfrPanel(live, flow=flow, operator=operator, title=title or (
+            f"BFR · {c.athlete_id} · {c.side} {c.limb} · AOP {aop.aop_mmhg:.0f} mmHg · "
+            f"{rx.percent_aop:g} % AOP → {rx.setpoint_mmhg:.0f} mmHg"), **panel_kw)  # fmt: skip
+        controls = BfrSessionControls(flow, operator=operator, monitors=panel.monitors,
+                                      learner=learner, learner_file=learner_file,
+                                      store=store)  # fmt: skip
+    except BaseException:
+        live.stop("aborted")  # nothing armed yet; a loop process must not be left running
+        raise
 
     def arm() -> None:
         flow.arm(operator)
         if demo_sets or demo_reps:
             controls.demo = asyncio.ensure_future(
-                simulated_sets(flow, cuff, operator=operator, sets=demo_sets, reps=demo_reps)
+                simulated_sets(flow, athlete, operator=operator, sets=demo_sets, reps=demo_reps)
             )
 
     panel.on_connect(arm)  # only once an operator can see the panel
     box = w.VBox([panel, controls])
-    box.panel, box.controls = panel, controls
+    box.panel, box.controls, box.live = panel, controls, live
     return box
 
 
 def simulated_live_panel(
-    result: Any, *, aop_mmhg: float, seed: int = 0, operator: str = "operator", **kw: Any
+    result: Any,
+    *,
+    aop_mmhg: float,
+    seed: int = 0,
+    operator: str = "operator",
+    transport: str = "process",
+    **kw: Any,
 ) -> w.VBox:
     """:func:`live_bfr_panel` on a real-time simulated limb for a stored simulated session:
     today's screening, the AOP readings and the prescription of ``result`` go through a new
-    session's gates again (:func:`~workbench.bfr.simulation.session_run.rehearse_on_live_cuff`)."""
-    from workbench.bfr.live import RealtimeSimCuff
-    from workbench.bfr.simulation.cuff import CuffSimulator
+    session's gates again (:func:`~workbench.bfr.simulation.session_run.rehearse_on_live_cuff`).
+
+    ``transport="process"`` (default): a cuff emulator process whose port the kernel reads
+    once (the cuff is vented before arming), then the loop process owns it. ``"sim"``: the
+    in-process :class:`~workbench.bfr.live.RealtimeSimCuff` with the loop in a kernel thread.
+    """
     from workbench.bfr.simulation.session_run import rehearse_on_live_cuff
 
-    cuff = RealtimeSimCuff(CuffSimulator(aop_mmhg=aop_mmhg, seed=seed))
-    flow = rehearse_on_live_cuff(result, cuff, clock=cuff.sim_clock, operator=operator)
+    if transport == "sim":
+        from workbench.bfr.live import RealtimeSimCuff
+        from workbench.bfr.simulation.cuff import CuffSimulator
+
+        cuff = RealtimeSimCuff(CuffSimulator(aop_mmhg=aop_mmhg, seed=seed))
+        flow = rehearse_on_live_cuff(result, cuff, clock=cuff.sim_clock, operator=operator)
+        kw.setdefault("demo_sets", 1)
+        kw.setdefault("demo_reps", 15)
+        return live_bfr_panel(flow, cuff, operator=operator, **kw)
+    if transport != "process":
+        raise ValueError(f"transport must be 'process' or 'sim', got {transport!r}")
+    from workbench.bfr.serial_cuff import SerialCuff
+    from workbench.bfr.simulation.emulator import spawn_emulator
+
+    emu = spawn_emulator(aop_mmhg=aop_mmhg, seed=seed)
+    try:
+        gauge = SerialCuff(emu.port, cuff_id="emulated-cuff", connect_timeout_s=0)
+        try:
+            if not gauge.wait_ready(5.0):
+                raise RuntimeError(f"cuff emulator on {emu.port} sent nothing within 5 s")
+            flow = rehearse_on_live_cuff(result, gauge, clock=time.monotonic, operator=operator)
+        finally:
+            gauge.close()  # the loop process opens the port next
+    except BaseException:
+        emu.close()
+        raise
     kw.setdefault("demo_sets", 1)
     kw.setdefault("demo_reps", 15)
-    return live_bfr_panel(flow, cuff, operator=operator, **kw)
+    return live_bfr_panel(flow, emulator=emu, operator=operator, **kw)

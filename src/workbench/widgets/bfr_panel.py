@@ -67,7 +67,11 @@ class SessionLike(Protocol):
 
 
 def simulator_monitors(session: Any) -> MonitorFn | None:
-    """SmO₂ and EMG read from the session's simulated cuff (None when it is not simulated)."""
+    """SmO₂ and EMG read from the session's simulated cuff or emulated limb (a loop-process
+    session's ``monitor_values``); None when it is not simulated."""
+    values = getattr(session, "monitor_values", None)
+    if callable(values):
+        return values
     cuff = getattr(session, "cuff", None)
     sim = getattr(cuff, "sim", cuff)
     if sim is None or not hasattr(sim, "nirs") or not hasattr(sim, "emg_rms_uv"):
@@ -283,9 +287,12 @@ class BfrPanel(anywidget.AnyWidget):
     def _inflated_s(self) -> float | None:
         sup = getattr(self.session, "supervisor", None)
         ledger = getattr(sup, "ledger", None)
-        if ledger is None or not hasattr(ledger, "cumulative_s"):
+        key = getattr(sup, "ledger_key", None)
+        if ledger is None and self.flow is not None:  # a loop-process session: the flow's
+            ledger, key = getattr(self.flow, "ledger", None), getattr(self.flow, "ledger_key", None)
+        if ledger is None or key is None or not hasattr(ledger, "cumulative_s"):
             return None
-        return float(ledger.cumulative_s(sup.ledger_key))
+        return float(ledger.cumulative_s(key))
 
     def _flow_progress(self, t_s: float) -> dict[str, Any]:
         """Phase and timers from the state machine, as start times on the panel's clock."""
