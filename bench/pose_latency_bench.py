@@ -9,6 +9,7 @@ front end, frames drawn per second and the load average (2 shared cores: figures
 The camera's own capture delay before the frame reaches the page is not included.
 
     python bench/pose_latency_bench.py [--frontend lab voila] [--fps 30] [--seconds 20]
+        [--send-long-px 640] [--lab-no-busy-favicon]
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ CHROMIUM_ARGS = [
     "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
     "--autoplay-policy=no-user-gesture-required",
 ]  # fmt: skip
+FAVICON_BUSY = "@jupyterlab/application-extension:faviconbusy"
 STAGES = ("encode", "transit", "kernel", "paint wait", "frame age at grab")
 
 
@@ -135,7 +137,13 @@ def _open_lab(page, tmp: Path, env: dict[str, str]) -> Iterator[None]:
 
 
 def browser_latency(
-    video: Path, *, frontend: str, fps: int, seconds: float, send_long_px: int = 640
+    video: Path,
+    *,
+    frontend: str,
+    fps: int,
+    seconds: float,
+    send_long_px: int = 640,
+    no_busy_favicon: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per drawn frame: camera-to-screen latency (ms) and its stages (n×4 ms, :data:`STAGES`),
     measured in ``frontend`` ("lab" or "voila") with Chromium's fake camera playing ``video``."""
@@ -150,6 +158,12 @@ def browser_latency(
     )  # fmt: skip
     (tmp / "latency.ipynb").write_text(json.dumps(_notebook(fps, send_long_px)))
     env = {"PYTHONPATH": str(ROOT / "src"), "JUPYTER_CONFIG_DIR": str(tmp / "config")}
+    if no_busy_favicon:  # JupyterLab fetches a new favicon on every kernel busy/idle flip
+        page_config = tmp / "config" / "labconfig" / "page_config.json"
+        page_config.parent.mkdir(parents=True, exist_ok=True)
+        page_config.write_text(
+            json.dumps({"disabledExtensions": {FAVICON_BUSY: True}}), encoding="utf-8"
+        )
     opener = {"lab": _open_lab, "voila": _open_voila}[frontend]
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
@@ -215,6 +229,9 @@ def main() -> None:
     parser.add_argument("--fps", type=int, default=30)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--send-long-px", type=int, default=640, help="long side of frames sent")
+    parser.add_argument(
+        "--lab-no-busy-favicon", action="store_true", help=f"JupyterLab without {FAVICON_BUSY}"
+    )
     args = parser.parse_args()
     print(
         f"clip          : {args.video.name} via Chromium's fake camera at {args.fps} fps,"
@@ -224,7 +241,7 @@ def main() -> None:
         load0 = os.getloadavg()[0]
         lat, stages = browser_latency(
             args.video, frontend=frontend, fps=args.fps, seconds=args.seconds,
-            send_long_px=args.send_long_px,
+            send_long_px=args.send_long_px, no_busy_favicon=args.lab_no_busy_favicon,
         )  # fmt: skip
         load1 = os.getloadavg()[0]
         print(f"load average  : {load0:.1f} → {load1:.1f} on {os.cpu_count()} cores (shared)")
