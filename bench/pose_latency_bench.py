@@ -9,7 +9,7 @@ front end, frames drawn per second and the load average (2 shared cores: figures
 The camera's own capture delay before the frame reaches the page is not included.
 
     python bench/pose_latency_bench.py [--frontend lab voila] [--fps 30] [--seconds 20]
-        [--send-long-px 640] [--lab-no-busy-favicon]
+        [--send-long-px 640] [--stock-lab]
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+
+from workbench.cli import lab_config_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIP = ROOT / "tests" / "data" / "pose" / "sports2d__demo_640x480.mp4"
@@ -143,7 +145,7 @@ def browser_latency(
     fps: int,
     seconds: float,
     send_long_px: int = 640,
-    no_busy_favicon: bool = False,
+    stock_lab: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per drawn frame: camera-to-screen latency (ms) and its stages (n×4 ms, :data:`STAGES`),
     measured in ``frontend`` ("lab" or "voila") with Chromium's fake camera playing ``video``."""
@@ -158,12 +160,8 @@ def browser_latency(
     )  # fmt: skip
     (tmp / "latency.ipynb").write_text(json.dumps(_notebook(fps, send_long_px)))
     env = {"PYTHONPATH": str(ROOT / "src"), "JUPYTER_CONFIG_DIR": str(tmp / "config")}
-    if no_busy_favicon:  # JupyterLab fetches a new favicon on every kernel busy/idle flip
-        page_config = tmp / "config" / "labconfig" / "page_config.json"
-        page_config.parent.mkdir(parents=True, exist_ok=True)
-        page_config.write_text(
-            json.dumps({"disabledExtensions": {FAVICON_BUSY: True}}), encoding="utf-8"
-        )
+    if not stock_lab:  # JupyterLab as `workbench lab` serves it (no busy tab icon)
+        env["JUPYTER_CONFIG_PATH"] = str(lab_config_dir())
     opener = {"lab": _open_lab, "voila": _open_voila}[frontend]
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
@@ -230,7 +228,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--send-long-px", type=int, default=640, help="long side of frames sent")
     parser.add_argument(
-        "--lab-no-busy-favicon", action="store_true", help=f"JupyterLab without {FAVICON_BUSY}"
+        "--stock-lab", action="store_true", help=f"JupyterLab with {FAVICON_BUSY} (its default)"
     )
     args = parser.parse_args()
     print(
@@ -241,7 +239,7 @@ def main() -> None:
         load0 = os.getloadavg()[0]
         lat, stages = browser_latency(
             args.video, frontend=frontend, fps=args.fps, seconds=args.seconds,
-            send_long_px=args.send_long_px, no_busy_favicon=args.lab_no_busy_favicon,
+            send_long_px=args.send_long_px, stock_lab=args.stock_lab,
         )  # fmt: skip
         load1 = os.getloadavg()[0]
         print(f"load average  : {load0:.1f} → {load1:.1f} on {os.cpu_count()} cores (shared)")

@@ -191,6 +191,17 @@ def _mark_interrupted(store) -> None:
               f"{len(bfr)} BFR session(s)")  # fmt: skip
 
 
+def lab_config_dir() -> Path:
+    """Jupyter config folder ``workbench lab`` puts first on ``JUPYTER_CONFIG_PATH``.
+
+    Its ``labconfig/page_config.json`` disables JupyterLab's busy tab icon: the icon is
+    fetched again on every kernel busy/idle flip (about 9 times a second with the webcam
+    screen), which costs the kernel 15-20 ms per camera frame on 2 cores. The kernel's
+    busy state stays visible in the status bar and the notebook toolbar.
+    """
+    return Path(__file__).resolve().parent / "lab_config"
+
+
 @command("lab", "build the demo squad if absent and serve JupyterLab on 127.0.0.1 with notebooks/")(
     _lab_opts
 )
@@ -228,6 +239,10 @@ def cmd_lab(args: argparse.Namespace) -> int:
         cmd.append("--allow-root")
     if args.db:
         os.environ[DB_URL_ENV] = args.db
+    extra = os.environ.get("JUPYTER_CONFIG_PATH")
+    os.environ["JUPYTER_CONFIG_PATH"] = os.pathsep.join(
+        p for p in (str(lab_config_dir()), extra) if p
+    )
     print(" ".join(cmd))
     if args.dry_run:
         return 0

@@ -66,6 +66,22 @@ def test_lab_dry_run_targets_notebooks_on_loopback(db, capsys):
     assert "--ServerApp.ip=127.0.0.1" in out and "notebooks" in out
 
 
+def test_lab_puts_its_config_first_without_the_busy_tab_icon(db, monkeypatch, capsys):
+    """JupyterLab re-fetches its tab icon on every kernel busy/idle flip (issue 11 latency)."""
+    import json
+    import os
+    from pathlib import Path
+
+    monkeypatch.setenv("JUPYTER_CONFIG_PATH", "/site/jupyter")
+    assert main(["lab", "--dry-run", "--no-demo"]) == 0
+    first, *rest = os.environ["JUPYTER_CONFIG_PATH"].split(os.pathsep)
+    assert rest == ["/site/jupyter"]  # the user's own config path is kept, after ours
+    page_config = json.loads((Path(first) / "labconfig" / "page_config.json").read_text())
+    assert page_config["disabledExtensions"] == {
+        "@jupyterlab/application-extension:faviconbusy": True
+    }
+
+
 def test_console_script_is_installed():
     result = subprocess.run(
         [sys.executable, "-m", "workbench", "--help"], capture_output=True, text=True
