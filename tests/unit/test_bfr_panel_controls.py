@@ -147,3 +147,83 @@ def test_adaptive_emg_ratio_uses_window_means_not_single_contraction_samples(sim
     assert c._inputs().emg_ratio == pytest.approx(2.0, rel=0.25)
     assert _requests(live) and _requests(live)[-1] < s.prescription.setpoint_mmhg
     assert "EMG" in c.status.value
+
+
+@pytest.mark.slow
+def test_live_bfr_panel_defaults_to_the_loop_process_and_its_vent_ends_the_set():
+    """The panel's session is a client of a loop process on a cuff emulator (ADR 0008): the
+    demo athlete moves the emulated limb (its true EMG rises), the panel shows pressure,
+    monitors and timers, and the VENT button vents the emulator and ends the set in the
+    session. The emulator's truth file is the reference."""
+    import asyncio
+    import math
+    import time
+
+    from workbench.bfr.loop_process import ProcessLiveSession
+    from workbench.bfr.protocol import FirmwareState
+    from workbench.widgets.bfr_controls import live_bfr_panel
+
+    day = dt.date.today()
+    aop = 200.0
+    s = BfrSession(CuffContext("ath01", "c1", "leg", "right"))  # real clock, today
+    s.complete_screening(ScreeningForm("ath01", day, all_clear(), 120, 75, "J. Tech"), "J. Tech")
+    s.cuff_applied(0.0, "J. Tech")
+    s.set_prediction(aop)
+    s.add_aop_reading(AopReading(aop, "doppler", s.context, day))
+    s.add_aop_reading(AopReading(aop, "ppg", s.context, day))
+    s.prescribe(60, exercise="leg press", load_pct_1rm=30, who="J. Tech")
+    target = 0.6 * aop  # stated: 60 % of the confirmed AOP
+
+    async def until(pred, timeout_s: float, beat) -> bool:
+        end = time.monotonic() + timeout_s
+        while time.monotonic() < end:
+            beat()
+            if pred():
+                return True
+            await asyncio.sleep(0.05)
+        return pred()
+
+    async def scenario() -> None:
+        box = live_bfr_panel(s, operator="J. Tech", demo_sets=1, demo_reps=15)
+        live, panel = box.live, box.panel
+        emu = live.emulator
+        panel.send = lambda content, buffers=None: None  # no browser: drop the traces
+
+        def beat() -> None:
+            panel._on_custom_msg(panel, {"type": "heartbeat", "seen": panel._seq}, [])
+
+        try:
+            assert isinstance(live, ProcessLiveSession) and emu.alive
+            assert s.live_session is live
+            panel._on_custom_msg(panel, {"type": "ready"}, [])  # a view: arms (on_connect)
+            # the demo athlete's set starts after 3 s: reps move the emulated limb
+            assert await until(lambda: s.state is SessionState.SET, 12.0, beat), (
+                s.alarms,
+                panel.message,
+            )
+            assert await until(lambda: emu.read()["emg_rms_uv"] > 30.0, 5.0, beat)
+            assert await until(lambda: abs(emu.read()["pressure_mmhg"] - target) < 10, 15.0,
+                               beat), emu.read()["pressure_mmhg"]  # fmt: skip
+            assert await until(lambda: panel.state["phase"] == "set", 1.0, beat), panel.state
+            st = panel.state
+            assert st["phase"] == "set" and not st["vented"] and not st["pressure_stale"]
+            assert abs(st["last_pressure_mmhg"] - emu.read()["pressure_mmhg"]) < 15
+            assert st["monitors"] == {"nirs": "armed", "emg": "armed"}
+            assert st["inflated_s"] is not None and st["inflated_s"] >= 1
+            assert math.isfinite(panel.monitors()[1])
+            panel._on_custom_msg(panel, {"type": "vent", "who": "J. Tech"}, [])
+            assert await until(lambda: emu.read()["state"] == FirmwareState.VENTED_HOST, 0.5,
+                               beat)  # fmt: skip
+            assert await until(lambda: s.state is SessionState.REPERFUSION, 2.0, beat)
+            assert any("operator_vent" in a for a in s.alarms)
+            assert await until(lambda: panel.state["vented"], 2.0, beat)
+            assert panel.state["phase"] == "reperfusion"
+            # the vent ended the demo set (it looks between reps, every 2 s)
+            assert await until(box.controls.demo.done, 3.0, beat)
+        finally:
+            box.controls.stop()
+            panel.close()
+            s.end_live("J. Tech")
+        assert not emu.alive
+
+    asyncio.run(scenario())
