@@ -333,3 +333,76 @@ def test_sigkilled_kernel_on_the_default_path_ends_vented_and_leaves_nothing_run
         for p in pids:
             if _pid_alive(p):
                 os.kill(p, signal.SIGKILL)
+
+
+KERNEL_WITH_PANEL = textwrap.dedent(
+    """
+    import asyncio, datetime as dt
+    from workbench.bfr.calibration import AopReading, CuffContext
+    from workbench.bfr.screening import ScreeningForm, all_clear
+    from workbench.bfr.session import BfrSession
+    from workbench.widgets.bfr_controls import live_bfr_panel
+
+    day = dt.date.today()
+    s = BfrSession(CuffContext("ath01", "c1", "leg", "right"))
+    s.complete_screening(ScreeningForm("ath01", day, all_clear(), 120, 75, "T"), "T")
+    s.cuff_applied(0.0, "T")
+    s.set_prediction(200.0)
+    s.add_aop_reading(AopReading(200.0, "doppler", s.context, day))
+    s.add_aop_reading(AopReading(200.0, "ppg", s.context, day))
+    s.prescribe(60, exercise="leg press", load_pct_1rm=30, who="T")
+
+    async def main():
+        box = live_bfr_panel(s, operator="T")  # the default path: loop process + emulator
+        panel, live = box.panel, box.live
+        panel.send = lambda content, buffers=None: None  # no browser: heartbeats below
+        panel._on_custom_msg(panel, {"type": "ready"}, [])  # a view: arms the session
+        print("STARTED", live.loop_pid, live.emulator.proc.pid, live.emulator.truth.path,
+              flush=True)
+        while True:
+            panel._on_custom_msg(panel, {"type": "heartbeat", "seen": panel._seq}, [])
+            await asyncio.sleep(0.2)
+
+    asyncio.run(main())
+    """
+)
+
+
+def test_sigkilled_kernel_with_the_panel_ends_vented_and_leaves_nothing_running():
+    """A kernel built the panel's gated session (BfrSession -> live_bfr_panel, armed by the
+    panel's first view) and inflated to 60 % AOP; after its SIGKILL the emulator's true
+    pressure falls below 20 mmHg in time, both processes exit and their files are removed."""
+    from pathlib import Path
+
+    from workbench.bfr.simulation.emulator import Truth
+
+    kernel = subprocess.Popen(
+        [sys.executable, "-c", KERNEL_WITH_PANEL], stdout=subprocess.PIPE, text=True
+    )
+    pids: list[int] = []
+    try:
+        line = kernel.stdout.readline().split()
+        assert line and line[0] == "STARTED", line
+        pids = [int(line[1]), int(line[2])]
+        truth = Truth(line[3])
+        target = 0.6 * 200.0  # stated: 60 % of the confirmed AOP
+        assert wait_until(lambda: abs(truth.read()["pressure_mmhg"] - target) < 10, 20.0), (
+            truth.read()
+        )
+        time.sleep(1.0)
+        assert truth.read()["pressure_mmhg"] > 100  # still inflated: the panel heartbeats
+        t_kill = time.monotonic()
+        os.kill(kernel.pid, signal.SIGKILL)
+        kernel.wait(5)
+        assert wait_until(lambda: truth.read()["pressure_mmhg"] < 20, VENT_S + SLACK_S + 0.25)
+        assert time.monotonic() - t_kill <= VENT_S + SLACK_S + 0.25
+        assert truth.read()["state"] in (FirmwareState.VENTED_HOST, FirmwareState.VENTED_WATCHDOG)
+        assert wait_until(lambda: not any(_pid_alive(p) for p in pids), 8.0)
+        assert not Path(line[3]).exists()
+        truth.close()
+    finally:
+        if kernel.poll() is None:
+            kernel.kill()
+        for p in pids:
+            if _pid_alive(p):
+                os.kill(p, signal.SIGKILL)
