@@ -6,8 +6,12 @@
    (``ProcessLiveSession``).
 2. Wire latency: host VENT written -> emulator firmware vented (its published state).
 3. Kill -> vented: SIGKILL of the loop process -> true pressure < 20 mmHg (firmware watchdog).
+4. The default notebook path: a gated ``BfrSession`` with ``live_bfr_panel`` (panel and
+   controls refreshing on this process's asyncio loop, heartbeats at 2 Hz) and a ``LivePlot``
+   of simulated EMG/SmO2 via the device hub, optionally with the CPU hog + garbage threads.
 
-Run: ``.venv/bin/python bench/bfr_transport_bench.py [--loop-s 20] [--vents 200] [--kills 3]``.
+Run: ``.venv/bin/python bench/bfr_transport_bench.py [--loop-s 20] [--vents 200] [--kills 3]
+[--panel-s 20]``.
 Prints figures; asserts nothing about time. ADR: docs/decisions/0008-bfr-transport-and-loop-process.md
 """
 
@@ -47,14 +51,13 @@ class KernelLoad:
     """What a busy notebook kernel does besides the session (as in bench/bfr_bench.py),
     plus a BFR panel polled at 25 Hz whose messages are dropped (no browser)."""
 
-    def __init__(self, session) -> None:
+    def __init__(self, session, *, panel: bool = True) -> None:
         self.stop = threading.Event()
-        self.panel = BfrPanel(session, autostart=False, operator="bench")
-        self.panel.send = lambda content, buffers=None: None
-        self.threads = [
-            threading.Thread(target=f, daemon=True)
-            for f in (self._cpu_hog, self._gc_pressure, self._panel_poll)
-        ]
+        self.panel = BfrPanel(session, autostart=False, operator="bench") if panel else None
+        if self.panel is not None:
+            self.panel.send = lambda content, buffers=None: None
+        fns = [self._cpu_hog, self._gc_pressure] + ([self._panel_poll] if panel else [])
+        self.threads = [threading.Thread(target=f, daemon=True) for f in fns]
 
     def _cpu_hog(self) -> None:
         x = 0
@@ -88,7 +91,8 @@ class KernelLoad:
         self.stop.set()
         for t in self.threads:
             t.join(2.0)
-        self.panel.close()
+        if self.panel is not None:
+            self.panel.close()
 
 
 def _report(name: str, periods_s, latched, gc_runs: int, seconds: float) -> None:
@@ -200,11 +204,87 @@ def kill_to_vented(n: int) -> None:
         print(f"    {ms:.0f} ms  firmware {state}  (vented {wd:.0f} ms after the last heartbeat)")
 
 
+def _ready_session():
+    import datetime as dt
+
+    from workbench.bfr.calibration import AopReading, CuffContext
+    from workbench.bfr.screening import ScreeningForm, all_clear
+    from workbench.bfr.session import BfrSession
+
+    day = dt.date.today()
+    s = BfrSession(CuffContext("ath01", "bench-cuff", "leg", "right"))
+    s.complete_screening(ScreeningForm("ath01", day, all_clear(), 120, 75, "bench"), "bench")
+    s.cuff_applied(0.0, "bench")  # a new emulator starts vented
+    s.set_prediction(200.0)
+    s.add_aop_reading(AopReading(200.0, "doppler", s.context, day))
+    s.add_aop_reading(AopReading(200.0, "ppg", s.context, day))
+    s.prescribe(60, exercise="leg press", load_pct_1rm=30, who="bench")
+    return s
+
+
+async def _panel_run(seconds: float, busy: bool) -> None:
+    import asyncio
+
+    from workbench.drivers.hub import get_hub
+    from workbench.drivers.simulators import EmgSimulator, SmO2Simulator
+    from workbench.widgets.bfr_controls import live_bfr_panel
+    from workbench.widgets.live_plot import LivePlot
+
+    flow = _ready_session()
+    box = live_bfr_panel(flow, operator="bench", live_kw={"record_periods": True})
+    panel, live = box.panel, box.live
+    panel.send = lambda content, buffers=None: None  # no browser
+    hub = get_hub()
+    sources = [EmgSimulator(n_channels=8, sampling_rate_hz=2000.0), SmO2Simulator()]
+    plot = LivePlot([i for src in sources for i in src.streams], window_s=10.0, refresh_hz=15.0)
+    plot.start()
+    sub = plot.subscribe_to(hub)
+    keys = [hub.source_key(src) for src in sources]
+    for src in sources:
+        hub.add_source(src)
+    load = KernelLoad(live, panel=False) if busy else None
+    try:
+        panel._on_custom_msg(panel, {"type": "ready"}, [])  # a view: flow.arm
+        if load is not None:
+            load.__enter__()
+        gc0 = sum(st["collections"] for st in gc.get_stats())
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:  # the browser's heartbeat (500 ms)
+            panel._on_custom_msg(panel, {"type": "heartbeat", "seen": panel._seq}, [])
+            await asyncio.sleep(0.5)
+        gc_runs = sum(st["collections"] for st in gc.get_stats()) - gc0
+        periods = live.periods_s()
+        latched = list(live.latched)
+    finally:
+        if load is not None:
+            load.__exit__()
+        sub.close()
+        for key in keys:
+            hub.remove_source(key)
+        plot.stop()
+        box.controls.stop()
+        panel.close()
+        flow.end_live("bench")
+    what = "panel + controls + live plot" + (" + CPU hog + garbage" if busy else "")
+    _report(f"BfrSession on the loop process; client kernel: {what}", periods, latched,
+            gc_runs, seconds)  # fmt: skip
+    print(f"    plot refreshes={plot.n_refreshes}  panel heartbeats={panel.heartbeats}")
+
+
+def panel_session(seconds: float) -> None:
+    import asyncio
+
+    print("loop period at 100 Hz, default path (BfrSession.live -> loop process + emulator):")
+    for busy in (False, True):
+        asyncio.run(_panel_run(seconds, busy))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--loop-s", type=float, default=20.0)
     ap.add_argument("--vents", type=int, default=200)
     ap.add_argument("--kills", type=int, default=3)
+    ap.add_argument("--panel-s", type=float, default=20.0)
     a = ap.parse_args()
     print(f"load average at start: {os.getloadavg()[0]:.1f} ({os.cpu_count()} CPUs)")
     if a.loop_s > 0:
@@ -213,6 +293,8 @@ def main() -> None:
         wire_vent_latency(a.vents)
     if a.kills > 0:
         kill_to_vented(a.kills)
+    if a.panel_s > 0:
+        panel_session(a.panel_s)
     print(f"load average at end: {os.getloadavg()[0]:.1f}")
 
 

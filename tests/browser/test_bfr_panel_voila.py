@@ -1,8 +1,8 @@
 """BFR panel in Voilà, headless Chromium: closing the tab vents the cuff; VENT vents.
 
-The notebook (written into tmp_path) starts a :class:`LiveSession` on the real-time simulated
-cuff once the panel's first heartbeat arrives and inflates it to 120 mmHg (60 % of a 200 mmHg
-AOP, leg). Its audit log goes to a temporary SQLite database (``WORKBENCH_DB_URL``) that the
+The notebook (written into tmp_path) builds a gated ``BfrSession`` whose live session runs in
+its own loop process on a cuff emulator process (ADR 0008, the default path), arms it once the
+panel's first heartbeat arrives and inflates it to 120 mmHg (60 % of a 200 mmHg AOP, leg). Its audit log goes to a temporary SQLite database (``WORKBENCH_DB_URL``) that the
 test reads: event wall times tie the session clock to the test's wall clock.
 """
 
@@ -26,57 +26,58 @@ NB_CODE = r"""
 import asyncio, datetime, os
 from urllib.parse import parse_qs
 from workbench.bfr.calibration import AopReading, CuffContext
-from workbench.bfr.live import RealtimeSimCuff
 from workbench.bfr.screening import ScreeningForm, all_clear
+from workbench.bfr.serial_cuff import SerialCuff
 from workbench.bfr.session import BfrSession
+from workbench.bfr.simulation.emulator import spawn_emulator
 from workbench.store import open_store
 from workbench.widgets.bfr_panel import BfrPanel
 
 # ?reps=N (5-40): a short only set (the after-set screenshot); default 30 reps
 reps = int(parse_qs(os.environ.get("QUERY_STRING", "")).get("reps", ["30"])[0])
 store = open_store(os.environ["WORKBENCH_DB_URL"])
-cuff = RealtimeSimCuff()
+emu = spawn_emulator(aop_mmhg=200.0)  # the cuff: an emulator process on a pty
+gauge = SerialCuff(emu.port, connect_timeout_s=5.0)  # read once before arming, then released
 today = datetime.date.today()
 # through the session's gates: screening, prediction, two agreeing AOP readings, prescription
-flow = BfrSession(CuffContext("ath01", "sim-cuff", "leg", "right"), clock=cuff.sim_clock)
+flow = BfrSession(CuffContext("ath01", "sim-cuff", "leg", "right"))
 flow.complete_screening(ScreeningForm("ath01", today, all_clear(), 120, 75, "J. Doe"), "J. Doe")
-flow.cuff_applied(cuff.read_pressure().pressure_mmhg, "J. Doe")
+flow.cuff_applied(gauge.read_pressure().pressure_mmhg, "J. Doe")
+gauge.close()
 flow.set_prediction(200.0)
 flow.add_aop_reading(AopReading(200.0, "doppler", flow.context, today))
 flow.add_aop_reading(AopReading(200.0, "ppg", flow.context, today))
 flow.prescribe(60, exercise="knee extension", load_pct_1rm=30,
                scheme=(reps,) if reps < 30 else (30, 15, 15, 15), who="J. Doe")
-session = flow.live(cuff, store=store, clock=cuff.sim_clock, require_operator=True)
+# the default path: the control loop in its own process, this kernel a client
+session = flow.live(emulator=emu, store=store, require_operator=True)
 panel = BfrPanel(session, flow=flow, operator="J. Doe",
                  title="BFR · ath01 · right leg · AOP 200 mmHg · 60 % AOP → 120 mmHg",
                  window_s=30.0)
 
+def armed():
+    snap = session.snapshot()
+    return snap.loop_running and not snap.vented
+
 async def protocol():
-    while not session.supervisor.armed:
+    while not armed():
         await asyncio.sleep(0.05)
     await asyncio.sleep(3.0)
-    if session.supervisor.vent_required:
+    if not armed():
         return  # vented before the set began
-    flow.start_set("J. Doe")
-    cuff.set_activity("reps")
-    session.supervisor.set_phase("set", session.clock())
+    flow.start_set("J. Doe")  # the phase goes to the loop process's supervisor
+    session.set_activity("reps")  # the emulated limb
     for rep in range(reps):
         await asyncio.sleep(2.0)
         if flow.state.value != "set":
             return  # vented: the session says so
         flow.count_rep()
-    cuff.set_activity("rest")
-    session.supervisor.set_phase("rest", session.clock())
+    session.set_activity("rest")
     flow.end_set("J. Doe")
     if reps < 30:  # the short demo's only set is over: deflate and close
-        session.stop("complete")
-        flow.finish("J. Doe")
+        flow.end_live("J. Doe")
 
-def arm():
-    session.start()
-    session.request_setpoint(flow.prescription.setpoint_mmhg)
-
-panel.on_connect(arm)  # arm only once the operator sees the panel
+panel.on_connect(lambda: flow.arm("J. Doe"))  # arm only once the operator sees the panel
 task = asyncio.ensure_future(protocol())
 display(panel)
 """
@@ -231,19 +232,27 @@ def test_vent_button_vents(browser, voila_bfr):
 
 
 def test_after_the_set_the_panel_shows_the_vented_cuff(browser, voila_bfr):
-    """The last set ends and the session stops: the panel shows the true, fresh pressure
-    (< 20 mmHg, VENTED), not the loop's last sample as "VENTING at 128 mmHg" (issue 15.4)."""
+    """The last set ends and the session stops: the panel never shows the loop's last
+    inflated sample as the cuff's pressure ("VENTING at 128 mmHg", issue 15.4). The loop
+    process and the emulator end with the session, so there is no live pressure any more:
+    the panel says so, with the last reading (taken after the vent: < 20 mmHg), no alarm."""
+    import re
+
     url, _ = voila_bfr
     page, errors = _open_inflated(browser, url + "?reps=5")
     page.wait_for_function(
-        "() => { const s = (" + STATE_JS + ")(); "
-        "return s && s.vented === '1' && s.pressure < 20 && s.phase === 'done'; }",
+        "() => { const s = ("
+        + STATE_JS
+        + ")(); return s && s.vented === '1' && s.phase === 'done'; }",
         timeout=30_000,
     )
-    page.wait_for_timeout(3000)  # well past the 0.3 s staleness limit: still fresh, still true
+    page.wait_for_timeout(3000)  # well past the 0.3 s staleness limit
     state = page.evaluate(STATE_JS)
-    assert state["pstale"] == "0" and state["pressure"] < 20, state
-    assert state["badge"] == "VENTED", state
+    assert state["badge"] == "NO LIVE PRESSURE", state  # not VENTING, not an alarm
+    assert state["pstale"] == "1", state
+    note = page.inner_text(".wb-bfr-pstale")
+    last = re.search(r"last reading ([\d.]+) mmHg", note)
+    assert last and float(last.group(1)) < 20.0, note
     SCREENS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENS / "bfr_panel_after_set.png"), full_page=True)
     assert not errors, errors
@@ -254,25 +263,23 @@ def test_after_the_set_the_panel_shows_the_vented_cuff(browser, voila_bfr):
 MODES_CODE = r"""
 import datetime, os
 from workbench.bfr.calibration import AopReading, CuffContext
-from workbench.bfr.live import RealtimeSimCuff
 from workbench.bfr.screening import ScreeningForm, all_clear
 from workbench.bfr.session import BfrSession
 from workbench.store import open_store
 from workbench.widgets.bfr_controls import live_bfr_panel
 
 store = open_store(os.environ["WORKBENCH_DB_URL"])
-cuff = RealtimeSimCuff()
 today = datetime.date.today()
-flow = BfrSession(CuffContext("ath01", "sim-cuff", "leg", "right"), clock=cuff.sim_clock)
+flow = BfrSession(CuffContext("ath01", "sim-cuff", "leg", "right"))
 flow.complete_screening(ScreeningForm("ath01", today, all_clear(), 120, 75, "J. Doe"), "J. Doe")
-flow.cuff_applied(cuff.read_pressure().pressure_mmhg, "J. Doe")
+flow.cuff_applied(0.0, "J. Doe")  # a new emulated cuff starts vented
 flow.set_prediction(200.0)
 flow.add_aop_reading(AopReading(200.0, "doppler", flow.context, today))
 flow.add_aop_reading(AopReading(200.0, "ppg", flow.context, today))
 flow.prescribe(60, exercise="knee extension", load_pct_1rm=30, who="J. Doe")
-# the package builds the live session through flow.live and arms it through flow.arm
-display(live_bfr_panel(flow, cuff, store=store, operator="J. Doe", demo_sets=1,
-                       window_s=30.0))
+# the package builds the live session through flow.live (by default in a loop process on a
+# cuff emulator) and arms it through flow.arm
+display(live_bfr_panel(flow, store=store, operator="J. Doe", demo_sets=1, window_s=30.0))
 """
 AOP = 200.0
 MAX_SP = 0.8 * AOP  # BFR-SAFETY: min(80 % AOP, leg ceiling 240)

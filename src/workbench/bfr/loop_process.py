@@ -72,6 +72,10 @@ class LoopProcessError(RuntimeError):
 class ProcessLiveSession:
     """A live session whose control loop runs in its own process (same API as LiveSession).
 
+    Beyond LiveSession's methods: :meth:`set_phase` (a request), :meth:`set_activity` (to the
+    emulator), :meth:`ledger_status` and :meth:`monitor_values` (from the mapped files);
+    :class:`~workbench.bfr.session.BfrSession` uses only these (ADR 0008, decision 8).
+
     Parameters
     ----------
     port:
@@ -121,6 +125,8 @@ class ProcessLiveSession:
         self._request_lock = threading.Lock()
         self._send_lock = threading.Lock()
         self._stopped = False
+        self._final: dict[str, float] | None = None  # the last snapshot, kept by stop()
+        self._stop_acked = False  # the loop process stopped the session when asked
         self.dead_reason: str | None = None
         self.emulator = None  # set by on_emulator (an EmulatorHandle)
         self._dir = tempfile.TemporaryDirectory(
@@ -317,6 +323,7 @@ class ProcessLiveSession:
             if self.dead_reason is None:
                 try:
                     self._request(("stop", status), timeout_s=10.0)
+                    self._stop_acked = True
                 except LoopProcessError:
                     if self.dead_reason is None:
                         raise
@@ -331,6 +338,7 @@ class ProcessLiveSession:
                 self.proc.wait(5.0)
             self._conn.close()
             self._reader.join(1.0)
+            self._final = self._read_snapshot()  # the last reading, shown as not live
             self._snap.close()
             self._snap_f.close()
             self._dir.cleanup()
@@ -348,7 +356,7 @@ class ProcessLiveSession:
         """The loop process's last published state (a dead loop shows vented and stale)."""
         lim = self.limits
         if self._stopped:
-            raw = dict.fromkeys(SNAPSHOT_FIELDS, math.nan)
+            raw = self._final or dict.fromkeys(SNAPSHOT_FIELDS, math.nan)
         else:
             raw = self._read_snapshot()
         alive = self.dead_reason is None and not self._stopped and self.proc.poll() is None
@@ -359,8 +367,8 @@ class ProcessLiveSession:
         age = raw["pressure_age_s"] + max(0.0, published_age)
         vented = not running or bool(raw["vented"])
         latched = list(self.latched)
-        if not alive:
-            latched.append(f"high: loop_process: {self.dead_reason or 'stopped'}")
+        if not alive and not self._stop_acked:  # it died (a stopped session is no alarm)
+            latched.append(f"high: loop_process: {self.dead_reason or 'not running'}")
         return Snapshot(
             t_s=time.monotonic() - self.t0_s,
             pressure_mmhg=raw["pressure_mmhg"],
@@ -552,6 +560,7 @@ class _LoopServer:
                     self._stop.set()
                     self.publisher.join(1.0)
                     session.stop(msg[1])
+                    self._publish_vented()
                     self.cuff.close()
                     self._publish_final()
                     self.send("ok", None)
@@ -563,6 +572,17 @@ class _LoopServer:
                 self.send(*_error(exc))
             else:
                 self.send("ok", out)
+
+    def _publish_vented(self, timeout_s: float = 1.0) -> None:
+        """After stop: publish the pressure read from the (vented) cuff once it is below
+        20 mmHg or after ``timeout_s`` — the kernel keeps it as the session's last reading."""
+        end = time.monotonic() + timeout_s
+        try:
+            while self.session.snapshot().pressure_mmhg >= 20.0 and time.monotonic() < end:
+                time.sleep(0.05)
+            self._publish()
+        except (OSError, EOFError) as exc:
+            log.warning("BFR loop process: last snapshot not published: %r", exc)
 
     def _publish_final(self) -> None:
         events = self.session.events

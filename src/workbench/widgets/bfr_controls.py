@@ -353,9 +353,10 @@ def live_bfr_panel(
     demo_reps: int | None = None,
     learner: SchemeLearner | None = None,
     learner_file: Path | None = None,
+    live_kw: dict[str, Any] | None = None,
     **panel_kw: Any,
 ) -> w.VBox:
-    """Panel + controls on ``flow.live(...)`` (gated); armed through ``flow.arm`` once a
+    """Panel + controls on ``flow.live(...)`` (gated; ``live_kw`` go to it); armed through ``flow.arm`` once a
     browser shows the panel. Returns a box with ``.panel``, ``.controls`` and ``.live``.
 
     Default (no ``cuff``): the control loop runs in its own process on the serial port of a
@@ -363,11 +364,12 @@ def live_bfr_panel(
     a client, its VENT a direct request to the loop process. A ``cuff`` runs the loop in a
     thread of this kernel instead. ``demo_sets``/``demo_reps``: a simulated athlete (the
     emulated limb, or a cuff offering ``set_activity``) runs that many sets."""
+    kw = {"store": store, "require_operator": True, **(live_kw or {})}
     if cuff is None:
-        live = flow.live(emulator=emulator, store=store, require_operator=True)
+        live = flow.live(emulator=emulator, **kw)
         athlete = live
     else:
-        live = flow.live(cuff, store=store, clock=flow.clock, require_operator=True)
+        live = flow.live(cuff, clock=flow.clock, **kw)
         athlete = cuff
     try:
         rx, aop = flow.prescription, flow.aop
