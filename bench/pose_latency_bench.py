@@ -17,23 +17,22 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
-from workbench.cli import lab_config_dir
-
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "browser"))  # the browser tests' servers, reused
+from test_live_plot_jupyterlab import run_all_in_lab, serve_lab  # noqa: E402
+
+from conftest import serve_voila  # noqa: E402
+
 CLIP = ROOT / "tests" / "data" / "pose" / "sports2d__demo_640x480.mp4"
-TOKEN = "pose-latency-bench"
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
     "--disable-background-networking", "--disable-component-update",
@@ -63,78 +62,17 @@ def _notebook(fps: int, send_long_px: int) -> dict:
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextmanager
-def _server(cmd: list[str], port: int, cwd: Path, env: dict[str, str]) -> Iterator[None]:
-    log_path = cwd / "server.log"
-    with log_path.open("w") as log:
-        proc = subprocess.Popen(
-            cmd, cwd=cwd, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
-        try:
-            deadline = time.monotonic() + 120
-            while True:
-                with socket.socket() as sock:
-                    if sock.connect_ex(("127.0.0.1", port)) == 0:
-                        break
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError(f"{cmd[2]} did not start: see {log_path}")
-                time.sleep(0.2)
-            yield
-        finally:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-
-
-def _open_voila(page, tmp: Path, env: dict[str, str]) -> Iterator[None]:
-    port = _free_port()
-    cmd = [sys.executable, "-m", "voila", "--no-browser", f"--port={port}",
-           "--Voila.ip=127.0.0.1", "latency.ipynb"]  # fmt: skip
-    with _server(cmd, port, tmp, env):
-        page.goto(f"http://127.0.0.1:{port}/", timeout=60_000)
+def _open_voila(page, tmp: Path, stock_lab: bool) -> Iterator[None]:
+    with serve_voila(tmp / "latency.ipynb", cwd=tmp, env={"PYTHONPATH": str(ROOT / "src")}) as url:
+        page.goto(url, timeout=60_000)
         yield
 
 
-def _open_lab(page, tmp: Path, env: dict[str, str]) -> Iterator[None]:
-    port = _free_port()
-    settings = tmp / "settings"
-    for name, values in {
-        "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {
-            "windowingMode": "none",
-            "autoStartDefaultKernel": True,
-        },
-        "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
-            "fetchNews": "false",
-            "checkForUpdates": False,
-        },
-    }.items():
-        path = settings / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(values))
-    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}",
-           "--ServerApp.ip=127.0.0.1", "--allow-root", f"--IdentityProvider.token={TOKEN}",
-           "--LabApp.expose_app_in_browser=True", f"--LabApp.user_settings_dir={settings}",
-           f"--LabApp.workspaces_dir={tmp / 'workspaces'}", f"--ServerApp.root_dir={tmp}"]  # fmt: skip
-    with _server(cmd, port, tmp, env):
-        page.goto(f"http://127.0.0.1:{port}/lab/tree/latency.ipynb?reset&token={TOKEN}")
-        page.wait_for_function(
-            "() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
-            " const k = w && w.sessionContext && w.sessionContext.session"
-            " && w.sessionContext.session.kernel; return k && k.status === 'idle'; }",
-            timeout=120_000,
-        )
-        page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+@contextmanager
+def _open_lab(page, tmp: Path, stock_lab: bool) -> Iterator[None]:
+    with serve_lab(tmp, workbench_config=not stock_lab) as (url, _token):
+        run_all_in_lab(page, url, "latency.ipynb")
         yield
 
 
@@ -159,9 +97,6 @@ def browser_latency(
         check=True,
     )  # fmt: skip
     (tmp / "latency.ipynb").write_text(json.dumps(_notebook(fps, send_long_px)))
-    env = {"PYTHONPATH": str(ROOT / "src"), "JUPYTER_CONFIG_DIR": str(tmp / "config")}
-    if not stock_lab:  # JupyterLab as `workbench lab` serves it (no busy tab icon)
-        env["JUPYTER_CONFIG_PATH"] = str(lab_config_dir())
     opener = {"lab": _open_lab, "voila": _open_voila}[frontend]
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
@@ -170,7 +105,7 @@ def browser_latency(
         )
         try:
             page = browser.new_page(viewport={"width": 1200, "height": 900})
-            with contextmanager(opener)(page, tmp, env):
+            with opener(page, tmp, stock_lab):
                 page.wait_for_function(
                     "() => { const el = document.querySelector('[data-drawn]');"
                     " return el && Number(el.dataset.drawn) >= 10; }",

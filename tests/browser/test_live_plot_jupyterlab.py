@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 
 from conftest import free_port, launch_chromium, serve
+from workbench.cli import lab_config_dir
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -100,9 +101,11 @@ LAB_SETTINGS = {
 
 
 @contextmanager
-def serve_lab(root: Path):
+def serve_lab(root: Path, *, workbench_config: bool = True):
     """JupyterLab on ``root`` (a temp dir) with a known token and test-friendly settings;
-    yields ``(url, token)``. Used by the camera widget's JupyterLab test too."""
+    yields ``(url, token)``. With ``workbench_config`` it has the page config ``workbench
+    lab`` serves (:func:`workbench.cli.lab_config_dir`). Used by the camera widget's
+    JupyterLab test and ``bench/pose_latency_bench.py`` too."""
     for name, values in LAB_SETTINGS.items():
         path = root / "settings" / name
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -117,6 +120,8 @@ def serve_lab(root: Path):
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
     env = {"PYTHONPATH": str(ROOT / "src"), "JUPYTER_CONFIG_DIR": str(root / "config")}
+    if workbench_config:
+        env["JUPYTER_CONFIG_PATH"] = str(lab_config_dir())
     with serve(cmd, port=port, cwd=root, env=env, timeout_s=180) as url:
         yield url, TOKEN
 
