@@ -29,6 +29,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "browser"))  # the browser tests' servers, reused
 from test_live_plot_jupyterlab import run_all_in_lab, serve_lab  # noqa: E402
+from test_mobility_camera import camera_notebook  # noqa: E402
 
 from conftest import serve_voila  # noqa: E402
 
@@ -45,21 +46,10 @@ STAGES = ("encode", "transit", "kernel", "paint wait", "frame age at grab")
 
 
 def _notebook(fps: int, send_long_px: int) -> dict:
-    return {
-        "cells": [
-            {
-                "cell_type": "code",
-                "metadata": {},
-                "execution_count": None,
-                "outputs": [],
-                "source": "from workbench.widgets.camera import CameraWidget\n"
-                f"cam = CameraWidget(fps={fps}, send_long_px={send_long_px})\ncam",
-            }
-        ],
-        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3"}},
-        "nbformat": 4,
-        "nbformat_minor": 5,
-    }
+    return camera_notebook(
+        "from workbench.widgets.camera import CameraWidget\n"
+        f"cam = CameraWidget(fps={fps}, send_long_px={send_long_px})\ncam"
+    )
 
 
 @contextmanager

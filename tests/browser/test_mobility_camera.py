@@ -23,23 +23,25 @@ ROOT = Path(__file__).resolve().parents[2]
 CLIP = ROOT / "tests" / "data" / "pose" / "sports2d__demo_640x480.mp4"
 SCREENS = Path(__file__).resolve().parent / "screens"
 
-NOTEBOOK = {
-    "cells": [
-        {
-            "cell_type": "code",
-            "metadata": {},
-            "execution_count": None,
-            "outputs": [],
-            "source": "from workbench.widgets.camera import CameraWidget\n"
-            "cam = CameraWidget(fps=6)\ncam",
-        }
-    ],
-    "metadata": {
-        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
-    },
-    "nbformat": 4,
-    "nbformat_minor": 5,
-}
+
+def camera_notebook(source: str) -> dict:
+    """A one-cell notebook running ``source`` (the camera widget's front ends need no more)."""
+    return {
+        "cells": [
+            {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
+             "source": source}
+        ],
+        "metadata": {
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }  # fmt: skip
+
+
+NOTEBOOK = camera_notebook(
+    "from workbench.widgets.camera import CameraWidget\ncam = CameraWidget(fps=6)\ncam"
+)
 
 
 @pytest.fixture
@@ -63,15 +65,7 @@ def voila_url(tmp_path: Path):
 
 
 def test_camera_widget_gets_landmarks_and_draws(playwright_instance, fake_camera, voila_url):
-    browser = launch_chromium(
-        playwright_instance,
-        [
-            "--use-fake-ui-for-media-stream",
-            "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-video-capture={fake_camera}",
-            "--autoplay-policy=no-user-gesture-required",
-        ],
-    )
+    browser = _fake_camera_browser(playwright_instance, fake_camera)
     try:
         page = browser.new_page(viewport={"width": 900, "height": 700})
         page.goto(voila_url, timeout=60_000)
@@ -107,25 +101,16 @@ def test_camera_widget_gets_landmarks_and_draws(playwright_instance, fake_camera
         browser.close()
 
 
-GUIDED = {
-    **NOTEBOOK,
-    "cells": [
-        {
-            "cell_type": "code",
-            "metadata": {},
-            "execution_count": None,
-            "outputs": [],
-            "source": "from workbench.widgets.mobility import MobilityScreenWidget\n"
-            "ui = MobilityScreenWidget(instruct_s=0.0, countdown_s=0.0, repeats=1,"
-            " max_attempt_s=4.0)\n"
-            "ui.camera.fps = 8\n"
-            "ui.screen_pick.value = 'shoulder_flexion'\n"
-            "ui.side_pick.value = 'left'\n"
-            "ui.start()\n"
-            "ui",
-        }
-    ],
-}
+GUIDED = camera_notebook(
+    "from workbench.widgets.mobility import MobilityScreenWidget\n"
+    "ui = MobilityScreenWidget(instruct_s=0.0, countdown_s=0.0, repeats=1,"
+    " max_attempt_s=4.0)\n"
+    "ui.camera.fps = 8\n"
+    "ui.screen_pick.value = 'shoulder_flexion'\n"
+    "ui.side_pick.value = 'left'\n"
+    "ui.start()\n"
+    "ui"
+)
 
 
 @pytest.fixture
@@ -158,15 +143,7 @@ def fake_camera_full(tmp_path: Path) -> Path:
 def test_guided_screen_prompts_for_the_view_then_measures_with_uncertainty(
     playwright_instance, fake_camera_full, guided_url
 ):
-    browser = launch_chromium(
-        playwright_instance,
-        [
-            "--use-fake-ui-for-media-stream",
-            "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-video-capture={fake_camera_full}",
-            "--autoplay-policy=no-user-gesture-required",
-        ],
-    )
+    browser = _fake_camera_browser(playwright_instance, fake_camera_full)
     try:
         page = browser.new_page(viewport={"width": 900, "height": 760})
         page.goto(guided_url, timeout=60_000)
@@ -197,19 +174,10 @@ def test_guided_screen_prompts_for_the_view_then_measures_with_uncertainty(
 
 
 # -- camera-to-screen latency record, Voilà and JupyterLab (issue 11) -------------------------
-LATENCY_NOTEBOOK = {
-    **NOTEBOOK,
-    "cells": [
-        {
-            "cell_type": "code",
-            "metadata": {},
-            "execution_count": None,
-            "outputs": [],
-            "source": "from workbench.widgets.camera import CameraWidget\n"
-            "cam = CameraWidget(fps=30, send_long_px=320)\ncam",
-        }
-    ],
-}
+LATENCY_NOTEBOOK = camera_notebook(
+    "from workbench.widgets.camera import CameraWidget\n"
+    "cam = CameraWidget(fps=30, send_long_px=320)\ncam"
+)
 
 IN_FLIGHT_JS = """() => { const el = document.querySelector('[data-drawn]');
   return Number(el.dataset.frames) - Number(el.dataset.replies); }"""
