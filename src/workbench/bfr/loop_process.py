@@ -142,6 +142,10 @@ class ProcessLiveSession:
             + (["--realtime"] if realtime else []),
             pass_fds=(theirs.fileno(),),
             stdin=subprocess.DEVNULL,
+            # its own session: the kernel's process-group signals (Jupyter's interrupt
+            # SIGINT, the SIGKILL of a kernel shutdown) do not reach it; it sees the kernel
+            # die (socket EOF), vents and cleans up
+            start_new_session=True,
         )
         theirs.close()
         self._conn = Connection(ours.detach())

@@ -400,7 +400,9 @@ def spawn_emulator(
     ] + (["--realtime"] if realtime else [])
     if params is not None:
         cmd += ["--params", repr(params.__dict__)]
-    proc = subprocess.Popen(cmd, pass_fds=(master,), stdin=subprocess.PIPE)
+    # its own session, like a separate device: the spawner's process-group signals (Jupyter
+    # interrupt/shutdown) do not reach it; it notices its spawner gone and exits
+    proc = subprocess.Popen(cmd, pass_fds=(master,), stdin=subprocess.PIPE, start_new_session=True)
     os.close(master)
     handle = EmulatorHandle(port, proc, truth, slave, tmp)
     end = time.monotonic() + ready_timeout_s
