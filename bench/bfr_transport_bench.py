@@ -249,8 +249,9 @@ async def _panel_run(seconds: float, busy: bool) -> None:
             load.__enter__()
         gc0 = sum(st["collections"] for st in gc.get_stats())
         end = time.monotonic() + seconds
-        while time.monotonic() < end:  # the browser's heartbeat (500 ms)
+        while time.monotonic() < end:  # the browser: panel heartbeat, plot acknowledgement
             panel._on_custom_msg(panel, {"type": "heartbeat", "seen": panel._seq}, [])
+            plot._on_ack("data", None, {"seq": [plot._seq]})  # as its view does
             await asyncio.sleep(0.5)
         gc_runs = sum(st["collections"] for st in gc.get_stats()) - gc0
         periods = live.periods_s()
@@ -268,7 +269,8 @@ async def _panel_run(seconds: float, busy: bool) -> None:
     what = "panel + controls + live plot" + (" + CPU hog + garbage" if busy else "")
     _report(f"BfrSession on the loop process; client kernel: {what}", periods, latched,
             gc_runs, seconds)  # fmt: skip
-    print(f"    plot refreshes={plot.n_refreshes}  panel heartbeats={panel.heartbeats}")
+    print(f"    plot refreshes={plot.n_refreshes} ({plot.n_samples_in} samples)  "
+          f"panel heartbeats={panel.heartbeats}")  # fmt: skip
 
 
 def panel_session(seconds: float) -> None:
