@@ -648,9 +648,14 @@ class BfrSession:
                 )
             else:
                 try:
-                    ls = ProcessLiveSession(emulator.port, self.limits,
-                                            truth_path=emulator.truth.path,
-                                            ledger_key=self.ledger_key, **common, **kwargs)  # fmt: skip
+                    ls = ProcessLiveSession(
+                        emulator.port,
+                        self.limits,
+                        truth_path=emulator.truth.path,
+                        ledger_key=self.ledger_key,
+                        **common,
+                        **kwargs,
+                    )
                 except BaseException:
                     emulator.close()
                     raise

@@ -5,7 +5,8 @@ Every action goes through :class:`~workbench.bfr.session.BfrSession` and its gat
 here builds a live session or commands the cuff. :func:`live_bfr_panel` puts the panel and
 these controls on a gated live session (by default in its own loop process on a cuff
 emulator); :func:`simulated_live_panel` does it for the notebook's simulated limb.
-Why: ``docs/decisions/0004-bfr-control.md``, ``docs/decisions/0008-bfr-transport-and-loop-process.md``.
+Why: ``docs/decisions/0004-bfr-control.md`` and
+``docs/decisions/0008-bfr-transport-and-loop-process.md``.
 """
 
 from __future__ import annotations
@@ -356,8 +357,9 @@ def live_bfr_panel(
     live_kw: dict[str, Any] | None = None,
     **panel_kw: Any,
 ) -> w.VBox:
-    """Panel + controls on ``flow.live(...)`` (gated; ``live_kw`` go to it); armed through ``flow.arm`` once a
-    browser shows the panel. Returns a box with ``.panel``, ``.controls`` and ``.live``.
+    """Panel + controls on ``flow.live(...)`` (gated; ``live_kw`` go to it); armed through
+    ``flow.arm`` once a browser shows the panel. Returns a box with ``.panel``, ``.controls``
+    and ``.live``.
 
     Default (no ``cuff``): the control loop runs in its own process on the serial port of a
     cuff emulator (``emulator``, or a new one on the confirmed AOP; ADR 0008); the panel is
