@@ -26,6 +26,8 @@ EXPECTED = {
     "nirs_desaturation": {SafetyReason.MONITOR},
     "emg_collapse": {SafetyReason.MONITOR},
     "monitor_loss": {SafetyReason.MONITOR},
+    "hr_strap_lost": {SafetyReason.MONITOR},
+    "hr_strap_silent": {SafetyReason.MONITOR},
     "loop_exception": {SafetyReason.LOOP_EXCEPTION},
     "keyboard_interrupt": {SafetyReason.LOOP_EXCEPTION},
     "gc_pause_200ms": {SafetyReason.LOOP_OVERRUN},

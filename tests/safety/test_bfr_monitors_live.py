@@ -22,10 +22,10 @@ def live():
 
 
 def test_monitors_are_armed_by_default_and_reported(live):
-    assert live.supervisor.monitors == {"nirs", "emg"}
-    assert live.monitor_status == {"nirs": "armed", "emg": "armed"}
+    assert live.supervisor.monitors == {"nirs", "emg", "hr"}
+    assert live.monitor_status == {"nirs": "armed", "emg": "armed", "hr": "armed"}
     (ev,) = [e for e in live.events if e.code == "monitors"]
-    assert "emg, nirs" in ev.message and "armed" in ev.message
+    assert "emg, hr, nirs" in ev.message and "armed" in ev.message
 
 
 def test_turning_a_monitor_off_is_explicit_and_shown():

@@ -105,7 +105,11 @@ def _report(what: str, **figures: float) -> None:
 
 
 def test_monitors_are_armed_by_default_and_reported(session):
-    assert session.monitor_status == {"nirs": "armed", "emg": "armed"}
+    assert session.monitor_status == {
+        "nirs": "armed",
+        "emg": "armed",
+        "hr": "no HR strap connected",
+    }
     session.start()
     assert wait_until(lambda: any(e.code == "monitors" for e in session.events), 2.0)
     (ev,) = [e for e in session.events if e.code == "monitors"]

@@ -187,6 +187,9 @@ FIELD_BOUNDS: dict[str, tuple[float, float]] = {
     "firmware_watchdog_s": (0.05, 0.25),
     "operator_heartbeat_s": (0.5, 3.0),  # req 11
     "monitor_stale_s": (0.1, 1.0),  # req 12
+    # HR straps notify about once a second (Bluetooth Heart Rate Profile): 1 s would
+    # false-trip, so a strap gets 2.5 s (two missed notifications) at most, > 1.2 s at least
+    "hr_stale_s": (1.2, 2.5),
     "smo2_floor_pct": (5.0, 50.0),  # lower is looser
     "emg_collapse_fraction": (0.2, 0.9),  # lower is looser
     "emg_recent_s": (0.1, 0.4),  # a longer window detects later
@@ -249,6 +252,8 @@ class CuffLimits:
     operator_heartbeat_s: float = 3.0
     # req 12
     monitor_stale_s: float = 1.0
+    # a silent HR strap (no notification, no disconnect) vents after this (issue 12.3)
+    hr_stale_s: float = 2.5
     smo2_floor_pct: float = 5.0
     emg_collapse_fraction: float = 0.2
     # EMG amplitude over this last window vs the set's earlier level (collapse within 0.5 s)

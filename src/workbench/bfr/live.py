@@ -99,19 +99,9 @@ class RealtimeSimCuff:
         self._call(self.sim.set_activity, activity)
 
     def monitor_source(self) -> dict[str, tuple[float, dict[str, float]]]:
-        """The simulated limb's NIRS and EMG streams (see :data:`~workbench.bfr.control.MonitorSource`)."""
+        """The simulated limb's NIRS, EMG and HR streams (see :data:`~workbench.bfr.control.MonitorSource`)."""
         with self._lock:
-            sim = self.sim
-            out: dict[str, tuple[float, dict[str, float]]] = {}
-            n = sim.nirs
-            if n is not None and sim.t_s - n.t_s < 0.5:
-                out["nirs"] = (
-                    n.t_s,
-                    {"thb_um": n.thb_um, "o2hb_um": n.o2hb_um, "smo2_pct": n.smo2_pct},
-                )
-            if sim.t_s - sim.emg_t_s < 0.5:
-                out["emg"] = (sim.emg_t_s, {"rms_uv": sim.emg_rms_uv})
-            return out
+            return self.sim.monitor_samples()
 
     @property
     def true_pressure_mmhg(self) -> float:
@@ -119,7 +109,7 @@ class RealtimeSimCuff:
 
 
 #: Physiological monitors the supervisor knows (req 12).
-KNOWN_MONITORS = ("nirs", "emg")
+KNOWN_MONITORS = ("nirs", "emg", "hr")
 
 #: A pressure sample older than this is shown as stale, never as the live pressure, s.
 PRESSURE_STALE_S = 0.3
@@ -220,7 +210,9 @@ class LiveSession:
 
         # req 12 / issue 12.3: monitors are on by default for every stream that is connected
         source = monitor_source or getattr(cuff, "monitor_source", None)
-        connected = sorted(source()) if source is not None else []
+        streams = source() if source is not None else {}
+        # an HR strap that reports itself disconnected is no connected stream (issue 12.3)
+        connected = sorted(m for m, (_, v) in streams.items() if v.get("connected", 1.0) != 0)
         if monitors is None:
             monitors = tuple(m for m in connected if m in KNOWN_MONITORS)
             why = "armed: every connected stream" if monitors else "no monitor stream connected"
@@ -232,6 +224,8 @@ class LiveSession:
             if missing:
                 why += f"; not connected (will vent as silent): {', '.join(missing)}"
         self.monitor_status = {m: ("armed" if m in monitors else why) for m in KNOWN_MONITORS}
+        if "hr" not in monitors and "hr" not in connected:
+            self.monitor_status["hr"] = "no HR strap connected"
         self.supervisor = Supervisor(
             limits,
             ledger=self.ledger,

@@ -23,6 +23,11 @@ from workbench.bfr.limits import CalibrationLimits, CuffLimits
 from workbench.bfr.protocol import VENT, CuffCommand, PressureReading
 from workbench.errors import SafetyError, SafetyReason
 
+#: Physiological monitors the supervisor knows (req 12; ``hr``: issue 12.3).
+KNOWN_MONITORS = ("nirs", "emg", "hr")
+#: Plausible heart rate, bpm; outside is a sample-quality alarm, never a vent by itself.
+HR_PLAUSIBLE_BPM = (25.0, 250.0)
+
 HIGH = "high"
 MEDIUM = "medium"
 LOW = "low"
@@ -71,7 +76,8 @@ class Supervisor:
     require_operator:
         Vent when the browser heartbeat stops for > 3 s (req 11).
     monitors:
-        Names of the monitors the session relies on (``"nirs"``, ``"emg"``) (req 12).
+        Names of the monitors the session relies on (``"nirs"``, ``"emg"``, ``"hr"``)
+        (req 12; HR strap: issue 12.3).
     on_event:
         Receives every :class:`Event` (the audit log).
     """
@@ -93,9 +99,11 @@ class Supervisor:
         self.ledger_key = ledger_key
         self.require_operator = require_operator
         self.monitors = frozenset(monitors)
-        unknown = self.monitors - {"nirs", "emg"}
+        unknown = self.monitors - set(KNOWN_MONITORS)
         if unknown:
-            raise ValueError(f"unknown monitors {sorted(unknown)}; known: nirs, emg")
+            raise ValueError(
+                f"unknown monitors {sorted(unknown)}; known: {', '.join(KNOWN_MONITORS)}"
+            )
         self.on_event = on_event or (lambda e: None)
         self.armed = False
         self.latched: list[Trip] = []
@@ -126,6 +134,11 @@ class Supervisor:
         self._monitor_last_sample_t_s: dict[str, float] = {}
         self._nirs_samples: deque[tuple[float, float, float, float]] = deque()  # t, thb, o2hb, smo2
         self._emg_samples: deque[tuple[float, float]] = deque()
+        #: when the HR strap reported a disconnect (None while connected); only a connected
+        #: sample clears it, re-arming does not
+        self._hr_disconnected_t_s: float | None = None
+        self._hr_implausible = False  # logged once per run of implausible samples
+        self._armed_t_s = -math.inf
         self._requested_setpoint_mmhg = 0.0
         self._sensors_disagree_since_t_s: float | None = None
         self._condition_onset_t_s = 0.0
@@ -241,6 +254,7 @@ class Supervisor:
         self._identical_since_t_s = None
         self._operator_heartbeat_t_s = now
         self._monitor_last_sample_t_s = {m: now for m in self.monitors}
+        self._armed_t_s = now
         self._inflation_start_t_s = None
         self._setpoint_reached = False
         # the cuff is vented now: pressure history from before (a previous inflation) must
@@ -325,7 +339,13 @@ class Supervisor:
         self._operator_heartbeat_t_s = now
 
     def monitor_sample(self, name: str, now: float, **values: float) -> None:
-        """A monitor sample: ``nirs`` (thb_um, o2hb_um, smo2_pct) or ``emg`` (rms_uv)."""
+        """A monitor sample: ``nirs`` (thb_um, o2hb_um, smo2_pct), ``emg`` (rms_uv) or
+        ``hr`` (bpm, optional connected 1/0).
+
+        An HR strap reporting ``connected=0`` (the BLE driver knows a disconnect at once)
+        trips MONITOR at the next :meth:`check`; an implausible HR (NaN, < 25 or > 250 bpm)
+        is only logged as a sample-quality alarm (monitors can only lower risk).
+        """
         if name == "nirs":
             self._nirs_samples.append(
                 (now, values["thb_um"], values["o2hb_um"], values["smo2_pct"])
@@ -339,9 +359,42 @@ class Supervisor:
             self._emg_samples.append((now, values["rms_uv"]))
             while self._emg_samples and now - self._emg_samples[0][0] > 10.0:
                 self._emg_samples.popleft()
+        elif name == "hr":
+            self._hr_sample(now, values)
         else:
             raise ValueError(f"unknown monitor {name!r}")
         self._monitor_last_sample_t_s[name] = now
+
+    def _hr_sample(self, now: float, values: dict[str, float]) -> None:
+        connected = values.get("connected", 1.0)
+        if isinstance(connected, bool):
+            connected = float(connected)
+        # anything but a clear "connected" (1) counts as a disconnect: NaN, 0, garbage
+        ok = isinstance(connected, (int, float)) and math.isfinite(connected) and connected >= 0.5
+        if not ok:
+            if self._hr_disconnected_t_s is None:
+                self._hr_disconnected_t_s = now
+                self._emit("alarm", "hr_disconnected", MEDIUM, None, "HR strap disconnected", t=now)
+            return
+        self._hr_disconnected_t_s = None
+        bpm = values.get("bpm", math.nan)
+        plausible = (
+            isinstance(bpm, (int, float))
+            and not isinstance(bpm, bool)
+            and math.isfinite(bpm)
+            and HR_PLAUSIBLE_BPM[0] <= bpm <= HR_PLAUSIBLE_BPM[1]
+        )
+        if not plausible and not self._hr_implausible:
+            self._emit(
+                "alarm",
+                "hr_implausible",
+                LOW,
+                float(bpm) if isinstance(bpm, (int, float)) else None,
+                f"implausible heart rate {bpm!r} bpm (sample quality; plausible "
+                f"{HR_PLAUSIBLE_BPM[0]:g}-{HR_PLAUSIBLE_BPM[1]:g})",
+                t=now,
+            )
+        self._hr_implausible = not plausible
 
     def set_phase(self, phase: str, now: float) -> None:
         """``"set"`` while exercising, ``"rest"`` otherwise (EMG collapse applies in sets)."""
@@ -459,11 +512,13 @@ class Supervisor:
                 )
         for name in self.monitors:
             t_m = self._monitor_last_sample_t_s.get(name, now)
-            if now - t_m > lim.monitor_stale_s:
+            # an HR strap notifies about once a second: its own staleness limit
+            stale_s = lim.hr_stale_s if name == "hr" else lim.monitor_stale_s
+            if now - t_m > stale_s:
                 fire(
                     SafetyReason.MONITOR,
                     f"{name} monitor silent for {now - t_m:.1f} s",
-                    t_m + lim.monitor_stale_s,
+                    t_m + stale_s,
                 )
         self._monitor_checks(now, fire)
         return new
@@ -686,6 +741,13 @@ class Supervisor:
 
     def _monitor_checks(self, now: float, fire) -> None:
         lim = self.limits
+        if "hr" in self.monitors and self._hr_disconnected_t_s is not None:
+            fire(
+                SafetyReason.MONITOR,
+                f"HR strap disconnected {now - self._hr_disconnected_t_s:.2f} s ago",
+                # a disconnect from before this arming became a condition at the arming
+                min(now, max(self._hr_disconnected_t_s, self._armed_t_s)),
+            )
         if "nirs" in self.monitors and self._nirs_samples:
             _, thb, o2, smo2 = self._nirs_samples[-1]
             if smo2 < lim.smo2_floor_pct:

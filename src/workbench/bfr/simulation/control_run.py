@@ -158,7 +158,7 @@ def simulate_session(
     rest_s: float = 30.0,
     fault_at_s: float = 20.0,
     params: CuffParams | None = None,
-    monitors: Iterable[str] = ("nirs", "emg"),
+    monitors: Iterable[str] = ("nirs", "emg", "hr"),
     require_operator: bool = True,
     stop_after_trip_s: float = 3.0,
     setpoint_schedule: Callable[[float, float], float] | None = None,
@@ -258,6 +258,7 @@ def simulate_session(
     sim.advance_to(0.01)
     core.arm(clock())
     loop_alive = True
+    last_hr_t_s = math.nan
     first_trip_t: float | None = None
     violations: list[str] = []
     prev_sp, prev_tick_t = 0.0, 0.0
@@ -304,6 +305,11 @@ def simulate_session(
             n = sim.nirs
             sup.monitor_sample("nirs", now, thb_um=n.thb_um, o2hb_um=n.o2hb_um, smo2_pct=n.smo2_pct)
             sup.monitor_sample("emg", now, rms_uv=sim.emg_rms_uv)
+        # the HR strap (~1 Hz) through the simulator's monitor source, each sample once
+        hr = sim.monitor_samples().get("hr")
+        if hr is not None and hr[0] != last_hr_t_s:
+            last_hr_t_s = hr[0]
+            sup.monitor_sample("hr", now, **hr[1])
         cmd: CuffCommand | None = None
         if loop_alive and not gc_pause:
             if phase in ("set", "rest", "settle") and t >= 0.5:

@@ -1,4 +1,4 @@
-"""The simulated cuff: physics, firmware watchdog, faults, NIRS and EMG, steppable in time.
+"""The simulated cuff: physics, firmware watchdog, faults, NIRS, EMG and HR, steppable in time.
 
 :class:`CuffSimulator` implements :class:`~workbench.bfr.protocol.CuffController`; its
 firmware (normally-open dump valve) vents when heartbeats stop for 250 ms, when its own
@@ -39,7 +39,12 @@ SIM_FAULTS: dict[str, str] = {
     "nirs_desaturation": "NIRS falls to complete desaturation",
     "emg_collapse": "EMG amplitude collapses to 5 %",
     "monitor_loss": "NIRS and EMG streams stop",
+    "hr_strap_lost": "HR strap disconnects (the BLE driver reports it at once)",
+    "hr_strap_silent": "HR strap stops notifying without reporting a disconnect",
 }
+
+#: Mean interval of the HR strap's notifications, s (Bluetooth Heart Rate Profile: ~1 Hz).
+HR_NOTIFY_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,7 @@ class _Physio:
     smo2_pct: float = 70.0
     emg_uv: float = 5.0
     fatigue: float = 1.0
+    hr_bpm: float = 70.0
 
 
 @dataclass
@@ -219,6 +225,13 @@ class CuffSimulator:
         self.nirs: NirsSample | None = None
         self.emg_t_s = -math.inf
         self.emg_rms_uv = 5.0
+        # HR strap (issue 12.3): ~1 Hz notifications; its own RNG keeps the other streams'
+        # noise sequences (and so every seeded result) what they were without it
+        self._hr_rng = random.Random(f"hr-{seed}")
+        self._hr_next = 0.0
+        self.hr_t_s = -math.inf
+        self.hr_bpm = math.nan
+        self.hr_connected = True
 
     # ----------------------------------------------------------------- set-up
     def inject(self, name: str, at_s: float | None = None) -> None:
@@ -395,6 +408,47 @@ class CuffSimulator:
             o2 = thb * ph.smo2_pct / 100.0
             ppg = max(0.0, min(1.0, (aop - pres) / (0.3 * aop))) + self.rng.gauss(0, 0.02)
             self.nirs = NirsSample(t, o2, thb - o2, thb, ph.smo2_pct, max(0.0, ppg))
+        self._hr_step(exercising, dt)
+
+    def _hr_step(self, exercising: bool, dt: float) -> None:
+        """The HR strap: heart rate follows exercise/rest (tau 15 s), notified at ~1 Hz."""
+        ph, t = self._physio, self.t_s
+        target = 125.0 if exercising else 70.0
+        ph.hr_bpm += (target - ph.hr_bpm) * dt / 15.0
+        if self.hr_connected and self.faults.on("hr_strap_lost", t):
+            # the BLE stack reports the disconnect as it happens
+            self.hr_connected = False
+            self.hr_t_s = self.faults.active["hr_strap_lost"]
+            self.hr_bpm = math.nan
+            return
+        if not self.hr_connected or t < self._hr_next:
+            return
+        self._hr_next = t + HR_NOTIFY_S * self._hr_rng.uniform(0.95, 1.05)
+        if self.faults.on("hr_strap_silent", t):
+            return
+        self.hr_t_s = t
+        self.hr_bpm = float(round(ph.hr_bpm + self._hr_rng.gauss(0.0, 1.5)))
+
+    def monitor_samples(self) -> dict[str, tuple[float, dict[str, float]]]:
+        """The limb's NIRS, EMG and HR streams as a
+        :data:`~workbench.bfr.control.MonitorSource` reports them: NIRS/EMG are absent while
+        lost (> 0.5 s old); HR keeps its last notification (a silent strap) or its
+        disconnect (``connected=0``, reported at once)."""
+        out: dict[str, tuple[float, dict[str, float]]] = {}
+        n = self.nirs
+        if n is not None and self.t_s - n.t_s < 0.5:
+            out["nirs"] = (
+                n.t_s,
+                {"thb_um": n.thb_um, "o2hb_um": n.o2hb_um, "smo2_pct": n.smo2_pct},
+            )
+        if self.t_s - self.emg_t_s < 0.5:
+            out["emg"] = (self.emg_t_s, {"rms_uv": self.emg_rms_uv})
+        if math.isfinite(self.hr_t_s):
+            out["hr"] = (
+                self.hr_t_s,
+                {"bpm": self.hr_bpm, "connected": 1.0 if self.hr_connected else 0.0},
+            )
+        return out
 
     def advance_to(self, t_s: float) -> None:
         """Step the physics until simulated time reaches ``t_s``."""
