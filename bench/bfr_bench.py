@@ -12,12 +12,15 @@ import argparse
 import gc
 import math
 import random
-import threading
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
-from workbench.bfr import FAULTS, CuffLimits, authorize_override, simulate_session
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # shared BFR helpers
+from bfr_helpers import busy_kernel, simulated_limb_limits  # noqa: E402
+from workbench.bfr import FAULTS, CuffLimits, simulate_session
 from workbench.bfr.control import ControlCore
 from workbench.bfr.live import LiveSession, RealtimeSimCuff
 from workbench.bfr.protocol import PressureReading
@@ -27,11 +30,7 @@ from workbench.bfr.supervisor import Supervisor
 
 def _bench_limits() -> CuffLimits:
     """Limits of the simulated 200 mmHg leg, armed under a logged override (req 2)."""
-    return authorize_override(
-        CuffLimits.for_session(200, "leg"),
-        supervisor="bfr_bench",
-        reason="simulated limb whose AOP is known exactly (benchmark, no person)",
-    )
+    return simulated_limb_limits(supervisor="bfr_bench")
 
 
 def pct(a, q) -> float:
@@ -40,39 +39,14 @@ def pct(a, q) -> float:
 
 # ------------------------------------------------------------------ 1. loop period
 def loop_period(seconds: float) -> None:
-    stop = threading.Event()
-
-    def cpu_hog() -> None:  # contends for the GIL, like a busy notebook
-        x = 0
-        while not stop.is_set():
-            for i in range(20000):
-                x += i * i
-
-    def gc_pressure() -> None:  # cyclic garbage: the automatic collector runs all the time
-        junk: list = []
-        while not stop.is_set():
-            for _ in range(2000):
-                a: list = []
-                a.append(a)
-                junk.append(a)
-            if len(junk) > 50_000:
-                junk = []
-            time.sleep(0.001)
-
-    hogs = [
-        threading.Thread(target=cpu_hog, daemon=True),
-        threading.Thread(target=gc_pressure, daemon=True),
-    ]
     cuff = RealtimeSimCuff()
     s = LiveSession(cuff, _bench_limits(), require_operator=False)
     s.start()
     s.thread.record_periods = True
     s.request_setpoint(120)
     gc0 = sum(st["collections"] for st in gc.get_stats())
-    for h in hogs:
-        h.start()
-    time.sleep(seconds)
-    stop.set()
+    with busy_kernel():  # a GIL hog and cyclic garbage, like a busy notebook
+        time.sleep(seconds)
     s.stop()
     cuff.close()
     p_ms = np.asarray(s.thread.periods_s) * 1000

@@ -21,12 +21,16 @@ import argparse
 import gc
 import os
 import signal
+import sys
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 
-from workbench.bfr import CuffLimits, authorize_override
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # shared BFR helpers
+from bfr_helpers import busy_kernel, simulated_limb_limits  # noqa: E402
+from workbench.bfr import CuffLimits
 from workbench.bfr.live import LiveSession
 from workbench.bfr.loop_process import ProcessLiveSession
 from workbench.bfr.protocol import FirmwareState
@@ -36,11 +40,7 @@ from workbench.widgets.bfr_panel import BfrPanel
 
 
 def _limits() -> CuffLimits:
-    return authorize_override(
-        CuffLimits.for_session(200, "leg"),
-        supervisor="bfr_transport_bench",
-        reason="simulated limb whose AOP is known exactly (benchmark, no person)",
-    )
+    return simulated_limb_limits(supervisor="bfr_transport_bench")
 
 
 def pct(a, q) -> float:
@@ -56,25 +56,8 @@ class KernelLoad:
         self.panel = BfrPanel(session, autostart=False, operator="bench") if panel else None
         if self.panel is not None:
             self.panel.send = lambda content, buffers=None: None
-        fns = [self._cpu_hog, self._gc_pressure] + ([self._panel_poll] if panel else [])
-        self.threads = [threading.Thread(target=f, daemon=True) for f in fns]
-
-    def _cpu_hog(self) -> None:
-        x = 0
-        while not self.stop.is_set():
-            for i in range(20000):
-                x += i * i
-
-    def _gc_pressure(self) -> None:
-        junk: list = []
-        while not self.stop.is_set():
-            for _ in range(2000):
-                a: list = []
-                a.append(a)
-                junk.append(a)
-            if len(junk) > 50_000:
-                junk = []
-            time.sleep(0.001)
+        self.threads = [threading.Thread(target=self._panel_poll, daemon=True)] if panel else []
+        self._busy = busy_kernel()
 
     def _panel_poll(self) -> None:
         while not self.stop.is_set():
@@ -83,6 +66,7 @@ class KernelLoad:
             time.sleep(0.04)
 
     def __enter__(self) -> KernelLoad:
+        self._busy.__enter__()
         for t in self.threads:
             t.start()
         return self
@@ -91,6 +75,7 @@ class KernelLoad:
         self.stop.set()
         for t in self.threads:
             t.join(2.0)
+        self._busy.__exit__(None, None, None)
         if self.panel is not None:
             self.panel.close()
 

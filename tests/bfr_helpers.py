@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from workbench.bfr.authority import authorize_override
 from workbench.bfr.limits import CuffLimits
 from workbench.errors import SafetyReason
 
 
-def simulated_limb_limits(aop_mmhg: float = 200.0, limb: str = "leg") -> CuffLimits:
+def simulated_limb_limits(
+    aop_mmhg: float = 200.0, limb: str = "leg", *, supervisor: str = "test"
+) -> CuffLimits:
     """Limits for a simulated limb whose AOP is known exactly, armed under a logged test
-    override (requirement 2: no person, so no calibration)."""
+    override (requirement 2: no person, so no calibration); ``supervisor`` names who."""
     return authorize_override(
         CuffLimits.for_session(aop_mmhg, limb),
-        supervisor="test",
+        supervisor=supervisor,
         reason="simulated limb whose AOP is known exactly (no person)",
     )
 
@@ -85,3 +89,37 @@ SENSOR_AND_PNEUMATIC_FAULT_REASONS = {
     "leak_1mm": {SafetyReason.LEAK, SafetyReason.DEVIATION},
     "hose_off": {SafetyReason.IMPLAUSIBLE_DATA, SafetyReason.DEVIATION},
 }
+
+
+@contextmanager
+def busy_kernel() -> Iterator[threading.Event]:
+    """A busy notebook kernel while the block runs: a thread contending for the GIL and one
+    making cyclic garbage (the automatic collector runs all the time). Yields the stop event."""
+    stop = threading.Event()
+
+    def cpu_hog() -> None:
+        x = 0
+        while not stop.is_set():
+            for i in range(20000):
+                x += i * i
+
+    def gc_pressure() -> None:
+        junk: list = []
+        while not stop.is_set():
+            for _ in range(2000):
+                a: list = []
+                a.append(a)
+                junk.append(a)
+            if len(junk) > 50_000:
+                junk = []
+            time.sleep(0.001)
+
+    threads = [threading.Thread(target=f, daemon=True) for f in (cpu_hog, gc_pressure)]
+    for t in threads:
+        t.start()
+    try:
+        yield stop
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(2.0)

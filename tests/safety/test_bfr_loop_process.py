@@ -13,13 +13,12 @@ import signal
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 
 import numpy as np
 import pytest
 
-from bfr_helpers import simulated_limb_limits, wait_until
+from bfr_helpers import busy_kernel, simulated_limb_limits, wait_until
 from workbench.bfr.limits import CuffLimits
 from workbench.bfr.loop_process import LoopProcessError, ProcessLiveSession
 from workbench.bfr.protocol import FirmwareState
@@ -208,41 +207,19 @@ def test_busy_kernel_does_not_disturb_the_loop_process():
     s = ProcessLiveSession(
         emu.port, simulated_limb_limits(), require_operator=False, record_periods=True
     )
-    stop = threading.Event()
-
-    def cpu_hog() -> None:
-        x = 0
-        while not stop.is_set():
-            for i in range(20000):
-                x += i * i
-
-    def gc_pressure() -> None:
-        junk: list = []
-        while not stop.is_set():
-            for _ in range(2000):
-                a: list = []
-                a.append(a)
-                junk.append(a)
-            if len(junk) > 50_000:
-                junk = []
-            time.sleep(0.001)
-
-    hogs = [threading.Thread(target=f, daemon=True) for f in (cpu_hog, gc_pressure)]
     try:
         s.start()
         sp = s.request_setpoint(120)
         gc0 = sum(st["collections"] for st in gc.get_stats())
-        for h in hogs:
-            h.start()
-        time.sleep(6.0)
-        for _ in range(50):  # the kernel still gets answers while busy
-            s.operator_heartbeat()
-        assert sum(st["collections"] for st in gc.get_stats()) > gc0  # the load was real
-        assert abs(emu.read()["pressure_mmhg"] - sp) < 12
-        assert not s.latched, s.latched
+        with busy_kernel():
+            time.sleep(6.0)
+            for _ in range(50):  # the kernel still gets answers while busy
+                s.operator_heartbeat()
+            assert sum(st["collections"] for st in gc.get_stats()) > gc0  # the load was real
+            assert abs(emu.read()["pressure_mmhg"] - sp) < 12
+            assert not s.latched, s.latched
         periods_ms = np.asarray(s.periods_s()) * 1000
     finally:
-        stop.set()
         s.stop()
         emu.close()
     assert len(periods_ms) > 400
