@@ -275,7 +275,7 @@ def test_jump_follows_true_state_more_than_self_rating(squad):
         perf = ad.performance.set_index(pd.to_datetime(ad.performance["date"]))["value"]
         well = ad.wellness.set_index(pd.to_datetime(ad.wellness["date"]))["readiness_self_1_10"]
         df = pd.concat(
-            [perf.rename("cmj"), lat["recovery_true"], well.rename("self")], axis=1
+            [perf.rename("cmj"), lat["recovery_true"], well.rename("self")], axis=1, sort=True
         ).dropna()
         r_true.append(np.corrcoef(df["cmj"], df["recovery_true"])[0, 1])
         r_self.append(np.corrcoef(df["cmj"], df["self"])[0, 1])
