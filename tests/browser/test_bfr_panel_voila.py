@@ -347,7 +347,7 @@ def test_manual_mode_and_adaptive_toggle_through_the_session(browser, voila_mode
     # armed through flow.arm at the prescribed 120 mmHg, monitors armed, the set under way
     st = _wait_state(page, f"s.pressure > {SETPOINT - 10} && s.phase === 'set'", 30_000)
     session_id = _new_session(db_url, known)
-    assert set(st["monitors"].split(",")) == {"emg", "nirs"}, st
+    assert set(st["monitors"].split(",")) == {"emg", "hr", "nirs"}, st
     assert "mode scheme" in st["status"] and "adaptive off" in st["status"], st
     SCREENS.mkdir(exist_ok=True)
     page.wait_for_timeout(2000)

@@ -108,12 +108,12 @@ def test_monitors_are_armed_by_default_and_reported(session):
     assert session.monitor_status == {
         "nirs": "armed",
         "emg": "armed",
-        "hr": "no HR strap connected",
+        "hr": "armed",
     }
     session.start()
     assert wait_until(lambda: any(e.code == "monitors" for e in session.events), 2.0)
     (ev,) = [e for e in session.events if e.code == "monitors"]
-    assert "emg, nirs" in ev.message and "armed" in ev.message
+    assert "emg, hr, nirs" in ev.message and "armed" in ev.message
     smo2, emg = session.monitor_values()  # the streams the monitors read are live
     assert math.isfinite(smo2) and math.isfinite(emg)
 
@@ -215,3 +215,22 @@ def test_lost_monitors_stop_and_vent_after_one_second(session):
     t_deflated = _assert_deflates(s, t_vent)
     assert wait_until(lambda: s.snapshot().vented, 1.0)  # the session stopped inflating
     _report("monitor loss", last_sample_to_vent=silent_s, vent_to_20mmHg=t_deflated)
+
+
+def test_lost_hr_strap_vents_within_half_a_second(session):
+    """Issue 12.3: a strap that reports its disconnect vents at once (emulator time)."""
+    s, emu = session, session.emulator
+    assert s.monitor_status["hr"] == "armed"
+    _inflate(s)
+    assert emu.read()["hr_connected"] == 1.0 and emu.read()["n_vents"] == 0
+    emu.inject("hr_strap_lost")
+    assert wait_until(lambda: emu.read()["hr_connected"] == 0.0, 2.0)
+    t_lost = emu.read()["hr_t_s"]  # the disconnect, as the strap reports it
+    truth = _wait_vent(s, VENT_S + 1.0)
+    t_vent = truth["last_vent_t_s"]
+    assert 0.0 <= t_vent - t_lost <= VENT_S, (t_vent - t_lost, s.latched)
+    assert truth["last_vent_state"] == FirmwareState.VENTED_HOST  # the loop, not the watchdog
+    trip = _first_trip(s)
+    assert trip.code == SafetyReason.MONITOR.value, s.events
+    t_deflated = _assert_deflates(s, t_vent)
+    _report("HR strap lost", disconnect_to_vent=t_vent - t_lost, vent_to_20mmHg=t_deflated)

@@ -57,6 +57,9 @@ TRUTH_FIELDS = (
     "smo2_pct",
     "emg_t_s",
     "emg_rms_uv",
+    "hr_t_s",
+    "hr_bpm",
+    "hr_connected",
     "host_crc_errors",
     "last_heartbeat_t_s",
     "frames_dropped",
@@ -243,6 +246,9 @@ class CuffEmulator:
                 n.smo2_pct if n else math.nan,
                 sim.emg_t_s if math.isfinite(sim.emg_t_s) else math.nan,
                 sim.emg_rms_uv,
+                sim.hr_t_s,
+                sim.hr_bpm,
+                1.0 if sim.hr_connected else 0.0,
                 float(self.decoder.errors),
                 sim.last_heartbeat_s if math.isfinite(sim.last_heartbeat_s) else math.nan,
                 float(self.dropped),
@@ -475,8 +481,10 @@ if __name__ == "__main__":
 
 
 def truth_monitors(truth: Truth) -> dict[str, tuple[float, dict[str, float]]]:
-    """The emulated limb's NIRS and EMG streams as a
-    :data:`~workbench.bfr.control.MonitorSource` result (absent when older than 0.5 s)."""
+    """The emulated limb's NIRS, EMG and HR streams as a
+    :data:`~workbench.bfr.control.MonitorSource` result, as the simulator reports them
+    (:meth:`~workbench.bfr.simulation.cuff.CuffSimulator.monitor_samples`): NIRS/EMG absent
+    when older than 0.5 s; HR keeps its last notification or its disconnect."""
     t = truth.read()
     out: dict[str, tuple[float, dict[str, float]]] = {}
     if math.isfinite(t["nirs_t_s"]) and t["t_s"] - t["nirs_t_s"] < 0.5:
@@ -486,6 +494,8 @@ def truth_monitors(truth: Truth) -> dict[str, tuple[float, dict[str, float]]]:
         )
     if math.isfinite(t["emg_t_s"]) and t["t_s"] - t["emg_t_s"] < 0.5:
         out["emg"] = (t["emg_t_s"], {"rms_uv": t["emg_rms_uv"]})
+    if math.isfinite(t["hr_t_s"]):
+        out["hr"] = (t["hr_t_s"], {"bpm": t["hr_bpm"], "connected": t["hr_connected"]})
     return out
 
 
@@ -516,7 +526,7 @@ class EmulatedSerialCuff(SerialCuff):
         return cuff
 
     def monitor_source(self) -> dict[str, tuple[float, dict[str, float]]]:
-        """The emulated limb's NIRS and EMG streams (see :func:`truth_monitors`)."""
+        """The emulated limb's NIRS, EMG and HR streams (see :func:`truth_monitors`)."""
         return truth_monitors(self.emulator.truth)
 
     @property
