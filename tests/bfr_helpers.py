@@ -123,3 +123,16 @@ def busy_kernel() -> Iterator[threading.Event]:
         stop.set()
         for t in threads:
             t.join(2.0)
+
+
+def store_with_athlete(directory) -> tuple[str, object]:
+    """A fresh SQLite store in ``directory`` holding athlete ``ath01``; ``(url, store)``."""
+    import datetime as dt
+
+    from workbench.store import open_store
+
+    url = f"sqlite:///{directory / 'wb.db'}"
+    store = open_store(url)
+    store.write("athletes", [{"athlete_id": "ath01", "name": "A", "sex": "F",
+                              "birth_date": dt.date(1990, 1, 1), "sport": "run"}])  # fmt: skip
+    return url, store

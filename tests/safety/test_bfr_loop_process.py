@@ -6,7 +6,6 @@ its truth file) are the reference, not what the loop reports.
 
 from __future__ import annotations
 
-import datetime
 import gc
 import os
 import signal
@@ -14,11 +13,12 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from bfr_helpers import busy_kernel, simulated_limb_limits, wait_until
+from bfr_helpers import busy_kernel, simulated_limb_limits, store_with_athlete, wait_until
 from workbench.bfr.limits import CuffLimits
 from workbench.bfr.loop_process import LoopProcessError, ProcessLiveSession
 from workbench.bfr.protocol import FirmwareState
@@ -33,24 +33,6 @@ WATCHDOG_S = 0.25  # req 10
 SLACK_S = 0.35  # scheduling on a shared, loaded 2-core machine
 
 
-def _store(tmp_path):
-    url = f"sqlite:///{tmp_path / 'wb.db'}"
-    store = open_store(url)
-    store.write(
-        "athletes",
-        [
-            {
-                "athlete_id": "ath01",
-                "name": "A",
-                "sex": "F",
-                "birth_date": datetime.date(1990, 1, 1),
-                "sport": "run",
-            }
-        ],
-    )
-    return url, store
-
-
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -61,13 +43,36 @@ def _pid_alive(pid: int) -> bool:
         return f.read().split(")")[-1].split()[0] != "Z"
 
 
+def _sigkill_kernel_ends_vented(kernel, truth, pids: list[int], truth_path: Path) -> None:
+    """SIGKILL the kernel subprocess: the cuff is below 20 mmHg in time, vented by the loop
+    process or the firmware, both processes are gone and the truth file is removed."""
+    t_kill = time.monotonic()
+    os.kill(kernel.pid, signal.SIGKILL)
+    kernel.wait(5)
+    assert wait_until(lambda: truth.read()["pressure_mmhg"] < 20, VENT_S + SLACK_S + 0.25)
+    assert time.monotonic() - t_kill <= VENT_S + SLACK_S + 0.25
+    assert truth.read()["state"] in (FirmwareState.VENTED_HOST, FirmwareState.VENTED_WATCHDOG)
+    assert wait_until(lambda: not any(_pid_alive(p) for p in pids), 8.0)
+    assert not truth_path.exists()
+    truth.close()
+
+
+def _reap(kernel, pids: list[int]) -> None:
+    """Whatever a failed test left running."""
+    if kernel.poll() is None:
+        kernel.kill()
+    for p in pids:
+        if _pid_alive(p):
+            os.kill(p, signal.SIGKILL)
+
+
 def test_unauthorized_limits_spawn_nothing():
     with pytest.raises(SafetyError):
         ProcessLiveSession("/dev/null", CuffLimits.for_session(200, "leg"))
 
 
 def test_loop_process_regulates_audits_and_vents_on_stop(tmp_path):
-    url, store = _store(tmp_path)
+    url, store = store_with_athlete(tmp_path)
     emu = spawn_emulator(seed=31)
     s = ProcessLiveSession(
         emu.port, simulated_limb_limits(), truth_path=emu.truth.path, store=store,
@@ -124,7 +129,7 @@ KERNEL = textwrap.dedent(
 
 
 def test_sigkilled_kernel_the_loop_process_vents_and_closes_the_audit(tmp_path):
-    url, store = _store(tmp_path)
+    url, store = store_with_athlete(tmp_path)
     emu = spawn_emulator(seed=8)
     kernel = subprocess.Popen(
         [sys.executable, "-c", KERNEL, emu.port, url], stdout=subprocess.PIPE, text=True
@@ -281,7 +286,6 @@ KERNEL_DEFAULT_PATH = textwrap.dedent(
 def test_sigkilled_kernel_on_the_default_path_ends_vented_and_leaves_nothing_running():
     """The kernel spawned both the loop process and the emulator; after its SIGKILL the cuff
     is vented, both processes exit and their mapped files are removed."""
-    from pathlib import Path
 
     from workbench.bfr.simulation.emulator import Truth
 
@@ -295,21 +299,9 @@ def test_sigkilled_kernel_on_the_default_path_ends_vented_and_leaves_nothing_run
         pids = [int(line[1]), int(line[2])]
         truth = Truth(line[3])  # our own mapping stays valid after the file is removed
         assert wait_until(lambda: truth.read()["pressure_mmhg"] > 90, 15.0), truth.read()
-        t_kill = time.monotonic()
-        os.kill(kernel.pid, signal.SIGKILL)
-        kernel.wait(5)
-        assert wait_until(lambda: truth.read()["pressure_mmhg"] < 20, VENT_S + SLACK_S + 0.25)
-        assert time.monotonic() - t_kill <= VENT_S + SLACK_S + 0.25
-        assert truth.read()["state"] in (FirmwareState.VENTED_HOST, FirmwareState.VENTED_WATCHDOG)
-        assert wait_until(lambda: not any(_pid_alive(p) for p in pids), 8.0)
-        assert not Path(line[3]).exists()
-        truth.close()
+        _sigkill_kernel_ends_vented(kernel, truth, pids, Path(line[3]))
     finally:
-        if kernel.poll() is None:
-            kernel.kill()
-        for p in pids:
-            if _pid_alive(p):
-                os.kill(p, signal.SIGKILL)
+        _reap(kernel, pids)
 
 
 KERNEL_WITH_PANEL = textwrap.dedent(
@@ -349,7 +341,6 @@ def test_sigkilled_kernel_with_the_panel_ends_vented_and_leaves_nothing_running(
     """A kernel built the panel's gated session (BfrSession -> live_bfr_panel, armed by the
     panel's first view) and inflated to 60 % AOP; after its SIGKILL the emulator's true
     pressure falls below 20 mmHg in time, both processes exit and their files are removed."""
-    from pathlib import Path
 
     from workbench.bfr.simulation.emulator import Truth
 
@@ -368,18 +359,6 @@ def test_sigkilled_kernel_with_the_panel_ends_vented_and_leaves_nothing_running(
         )
         time.sleep(1.0)
         assert truth.read()["pressure_mmhg"] > 100  # still inflated: the panel heartbeats
-        t_kill = time.monotonic()
-        os.kill(kernel.pid, signal.SIGKILL)
-        kernel.wait(5)
-        assert wait_until(lambda: truth.read()["pressure_mmhg"] < 20, VENT_S + SLACK_S + 0.25)
-        assert time.monotonic() - t_kill <= VENT_S + SLACK_S + 0.25
-        assert truth.read()["state"] in (FirmwareState.VENTED_HOST, FirmwareState.VENTED_WATCHDOG)
-        assert wait_until(lambda: not any(_pid_alive(p) for p in pids), 8.0)
-        assert not Path(line[3]).exists()
-        truth.close()
+        _sigkill_kernel_ends_vented(kernel, truth, pids, Path(line[3]))
     finally:
-        if kernel.poll() is None:
-            kernel.kill()
-        for p in pids:
-            if _pid_alive(p):
-                os.kill(p, signal.SIGKILL)
+        _reap(kernel, pids)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 import os
 import signal
 import subprocess
@@ -13,26 +12,14 @@ import time
 import numpy as np
 import pytest
 
-from bfr_helpers import simulated_limb_limits, wait_until
+from bfr_helpers import simulated_limb_limits, store_with_athlete, wait_until
 from workbench.bfr.live import LiveSession, RealtimeSimCuff
 from workbench.bfr.protocol import FirmwareState
 from workbench.store import open_store
 
 
 def test_thread_regulates_and_vents_on_stop(tmp_path):
-    store = open_store(f"sqlite:///{tmp_path / 'wb.db'}")
-    store.write(
-        "athletes",
-        [
-            {
-                "athlete_id": "ath01",
-                "name": "A",
-                "sex": "F",
-                "birth_date": datetime.date(1990, 1, 1),
-                "sport": "run",
-            }
-        ],
-    )
+    _url, store = store_with_athlete(tmp_path)
     cuff = RealtimeSimCuff()
     s = LiveSession(cuff, simulated_limb_limits(), store=store, require_operator=False)
     s.start()
