@@ -116,3 +116,18 @@ def serve_voila(
            str(notebook)]  # fmt: skip
     with serve(cmd, port=port, cwd=cwd, env=env, timeout_s=timeout_s) as url:
         yield url
+
+
+# Lab settings for a test browser: every cell in the DOM (no virtual scrolling), no news fetch.
+LAB_SETTINGS = {
+    # autoStartDefaultKernel: under load JupyterLab may ask which kernel to start (a race with
+    # its kernelspec fetch); every notebook here declares python3, the kernel it would start.
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {
+        "windowingMode": "none",
+        "autoStartDefaultKernel": True,
+    },
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
+        "fetchNews": "false",
+        "checkForUpdates": False,
+    },
+}

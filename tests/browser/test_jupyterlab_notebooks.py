@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import free_port, launch_chromium, serve
+from conftest import LAB_SETTINGS, free_port, launch_chromium, serve
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -37,19 +37,6 @@ NOTEBOOKS = [
     "dashboards/sessions.ipynb",
 ]
 
-# Lab settings for a test browser: every cell in the DOM (no virtual scrolling), no news fetch.
-LAB_SETTINGS = {
-    # autoStartDefaultKernel: under load JupyterLab may ask which kernel to start (a race with
-    # its kernelspec fetch); every notebook here declares python3, the kernel it would start.
-    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {
-        "windowingMode": "none",
-        "autoStartDefaultKernel": True,
-    },
-    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
-        "fetchNews": "false",
-        "checkForUpdates": False,
-    },
-}
 
 # State of the open notebook, read from JupyterLab's own model (exposed for the test).
 NOTEBOOK_STATE_JS = """() => {

@@ -19,7 +19,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from conftest import free_port, launch_chromium, serve
+from conftest import LAB_SETTINGS, free_port, launch_chromium, serve
 from workbench.cli import lab_config_dir
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -87,17 +87,6 @@ BROWSER_JS = """() => {
   }
   return out;
 }"""
-
-LAB_SETTINGS = {
-    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {
-        "windowingMode": "none",
-        "autoStartDefaultKernel": True,
-    },
-    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
-        "fetchNews": "false",
-        "checkForUpdates": False,
-    },
-}
 
 
 @contextmanager

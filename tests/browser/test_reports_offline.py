@@ -45,7 +45,7 @@ def test_report_is_self_contained_offline(browser, report):
     external = [u for u in requests if not u.startswith(("file:", "data:", "blob:", "about:"))]
     assert external == [] and failed == [] and errors == []
     assert page.locator("text=Executive summary").count() == 1
-    assert page.locator("text=BFR sessions").count() == 1
+    assert page.locator("h2", has_text="BFR sessions").count() == 1
     assert page.locator("table.wb-table").count() >= 3
     SCREENS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENS / "report_weekly.png"), full_page=True)
