@@ -24,7 +24,7 @@ from workbench.bfr.ledger import TimeLedger
 from workbench.bfr.limits import CuffLimits
 from workbench.bfr.protocol import CuffController, CuffStatus, PressureReading
 from workbench.bfr.simulation.cuff import CuffSimulator
-from workbench.bfr.supervisor import Event, Supervisor
+from workbench.bfr.supervisor import KNOWN_MONITORS, Event, Supervisor
 from workbench.errors import SafetyReason
 from workbench.log import get_logger
 from workbench.store import Store
@@ -107,9 +107,6 @@ class RealtimeSimCuff:
     def true_pressure_mmhg(self) -> float:
         return self.sim.pressure_mmhg
 
-
-#: Physiological monitors the supervisor knows (req 12).
-KNOWN_MONITORS = ("nirs", "emg", "hr")
 
 #: A pressure sample older than this is shown as stale, never as the live pressure, s.
 PRESSURE_STALE_S = 0.3
