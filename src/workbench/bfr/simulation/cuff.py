@@ -164,6 +164,29 @@ def random_plant(
     return params, limb, aop
 
 
+def monitor_streams(
+    now_s: float,
+    *,
+    nirs_t_s: float,
+    nirs: dict[str, float],
+    emg_t_s: float,
+    emg: dict[str, float],
+    hr_t_s: float,
+    hr: dict[str, float],
+) -> dict[str, tuple[float, dict[str, float]]]:
+    """A simulated limb's streams as a :data:`~workbench.bfr.control.MonitorSource` result:
+    NIRS/EMG are absent while lost (last sample > 0.5 s old); HR keeps its last notification
+    (a silent strap) or its disconnect (``connected=0``, reported at once)."""
+    out: dict[str, tuple[float, dict[str, float]]] = {}
+    if now_s - nirs_t_s < 0.5:
+        out["nirs"] = (nirs_t_s, nirs)
+    if now_s - emg_t_s < 0.5:
+        out["emg"] = (emg_t_s, emg)
+    if math.isfinite(hr_t_s):
+        out["hr"] = (hr_t_s, hr)
+    return out
+
+
 class CuffSimulator:
     """Simulated cuff + limb + firmware; implements :class:`~workbench.bfr.protocol.CuffController`.
 
@@ -431,24 +454,17 @@ class CuffSimulator:
 
     def monitor_samples(self) -> dict[str, tuple[float, dict[str, float]]]:
         """The limb's NIRS, EMG and HR streams as a
-        :data:`~workbench.bfr.control.MonitorSource` reports them: NIRS/EMG are absent while
-        lost (> 0.5 s old); HR keeps its last notification (a silent strap) or its
-        disconnect (``connected=0``, reported at once)."""
-        out: dict[str, tuple[float, dict[str, float]]] = {}
+        :data:`~workbench.bfr.control.MonitorSource` reports them (:func:`monitor_streams`)."""
         n = self.nirs
-        if n is not None and self.t_s - n.t_s < 0.5:
-            out["nirs"] = (
-                n.t_s,
-                {"thb_um": n.thb_um, "o2hb_um": n.o2hb_um, "smo2_pct": n.smo2_pct},
-            )
-        if self.t_s - self.emg_t_s < 0.5:
-            out["emg"] = (self.emg_t_s, {"rms_uv": self.emg_rms_uv})
-        if math.isfinite(self.hr_t_s):
-            out["hr"] = (
-                self.hr_t_s,
-                {"bpm": self.hr_bpm, "connected": 1.0 if self.hr_connected else 0.0},
-            )
-        return out
+        return monitor_streams(
+            self.t_s,
+            nirs_t_s=n.t_s if n is not None else math.nan,
+            nirs={"thb_um": n.thb_um, "o2hb_um": n.o2hb_um, "smo2_pct": n.smo2_pct} if n else {},
+            emg_t_s=self.emg_t_s,
+            emg={"rms_uv": self.emg_rms_uv},
+            hr_t_s=self.hr_t_s,
+            hr={"bpm": self.hr_bpm, "connected": 1.0 if self.hr_connected else 0.0},
+        )
 
     def advance_to(self, t_s: float) -> None:
         """Step the physics until simulated time reaches ``t_s``."""

@@ -36,7 +36,7 @@ from workbench.bfr.protocol import (
     encode_status,
 )
 from workbench.bfr.serial_cuff import SerialCuff, raise_priority, shared_memory_dir
-from workbench.bfr.simulation.cuff import CuffParams, CuffSimulator
+from workbench.bfr.simulation.cuff import CuffParams, CuffSimulator, monitor_streams
 from workbench.log import get_logger
 
 log = get_logger(__name__)
@@ -481,22 +481,18 @@ if __name__ == "__main__":
 
 
 def truth_monitors(truth: Truth) -> dict[str, tuple[float, dict[str, float]]]:
-    """The emulated limb's NIRS, EMG and HR streams as a
-    :data:`~workbench.bfr.control.MonitorSource` result, as the simulator reports them
-    (:meth:`~workbench.bfr.simulation.cuff.CuffSimulator.monitor_samples`): NIRS/EMG absent
-    when older than 0.5 s; HR keeps its last notification or its disconnect."""
+    """The emulated limb's NIRS, EMG and HR streams as the simulator reports them
+    (:func:`~workbench.bfr.simulation.cuff.monitor_streams`), from the truth file."""
     t = truth.read()
-    out: dict[str, tuple[float, dict[str, float]]] = {}
-    if math.isfinite(t["nirs_t_s"]) and t["t_s"] - t["nirs_t_s"] < 0.5:
-        out["nirs"] = (
-            t["nirs_t_s"],
-            {"thb_um": t["thb_um"], "o2hb_um": t["o2hb_um"], "smo2_pct": t["smo2_pct"]},
-        )
-    if math.isfinite(t["emg_t_s"]) and t["t_s"] - t["emg_t_s"] < 0.5:
-        out["emg"] = (t["emg_t_s"], {"rms_uv": t["emg_rms_uv"]})
-    if math.isfinite(t["hr_t_s"]):
-        out["hr"] = (t["hr_t_s"], {"bpm": t["hr_bpm"], "connected": t["hr_connected"]})
-    return out
+    return monitor_streams(
+        t["t_s"],
+        nirs_t_s=t["nirs_t_s"],
+        nirs={"thb_um": t["thb_um"], "o2hb_um": t["o2hb_um"], "smo2_pct": t["smo2_pct"]},
+        emg_t_s=t["emg_t_s"],
+        emg={"rms_uv": t["emg_rms_uv"]},
+        hr_t_s=t["hr_t_s"],
+        hr={"bpm": t["hr_bpm"], "connected": t["hr_connected"]},
+    )
 
 
 class EmulatedSerialCuff(SerialCuff):
