@@ -13,6 +13,9 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -43,27 +46,50 @@ def _pid_alive(pid: int) -> bool:
         return f.read().split(")")[-1].split()[0] != "Z"
 
 
-def _sigkill_kernel_ends_vented(kernel, truth, pids: list[int], truth_path: Path) -> None:
+@dataclass
+class _Kernel:
+    """A kernel subprocess that printed ``STARTED <loop pid> <emulator pid> <truth path>``."""
+
+    proc: subprocess.Popen
+    pids: list[int]
+    truth: object  # the emulator's Truth; our own mapping stays valid after the file is removed
+    truth_path: Path
+
+
+@contextmanager
+def _kernel_subprocess(code: str) -> Iterator[_Kernel]:
+    """Run ``code`` as a kernel in a subprocess; whatever a failed test leaves running is
+    killed on the way out."""
+    from workbench.bfr.simulation.emulator import Truth
+
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    pids: list[int] = []
+    try:
+        line = proc.stdout.readline().split()
+        assert line and line[0] == "STARTED", line
+        pids += [int(line[1]), int(line[2])]
+        yield _Kernel(proc, pids, Truth(line[3]), Path(line[3]))
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        for p in pids:
+            if _pid_alive(p):
+                os.kill(p, signal.SIGKILL)
+
+
+def _sigkill_kernel_ends_vented(k: _Kernel) -> None:
     """SIGKILL the kernel subprocess: the cuff is below 20 mmHg in time, vented by the loop
     process or the firmware, both processes are gone and the truth file is removed."""
     t_kill = time.monotonic()
-    os.kill(kernel.pid, signal.SIGKILL)
-    kernel.wait(5)
-    assert wait_until(lambda: truth.read()["pressure_mmhg"] < 20, VENT_S + SLACK_S + 0.25)
+    os.kill(k.proc.pid, signal.SIGKILL)
+    k.proc.wait(5)
+    assert wait_until(lambda: k.truth.read()["pressure_mmhg"] < 20, VENT_S + SLACK_S + 0.25)
     assert time.monotonic() - t_kill <= VENT_S + SLACK_S + 0.25
-    assert truth.read()["state"] in (FirmwareState.VENTED_HOST, FirmwareState.VENTED_WATCHDOG)
-    assert wait_until(lambda: not any(_pid_alive(p) for p in pids), 8.0)
-    assert not truth_path.exists()
-    truth.close()
-
-
-def _reap(kernel, pids: list[int]) -> None:
-    """Whatever a failed test left running."""
-    if kernel.poll() is None:
-        kernel.kill()
-    for p in pids:
-        if _pid_alive(p):
-            os.kill(p, signal.SIGKILL)
+    state = k.truth.read()["state"]
+    assert state in (FirmwareState.VENTED_HOST, FirmwareState.VENTED_WATCHDOG)
+    assert wait_until(lambda: not any(_pid_alive(p) for p in k.pids), 8.0)
+    assert not k.truth_path.exists()
+    k.truth.close()
 
 
 def test_unauthorized_limits_spawn_nothing():
@@ -287,21 +313,9 @@ def test_sigkilled_kernel_on_the_default_path_ends_vented_and_leaves_nothing_run
     """The kernel spawned both the loop process and the emulator; after its SIGKILL the cuff
     is vented, both processes exit and their mapped files are removed."""
 
-    from workbench.bfr.simulation.emulator import Truth
-
-    kernel = subprocess.Popen(
-        [sys.executable, "-c", KERNEL_DEFAULT_PATH], stdout=subprocess.PIPE, text=True
-    )
-    pids: list[int] = []
-    try:
-        line = kernel.stdout.readline().split()
-        assert line and line[0] == "STARTED", line
-        pids = [int(line[1]), int(line[2])]
-        truth = Truth(line[3])  # our own mapping stays valid after the file is removed
-        assert wait_until(lambda: truth.read()["pressure_mmhg"] > 90, 15.0), truth.read()
-        _sigkill_kernel_ends_vented(kernel, truth, pids, Path(line[3]))
-    finally:
-        _reap(kernel, pids)
+    with _kernel_subprocess(KERNEL_DEFAULT_PATH) as k:
+        assert wait_until(lambda: k.truth.read()["pressure_mmhg"] > 90, 15.0), k.truth.read()
+        _sigkill_kernel_ends_vented(k)
 
 
 KERNEL_WITH_PANEL = textwrap.dedent(
@@ -342,23 +356,11 @@ def test_sigkilled_kernel_with_the_panel_ends_vented_and_leaves_nothing_running(
     panel's first view) and inflated to 60 % AOP; after its SIGKILL the emulator's true
     pressure falls below 20 mmHg in time, both processes exit and their files are removed."""
 
-    from workbench.bfr.simulation.emulator import Truth
-
-    kernel = subprocess.Popen(
-        [sys.executable, "-c", KERNEL_WITH_PANEL], stdout=subprocess.PIPE, text=True
-    )
-    pids: list[int] = []
-    try:
-        line = kernel.stdout.readline().split()
-        assert line and line[0] == "STARTED", line
-        pids = [int(line[1]), int(line[2])]
-        truth = Truth(line[3])
+    with _kernel_subprocess(KERNEL_WITH_PANEL) as k:
         target = 0.6 * 200.0  # stated: 60 % of the confirmed AOP
-        assert wait_until(lambda: abs(truth.read()["pressure_mmhg"] - target) < 10, 20.0), (
-            truth.read()
+        assert wait_until(lambda: abs(k.truth.read()["pressure_mmhg"] - target) < 10, 20.0), (
+            k.truth.read()
         )
         time.sleep(1.0)
-        assert truth.read()["pressure_mmhg"] > 100  # still inflated: the panel heartbeats
-        _sigkill_kernel_ends_vented(kernel, truth, pids, Path(line[3]))
-    finally:
-        _reap(kernel, pids)
+        assert k.truth.read()["pressure_mmhg"] > 100  # still inflated: the panel heartbeats
+        _sigkill_kernel_ends_vented(k)
