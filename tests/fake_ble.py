@@ -7,7 +7,9 @@
 emits recorded notification bytes (cycling) every ``interval_s`` while subscribed. Tests can
 :meth:`~FakePeripheral.force_disconnect` it mid-stream and make the next connects fail
 (``refuse_connects``) to exercise the reconnect back-off. ``emitted`` records every
-notification that was delivered, in order.
+notification that was delivered, in order. For stream-like peripherals (a UART bridge),
+``on_write`` hooks see every written value and :meth:`~FakePeripheral.notify` pushes a
+notification from any thread; ``mtu`` is the ATT MTU the client reports.
 """
 
 from __future__ import annotations
@@ -44,7 +46,8 @@ class FakePeripheral:
     ``services`` maps service UUID -> characteristic UUIDs; ``reads`` characteristic ->
     value; ``notifications`` characteristic -> recorded payloads emitted in a cycle;
     ``responses`` maps ``(characteristic, written bytes)`` -> ``[(characteristic, payload)]``
-    sent back as notifications/indications.
+    sent back as notifications/indications; ``on_write`` maps characteristic -> a function
+    called with every value written to it (on the client's event loop).
     """
 
     address: str
@@ -53,6 +56,8 @@ class FakePeripheral:
     notifications: dict[str, Sequence[bytes]] = field(default_factory=dict)
     reads: dict[str, bytes] = field(default_factory=dict)
     responses: dict[tuple[str, bytes], list[tuple[str, bytes]]] = field(default_factory=dict)
+    on_write: dict[str, Callable[[bytes], None]] = field(default_factory=dict)
+    mtu: int = 247
     interval_s: float = 0.02
     refuse_connects: int = 0
     rssi: int = -60
@@ -72,6 +77,11 @@ class FakePeripheral:
         """Drop every connection as a radio loss would (the client sees a disconnect)."""
         for client in list(self._clients):
             client._drop()
+
+    def notify(self, uuid: str, payload: bytes) -> None:
+        """Notify ``payload`` on ``uuid`` to every subscribed client (from any thread)."""
+        for client in list(self._clients):
+            client._push(uuid, bytes(payload))
 
     @property
     def is_connected(self) -> bool:
@@ -95,6 +105,7 @@ def make_fake_backend(
             self._connected = False
             self._tasks: dict[str, asyncio.Task] = {}
             self._callbacks: dict[str, Callable[[bytearray], None]] = {}
+            self._loop: asyncio.AbstractEventLoop | None = None
 
         @property
         def name(self) -> str:
@@ -102,7 +113,7 @@ def make_fake_backend(
 
         @property
         def mtu_size(self) -> int:
-            return 247
+            return self._per.mtu if self._per else 247
 
         async def connect(self, pair: bool, **kwargs: Any) -> None:
             per = self._per
@@ -179,6 +190,9 @@ def make_fake_backend(
             per = self._need()
             payload = bytes(data)
             per.writes.append((characteristic.uuid, payload))
+            hook = per.on_write.get(characteristic.uuid)
+            if hook is not None:
+                hook(payload)
             for uuid, reply in per.responses.get((characteristic.uuid, payload), []):
                 cb = self._callbacks.get(uuid)
                 if cb is not None:
@@ -192,6 +206,7 @@ def make_fake_backend(
             per = self._need()
             uuid = characteristic.uuid
             self._callbacks[uuid] = callback
+            self._loop = asyncio.get_running_loop()
             if uuid in per.notifications and uuid not in self._tasks:
                 self._tasks[uuid] = asyncio.get_running_loop().create_task(
                     self._emit(per, uuid, callback)
@@ -205,6 +220,16 @@ def make_fake_backend(
                 payload = per.next_payload(uuid)
                 per.emitted.append((uuid, payload))
                 callback(bytearray(payload))
+
+        def _push(self, uuid: str, payload: bytes) -> None:
+            if self._loop is not None:
+                self._loop.call_soon_threadsafe(self._deliver, uuid, payload)
+
+        def _deliver(self, uuid: str, payload: bytes) -> None:
+            cb = self._callbacks.get(uuid)
+            if cb is not None and self._connected and self._per is not None:
+                self._per.emitted.append((uuid, payload))
+                cb(bytearray(payload))
 
         async def stop_notify(self, characteristic: Any) -> None:
             task = self._tasks.pop(characteristic.uuid, None)

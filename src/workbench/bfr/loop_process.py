@@ -58,6 +58,8 @@ _SNAP = struct.Struct(f"<{len(SNAPSHOT_FIELDS)}d")
 #: (both need privilege; ADR 0008). The emulator (the "firmware") asks for more.
 LOOP_RT_PRIORITY = 20
 LOOP_NICE = -5
+#: ``port`` prefix of a BLE cuff on the Nordic UART Service: ``"ble:<address>"``.
+BLE_PORT_PREFIX = "ble:"
 #: How often the loop process publishes its snapshot, events and alarms, s.
 PUBLISH_S = 0.02
 #: A snapshot older than this means the loop process is not running (any more), s.
@@ -79,7 +81,8 @@ class ProcessLiveSession:
     Parameters
     ----------
     port:
-        Serial device of the cuff (``/dev/ttyACM0``, an emulator's pty).
+        Serial device of the cuff (``/dev/ttyACM0``, an emulator's pty), or
+        ``"ble:<address>"``: a BLE cuff on the Nordic UART Service (``bfr/ble_uart.py``).
     limits:
         Authorized limits (checked here, before anything is spawned; req 2).
     truth_path:
@@ -401,8 +404,20 @@ def _remove_orphan_file(path: Path, dir_prefix: str) -> None:
 
 
 def _error(exc: BaseException) -> tuple[str, tuple]:
-    reason = getattr(exc, "reason", None)
-    return ("error", (type(exc).__name__, str(exc), None if reason is None else reason.value))
+    reason = getattr(exc, "reason", None)  # a SafetyReason, or e.g. a DeviceError's text
+    value = reason.value if isinstance(reason, SafetyReason) else None
+    return ("error", (type(exc).__name__, str(exc), value))
+
+
+def _open_cuff(port: str, cuff_id: str):
+    """The cuff on ``port``: a serial device, or ``"ble:<address>"`` (Nordic UART Service)."""
+    from workbench.bfr.serial_cuff import SerialCuff
+
+    if port.startswith(BLE_PORT_PREFIX):
+        from workbench.bfr.ble_uart import open_ble_cuff
+
+        return open_ble_cuff(port.removeprefix(BLE_PORT_PREFIX), cuff_id=cuff_id)
+    return SerialCuff(port, cuff_id=cuff_id)
 
 
 class _LoopServer:
@@ -410,7 +425,6 @@ class _LoopServer:
 
     def __init__(self, conn: Connection) -> None:
         from workbench.bfr.live import LiveSession
-        from workbench.bfr.serial_cuff import SerialCuff
         from workbench.store import open_store
 
         self.conn = conn
@@ -420,7 +434,7 @@ class _LoopServer:
         source, who, reason = cfg["auth"]
         # the kernel verified the authorization of these exact values before spawning us
         limits = _grant(cfg["limits"], source, who, f"{reason} (kernel pid {self.parent_pid})")
-        self.cuff = SerialCuff(cfg["port"], cuff_id=cfg["session"]["cuff_id"])
+        self.cuff = _open_cuff(cfg["port"], cfg["session"]["cuff_id"])
         monitor_source = None
         if cfg["truth_path"]:
             from workbench.bfr.simulation.emulator import Truth, truth_monitors
