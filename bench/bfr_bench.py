@@ -24,6 +24,7 @@ from workbench.bfr import FAULTS, CuffLimits, simulate_session
 from workbench.bfr.control import ControlCore
 from workbench.bfr.live import LiveSession, RealtimeSimCuff
 from workbench.bfr.protocol import PressureReading
+from workbench.bfr.simulation.control_run import TRUE_MEAN_TOLERANCE_MMHG
 from workbench.bfr.simulation.cuff import air_per_mmhg_ml, random_plant
 from workbench.bfr.supervisor import Supervisor
 
@@ -284,6 +285,9 @@ def randomised_plants(n: int, seed: int = 12, workers: int = 2) -> None:
     tripped = [(r[0], r[1], f"{r[2]:.0f}", r[3], r[7]) for r in rows if r[7]]
     worst = sorted(rows, key=lambda r: r[4])[:3]
     mean80 = np.array([r[8] for r in rows if r[3] == 80.0])
+    over80 = np.array(
+        [r[8] * r[2] - (0.8 * r[2] + TRUE_MEAN_TOLERANCE_MMHG) for r in rows if r[3] == 80.0]
+    )
     print(
         f"randomised plants (issue 12.4): {n} sessions 30-15-15-15 on {n} plants (±40 % cuff "
         f"volume, compliance, pump, bleed, swelling; steady leak up to 0.6 x the leak-alarm "
@@ -310,9 +314,9 @@ def randomised_plants(n: int, seed: int = 12, workers: int = 2) -> None:
     )
     print(
         f"  1-s mean of true P / true AOP at 80 % AOP: p50 {np.nanmedian(mean80):.3f}, p90 "
-        f"{np.nanpercentile(mean80, 90):.3f}, max {np.nanmax(mean80):.3f} (checked against "
-        f"<= 0.812 = ceiling + the guard's 1.5 % minimum margin: "
-        f"{int((mean80 > 0.812).sum())} of {len(mean80)} above); identified pump rate at SP "
+        f"{np.nanpercentile(mean80, 90):.3f}, max {np.nanmax(mean80):.3f} (above 0.80 x AOP + "
+        f"{TRUE_MEAN_TOLERANCE_MMHG:g} mmHg: {int((over80 > 0).sum())} of {len(mean80)}); "
+        f"identified pump rate at SP "
         f"vs true: |error| p50 {np.median(pe):.1f} %, max {pe.max():.1f} %"
     )
 
@@ -327,85 +331,85 @@ HOSTILE = {
 }
 
 
-def true_pressure(n_plants: int, seed: int = 0) -> None:
+def _true_pressure_session(args: tuple[str, int, int, str | None, str]):
+    """One short 80 % AOP session of :func:`true_pressure` (a process-pool job)."""
+    kind, k, seed, fault, name = args
+    params, limb, aop = _tp_plants(kind, k + 1, seed)[k]
+    r = simulate_session(
+        faults=[fault] if fault else [],
+        seed=seed * 1000 + k,
+        aop_mmhg=aop,
+        limb=limb,
+        percent_aop=80.0,
+        scheme=(10, 5),
+        rest_s=10.0,
+        fault_at_s=15.0,
+        params=params,
+        setpoint_schedule=HOSTILE[name],
+        keep_trace=False,
+    )
+    over_mmhg = r.max_true_mean_ratio * aop - (0.8 * aop + TRUE_MEAN_TOLERANCE_MMHG)
+    return kind, k, limb, aop, fault or "none", name, r, over_mmhg
+
+
+def _tp_plants(kind: str, n: int, seed: int) -> list:
+    """``n`` plants: ``"volume"`` (contraction volume +-40 %: stiff cuffs swing beyond req 3's
+    +-15-25 mmHg) or ``"legit_swing"`` (swing inside it); no steady leak."""
+    rng = random.Random(seed if kind == "volume" else seed + 1)
+    return [random_plant(rng, contraction=kind, leak_max_frac=0.0) for _ in range(n)]
+
+
+def true_pressure(n_plants: int, seed: int = 0, workers: int = 2) -> None:
     """Max true cuff pressure / true AOP over faults x randomised plants x hostile schedules.
 
-    80 % AOP prescriptions (the worst case). Short sessions (10-5 reps, 10 s rest, fault at
-    15 s). "Outside reaction windows" leaves out, for each trip, the time from when its
-    condition began (its own detection delay) to the end of its vent.
+    80 % AOP prescriptions (the worst case), short sessions (10-5 reps, 10 s rest, fault at
+    15 s), on two plant populations: contraction swing inside req 3's legitimate range, and
+    contraction volume +-40 % (stiff cuffs swing beyond it). Criterion (ADR 0006): the 1-s
+    mean of the true pressure <= 0.80 x true AOP + 3 mmHg (ISO 81060-1 manometer accuracy)
+    outside reaction windows (a trip's detection delay to the end of its vent; an injected
+    fault's injection to the end of the first vent after it); the instantaneous pressure
+    always < the true AOP.
     """
-    rng = random.Random(seed)
-    # today's plant distribution (contraction volume +-40 %, no steady leak) for comparison
-    plants = [random_plant(rng, contraction="volume", leak_max_frac=0.0) for _ in range(n_plants)]
+    from concurrent.futures import ProcessPoolExecutor
+
     faults = [None, *FAULTS]
-    rows = []
-    t0 = time.perf_counter()
-    for k, (params, limb, aop) in enumerate(plants):
-        for f in faults:
-            for name, sched in HOSTILE.items():
-                r = simulate_session(
-                    faults=[f] if f else [],
-                    seed=seed * 1000 + k,
-                    aop_mmhg=aop,
-                    limb=limb,
-                    percent_aop=80.0,
-                    scheme=(10, 5),
-                    rest_s=10.0,
-                    fault_at_s=15.0,
-                    params=params,
-                    setpoint_schedule=sched,
-                    keep_trace=False,
-                )
-                rows.append((k, f or "none", name, r))
-    peak = np.array([r.max_true_ratio for *_, r in rows])
-    peak_out = np.array([r.max_true_ratio_outside_reaction for *_, r in rows])
-    mean_out = np.array([r.max_true_mean_ratio for *_, r in rows])
-    viol = sum(r.limit_violations for *_, r in rows)
-    worst = rows[int(np.nanargmax(peak))]
-    worst_mean = rows[int(np.nanargmax(mean_out))]
-    print(
-        f"true pressure / true AOP over {len(rows)} sessions ({n_plants} randomised plants x "
-        f"{len(faults)} fault cases x {len(HOSTILE)} setpoint schedules, 80 % AOP, "
-        f"{time.perf_counter() - t0:.0f} s):"
-    )
-    print(
-        f"  instantaneous (1 kHz) max: {peak.max():.3f} overall (checked against < 1.0, the "
-        f"true AOP: {int((peak >= 1.0).sum())} sessions >= 1.0), {np.nanmax(peak_out):.3f} "
-        f"outside reaction windows (p50 {np.nanmedian(peak_out):.3f}); worst: plant {worst[0]} "
-        f"({plants[worst[0]][1]}, AOP {plants[worst[0]][2]:.0f}), fault {worst[1]}, schedule "
-        f"{worst[2]}. Not checked against 0.80: contraction peaks legitimately reach SP + "
-        f"15-25 mmHg undamped (req 3); only venting every peak would hold them at 0.80"
-    )
-    n_over = int((mean_out > 0.812).sum())
-    print(
-        f"  1-s mean max outside reaction windows: {np.nanmax(mean_out):.3f} (p50 "
-        f"{np.nanmedian(mean_out):.3f}, p90 {np.nanpercentile(mean_out, 90):.3f}; checked "
-        f"against <= 0.812 = 0.80 + the guard's 1.5 % margin: {n_over} of {len(mean_out)} "
-        f"sessions above); worst: "
-        f"plant {worst_mean[0]}, fault {worst_mean[1]}, schedule {worst_mean[2]}"
-    )
-    no_fault = np.array([r.max_true_mean_ratio for _, f, _, r in rows if f == "none"])
-    print(
-        f"  1-s mean max without a fault (4 schedules x {n_plants} plants): "
-        f"{np.nanmax(no_fault):.3f} (p50 {np.nanmedian(no_fault):.3f})"
-    )
-    by_sched = {
-        name: (
-            max(r.max_true_ratio_outside_reaction for _, _, n, r in rows if n == name),
-            max(r.max_true_mean_ratio for _, _, n, r in rows if n == name),
-        )
+    jobs = [
+        (kind, k, seed, f, name)
+        for kind in ("legit_swing", "volume")
+        for k in range(n_plants)
+        for f in faults
         for name in HOSTILE
-    }
+    ]
+    t0 = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=workers) as ex:
+        rows = list(ex.map(_true_pressure_session, jobs, chunksize=4))
     print(
-        "  outside reaction windows by schedule (instantaneous / 1-s mean): "
-        + ", ".join(f"{n} {v:.3f} / {m:.3f}" for n, (v, m) in by_sched.items())
+        f"true pressure / true AOP over {len(rows)} sessions (2 plant populations x {n_plants} "
+        f"randomised plants x {len(faults)} fault cases x {len(HOSTILE)} setpoint schedules, "
+        f"80 % AOP, {time.perf_counter() - t0:.0f} s):"
     )
-    by_fault: dict[str, float] = {}
-    for _, f, _, r in rows:
-        by_fault[f] = max(by_fault.get(f, 0.0), r.max_true_mean_ratio)
-    above = {f: round(v, 3) for f, v in by_fault.items() if v > 0.812}
-    print(f"  fault cases whose 1-s mean exceeds 0.812 outside reaction windows: {above or 'none'}")
-    print(f"  referee violations (commands and true pressure): {viol} (must be 0)")
+    for kind in ("legit_swing", "volume"):
+        sel = [row for row in rows if row[0] == kind]
+        peak = np.array([row[6].max_true_ratio for row in sel])
+        peak_out = np.array([row[6].max_true_ratio_outside_reaction for row in sel])
+        mean_out = np.array([row[6].max_true_mean_ratio for row in sel])
+        over = np.array([row[7] for row in sel])
+        viol = sum(row[6].limit_violations for row in sel)
+        worst = sel[int(np.nanargmax(over))]
+        print(
+            f"  {kind} plants ({len(sel)} sessions): instantaneous max {peak.max():.3f} "
+            f"(< 1.0 required: {int((peak >= 1.0).sum())} sessions >= 1.0), outside reaction "
+            f"windows {np.nanmax(peak_out):.3f} (p50 {np.nanmedian(peak_out):.3f}; contraction "
+            f"peaks, req 3, not held to 0.80)"
+        )
+        print(
+            f"    1-s mean outside reaction and fault windows: max {np.nanmax(mean_out):.3f}, p50 "
+            f"{np.nanmedian(mean_out):.3f}; above 0.80 x AOP + {TRUE_MEAN_TOLERANCE_MMHG:g} mmHg: "
+            f"{int((over > 0).sum())} of {len(sel)} sessions (worst {np.nanmax(over):+.1f} mmHg: "
+            f"plant {worst[1]} {worst[2]} AOP {worst[3]:.0f}, fault {worst[4]}, schedule "
+            f"{worst[5]}, trips {[t.reason.value for t in worst[6].trips]})"
+        )
+        print(f"    referee violations (commands and true pressure): {viol}")
 
 
 def main() -> None:

@@ -68,6 +68,9 @@ def test_supervised_command_never_breaks_limits(lim_args, steps):
         if cmd.pump_duty > 0:
             assert math.isfinite(pbar) and pbar < cmd.setpoint_mmhg + lim.pump_cutoff_above_sp_mmhg
             assert sup._last_pressure_mmhg < lim.instant_trip_mmhg
+        # issue 15: a mean above the maximum SP (+ margin) only ever bleeds, fully
+        if math.isfinite(pbar) and pbar > lim.max_setpoint_mmhg + lim.mean_bleed_above_max_mmhg:
+            assert cmd.pump_duty == 0.0 and cmd.bleed_duty == 1.0
         # req 5: continuous inflation never exceeds the limit without a vent
         if math.isfinite(p) and p > lim.inflated_mmhg and fresh:
             inflated_since = now if inflated_since is None else inflated_since

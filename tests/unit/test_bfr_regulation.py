@@ -95,7 +95,7 @@ def test_randomised_plants_identified_at_connect_stay_in_band():
     """Issue 12.4 in small: 20 random plants (+-40 % cuff, pump, bleed, steady leak, arm and
     leg), each identified at connect; the worst decile of exercise time in band >= 95 %."""
     rng = random.Random(77)
-    ex, rest, viol, mean_ratio = [], [], 0, []
+    ex, rest, viol, mean_over_mmhg = [], [], 0, []
     for k in range(20):
         params, limb, aop = random_plant(rng)
         pct = 80.0 if k % 2 == 0 else 60.0
@@ -121,19 +121,16 @@ def test_randomised_plants_identified_at_connect_stay_in_band():
             np.mean(np.abs(pbar[sel] - sp[sel]) <= 0.05 * sp[sel]) * 100 if sel.any() else 0
         )
         if pct == 80.0:
-            mean_ratio.append(r.max_true_mean_ratio)
+            true_pbar = _pbar(r.trace["pressure_true_mmhg"])
+            mean_over_mmhg.append(true_pbar.max() - (0.80 * aop + 3.0))
     assert viol == 0
     assert np.percentile(ex, 10) >= 95.0, ex
-    # rest: the first second of each rest averages the last rep's valley (and at 80 % AOP the
-    # ceiling margin), which puts ~1 plant in 10 just under 99 % with a single 30-s rest
-    assert np.median(rest) >= 99.5 and np.percentile(rest, 10) >= 98.5, rest
-    # the ceiling guard: the 1-s mean of the true pressure stays at 80 % of the AOP (+1.5 %
-    # of the ceiling: the guard's minimum margin, taken by a set's first contractions)
-    # on most plants; cuffs whose bleed valve cannot follow the contraction's air flow keep
-    # a larger residual swing (bench: p90 and max over 100 plants, ADR 0004)
-    mean_ratio = np.asarray(mean_ratio)
-    assert np.median(mean_ratio) <= 0.81 and np.mean(mean_ratio <= 0.812) >= 0.7, mean_ratio
-    assert mean_ratio.max() < 0.90, mean_ratio
+    # rest: the first second of each rest averages the last rep's valley, and at 80 % AOP the
+    # set's 4 % ceiling margin (ADR 0006 decision 10): ~1 plant in 10 lands under 98.5 %
+    # with a single 30-s rest (req 14's 99 % is met by the median)
+    assert np.median(rest) >= 99.5 and np.percentile(rest, 10) >= 97.5, rest
+    # the 0.80 line of issue 15 on the true pressure (independent 1-s mean of the trace)
+    assert all(over <= 0.0 for over in mean_over_mmhg), mean_over_mmhg
 
 
 def test_ceiling_guard_lowers_the_reference_under_a_swing_and_releases_it_at_rest():
@@ -150,7 +147,7 @@ def test_ceiling_guard_lowers_the_reference_under_a_swing_and_releases_it_at_res
         p = 163.0 + 8.0 * np.sin(2 * np.pi * 0.5 * now)
         state, _ = reg.step(state, PressureReading(p, 1000 + k, now, now), now)
     assert state.ceiling_margin_mmhg > 0.025 * 160.0
-    assert state.ceiling_margin_mmhg <= 0.03 * 160.0 + 1e-9
+    assert state.ceiling_margin_mmhg <= 0.06 * 160.0 + 1e-9
     s_hi, c_hi = reg.step(state, PressureReading(158.0, 5000, now + 0.01, now + 0.01), now + 0.01)
     # at 158 (below SP 160, above the lowered reference) the damper bleeds
     assert c_hi.bleed_duty > c_hi.pump_duty
@@ -158,6 +155,16 @@ def test_ceiling_guard_lowers_the_reference_under_a_swing_and_releases_it_at_res
     for k in range(1000):
         now += 0.01
         state, _ = reg.step(state, PressureReading(156.5, 6000 + k, now, now), now)
+    assert state.ceiling_margin_mmhg == pytest.approx(0.015 * 160.0, abs=0.3)
+    # in a set the floor is 4 % at once (a set's first contraction comes before feedback)
+    state = reg.with_target(state, 160.0, exercising=True)
+    now += 0.01
+    state, _ = reg.step(state, PressureReading(156.5, 7000, now, now), now)
+    assert state.ceiling_margin_mmhg == pytest.approx(0.04 * 160.0)
+    state = reg.with_target(state, 160.0, exercising=False)
+    for k in range(1000):  # the set ends: no swing, back to the rest floor
+        now += 0.01
+        state, _ = reg.step(state, PressureReading(157.6, 8000 + k, now, now), now)
     assert state.ceiling_margin_mmhg == pytest.approx(0.015 * 160.0, abs=0.3)
     # without a ceiling nothing changes: the reference is the setpoint
     free = reg.with_target(reg.RegulatorState(), 160.0)

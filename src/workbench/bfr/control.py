@@ -150,7 +150,7 @@ class ControlCore:
             # the regulator only ever sees the supervised (clamped) target, never the raw
             # request: otherwise it pumps toward a pressure the supervisor would not command
             target = sup.supervised_target(self.requested_setpoint_mmhg)
-            self.state = reg.with_target(self.state, target)
+            self.state = reg.with_target(self.state, target, exercising=sup.phase == "set")
             self.state, proposed = reg.step(self.state, reading, now)
             n_before = len(sup.trips)
             cmd = sup.supervise(now, proposed, target)

@@ -199,6 +199,8 @@ FIELD_BOUNDS: dict[str, tuple[float, float]] = {
     "leak_s": (1.0, 7.0),
     "reach_setpoint_s": (5.0, 30.0),
     "pump_cutoff_above_sp_mmhg": (0.0, 5.0),
+    # issue 15: P-bar at most 80 % AOP + the 3 mmHg transducer tolerance (ADR 0006)
+    "mean_bleed_above_max_mmhg": (0.0, 3.0),
 }
 
 
@@ -256,8 +258,9 @@ class CuffLimits:
     hr_stale_s: float = 2.5
     smo2_floor_pct: float = 5.0
     emg_collapse_fraction: float = 0.2
-    # EMG amplitude over this last window vs the set's earlier level (collapse within 0.5 s)
-    emg_recent_s: float = 0.4
+    # EMG amplitude over this last window vs the set's earlier level (collapse within 0.5 s:
+    # 3 samples of a 10 Hz envelope detect a step 0.22-0.33 s after it, 0.4 s took 0.32-0.43)
+    emg_recent_s: float = 0.3
     arterial_signature_s: float = 20.0
     # req 15
     deviation_mmhg: float = 15.0
@@ -266,6 +269,9 @@ class CuffLimits:
     reach_setpoint_s: float = 30.0
     # the regulator may not run the pump when the 1 s mean is this far above SP
     pump_cutoff_above_sp_mmhg: float = 5.0
+    # while the 1 s mean is this far above the maximum SP the pump stops and the bleed valve
+    # opens fully (not a vent: the dump valve stays shut), whatever the regulator proposes
+    mean_bleed_above_max_mmhg: float = 1.0
 
     def __post_init__(self) -> None:
         validate_aop(self.aop_mmhg)

@@ -34,9 +34,12 @@ class RegulatorParams:
     up by the integral.
 
     ``ceiling_mmhg`` (the supervisor's maximum SP, set by ``ControlCore``) is a line P̄ must
-    not cross: while P̄ exceeds it, the reference is lowered by a margin (at least
-    ``ceiling_margin_min_frac``, at most ``ceiling_margin_max_frac`` of the ceiling; it grows at
-    ``ceiling_margin_rate_per_s`` x the excess and decays with ``ceiling_margin_tau_s``); below the ceiling the band stays symmetric.
+    not cross: near it the reference is lowered by a margin (at least
+    ``ceiling_margin_min_frac`` of the ceiling at rest and ``ceiling_margin_set_frac`` in a
+    set, where the first contraction lifts P̄ before any feedback can act; at most
+    ``ceiling_margin_max_frac``; it grows at ``ceiling_margin_rate_per_s`` x P̄'s excess over
+    the ceiling and decays with ``ceiling_margin_tau_s``); below the ceiling the band stays
+    symmetric.
     """
 
     damping_gain_ml_s_per_mmhg: float = 48.0
@@ -58,7 +61,8 @@ class RegulatorParams:
     fallback_gain: float = 0.0
     ceiling_mmhg: float = math.inf
     ceiling_margin_min_frac: float = 0.015
-    ceiling_margin_max_frac: float = 0.03
+    ceiling_margin_set_frac: float = 0.04
+    ceiling_margin_max_frac: float = 0.06
     ceiling_margin_tau_s: float = 12.0
     ceiling_margin_rate_per_s: float = 5.0
 
@@ -97,6 +101,7 @@ class RegulatorState:
     swing_below_mmhg: float = 0.0  # ... and below it
     fallback: bool = False  # swing beyond the legitimate range: damping reduced
     ceiling_margin_mmhg: float = 0.0  # reference lowered below the ceiling by this much
+    exercising: bool = False  # in a set (contractions expected): the larger margin floor
     params: RegulatorParams = RegulatorParams()
 
     @property
@@ -105,12 +110,18 @@ class RegulatorState:
         return self.sum_p / len(self.window) if self.window else math.nan
 
 
-def with_target(state: RegulatorState, target_mmhg: float) -> RegulatorState:
-    """Request a new setpoint; non-finite or negative values request 0 (vent-like)."""
+def with_target(
+    state: RegulatorState, target_mmhg: float, *, exercising: bool | None = None
+) -> RegulatorState:
+    """Request a new setpoint; non-finite or negative values request 0 (vent-like).
+    ``exercising`` (None: unchanged) says whether a set is under way."""
     t = float(target_mmhg)
     if not math.isfinite(t) or t < 0:
         t = 0.0
-    return replace(state, target_mmhg=t)
+    ex = state.exercising if exercising is None else bool(exercising)
+    if t == state.target_mmhg and ex == state.exercising:
+        return state
+    return replace(state, target_mmhg=t, exercising=ex)
 
 
 def reset(state: RegulatorState) -> RegulatorState:
@@ -168,7 +179,8 @@ def step(
     ref = ramp
     if math.isfinite(prm.ceiling_mmhg):
         m_min = prm.ceiling_margin_min_frac * prm.ceiling_mmhg
-        m_max = max(m_min, prm.ceiling_margin_max_frac * prm.ceiling_mmhg)
+        m_set = prm.ceiling_margin_set_frac * prm.ceiling_mmhg if state.exercising else m_min
+        m_max = max(m_set, prm.ceiling_margin_max_frac * prm.ceiling_mmhg)
         margin = max(state.ceiling_margin_mmhg * math.exp(-dt / prm.ceiling_margin_tau_s), m_min)
         if pbar > prm.ceiling_mmhg:
             excess = pbar - prm.ceiling_mmhg
@@ -176,7 +188,7 @@ def step(
         # no swing (rest, the pulse only): no residual to make room for; the margin falls
         # back with the swing envelope (tau 2 s) so rest stays in its +-5 % band (req 14)
         swing_now = max(state.swing_above_mmhg, state.swing_below_mmhg)
-        margin = min(margin, m_min + 0.6 * swing_now)
+        margin = max(min(margin, m_min + 0.6 * swing_now), m_set)
         ref = min(ramp, prm.ceiling_mmhg - margin)
     err_mean = min(sum_r / n, ref) - pbar
     # two-sided swing envelopes (a step or a ramp is one-sided). A swing beyond the
@@ -224,6 +236,7 @@ def step(
         swing_below_mmhg=below,
         fallback=fallback,
         ceiling_margin_mmhg=margin,
+        exercising=state.exercising,
         params=prm,
     )
     return new, CuffCommand(ramp, pump, bleed)

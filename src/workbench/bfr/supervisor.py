@@ -875,8 +875,10 @@ class Supervisor:
             or p >= self._instant_line_mmhg()
         ):
             pump = 0.0
-        if sp <= 0.0:
-            bleed = 1.0
+        if sp <= 0.0 or (
+            math.isfinite(pbar) and pbar > lim.max_setpoint_mmhg + lim.mean_bleed_above_max_mmhg
+        ):
+            pump, bleed = 0.0, 1.0
         cmd = CuffCommand(sp, pump, bleed, False)
         self._last_command = cmd
         return cmd

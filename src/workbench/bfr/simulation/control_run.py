@@ -41,6 +41,10 @@ FAULTS: dict[str, str] = {**SIM_FAULTS, **HOST_FAULTS}
 
 #: Time from vent command to < 20 mmHg allowed per fault (default 0.5 s, req 8).
 _VENT_TIME_S = {"dump_valve_stuck": 6.0}
+#: The 1-s mean of the true pressure may exceed 80 % of the true AOP by at most this much
+#: outside reaction windows (issue 15, ADR 0006): the +-3 mmHg cuff-pressure accuracy that
+#: ISO 81060-1 and IEC 80601-2-30 require of a manometer, i.e. what a reading can resolve.
+TRUE_MEAN_TOLERANCE_MMHG = 3.0
 _FIRMWARE_FAULTS = {"kernel_death", "thread_death"}
 
 
@@ -195,7 +199,10 @@ def simulate_session(
     a true pressure at or above the true AOP, or above 300 mmHg, is a violation at any
     time; a 1-s mean of the true pressure above min(0.80 x true AOP, limb ceiling) + 15 mmHg
     (the sustained line of req 3) is a violation outside a trip's reaction window (the
-    trip's own detection time before its condition, up to the end of its vent).
+    trip's own detection time before its condition, up to the end of its vent), and above
+    min(0.80 x true AOP, limb ceiling) + :data:`TRUE_MEAN_TOLERANCE_MMHG` outside those
+    windows and an injected fault's window (from the injection to the end of the first trip
+    or firmware vent after it; none if nothing vented).
     """
     faults = tuple(faults)
     for f in faults:
@@ -262,7 +269,7 @@ def simulate_session(
     first_trip_t: float | None = None
     violations: list[str] = []
     prev_sp, prev_tick_t = 0.0, 0.0
-    tr_t, tr_p, tr_m, tr_sp, tr_pump, tr_phase = [], [], [], [], [], []
+    tr_m, tr_sp, tr_pump, tr_phase = [], [], [], []
     true_t: list[float] = []
     true_p: list[float] = []
     true_peak: list[float] = []
@@ -340,8 +347,6 @@ def simulate_session(
             inflated_since = None
         if keep_trace:
             rd = sim.read_pressure()
-            tr_t.append(t)
-            tr_p.append(sim.pressure_mmhg)
             tr_m.append(rd.pressure_mmhg if rd else math.nan)
             tr_sp.append(sup.setpoint_mmhg)
             tr_pump.append(cmd.pump_duty if cmd else 0.0)
@@ -357,8 +362,9 @@ def simulate_session(
     vent_cmds += [tv for tv, _ in sim.vent_times_s]
     if ended_vent_t is not None:
         vent_cmds.append(ended_vent_t)
-    t_arr = np.asarray(tr_t)
-    p_arr = np.asarray(tr_p)
+    # the vent outcome is judged on the 100 Hz true pressure, recorded with or without a trace
+    t_arr = np.asarray(true_t)
+    p_arr = np.asarray(true_p)
     vent_to_safe: list[float] = []
     ok = sim.pressure_mmhg < limits.inflated_mmhg
     allowed = max([_VENT_TIME_S.get(f, 0.5) for f in faults] + [0.5])
@@ -372,13 +378,20 @@ def simulate_session(
         ok &= d <= allowed + 0.01
     # ---- true pressure against the true AOP and the ceilings (issue 15.1)
     ratios = _true_pressure_referee(
-        np.asarray(true_t),
-        np.asarray(true_p),
+        t_arr,
+        p_arr,
         np.asarray(true_peak),
         true_aop=true_aop,
         limits=limits,
         windows=_reaction_windows(
             core.trip_vents, sim.vent_times_s, clock_offset[0], limits, allowed
+        ),
+        fault_window=_fault_window(
+            faults,
+            fault_at_s,
+            [tv.vent_t_s - clock_offset[0] for tv in core.trip_vents]
+            + [tv for tv, why in sim.vent_times_s if why is not FirmwareState.VENTED_HOST],
+            allowed,
         ),
         violations=violations,
     )
@@ -458,6 +471,17 @@ def _reaction_windows(
     return out
 
 
+def _fault_window(
+    faults: Sequence[str], fault_at_s: float, vent_cmds: list[float], vent_time_s: float
+) -> tuple[float, float] | None:
+    """An injected fault's reaction window: from its injection to the end of the first vent
+    after it. None without a fault, or when nothing vented after it (then nothing is excused)."""
+    after = [v for v in vent_cmds if v >= fault_at_s]
+    if not faults or not after:
+        return None
+    return (fault_at_s, min(after) + vent_time_s + 0.05)
+
+
 def _true_pressure_referee(
     t: np.ndarray,
     p: np.ndarray,
@@ -466,18 +490,32 @@ def _true_pressure_referee(
     true_aop: float,
     limits: CuffLimits,
     windows: list[tuple[float, float]],
+    fault_window: tuple[float, float] | None,
     violations: list[str],
 ) -> tuple[float, float, float]:
-    """Check the true pressure; returns (max P/AOP, max P-bar/AOP and max P/AOP outside
-    reaction windows). Appends violations (the first of each kind)."""
+    """Check the true pressure; returns (max P/AOP, max P-bar/AOP outside reaction and fault
+    windows, max P/AOP outside reaction windows). Appends violations (the first of each kind)."""
     if not len(t):
         return math.nan, math.nan, math.nan
     ceiling = CEILING_MMHG[limits.limb]
-    line = min(limits.max_fraction_aop * true_aop, ceiling) + limits.sustained_margin_mmhg
+    max_sp_true = min(limits.max_fraction_aop * true_aop, ceiling)
+    line = max_sp_true + limits.sustained_margin_mmhg
     pbar = _trailing_mean(p, max(1, int(round(limits.mean_window_s / 0.01))))
     outside = np.ones(len(t), dtype=bool)
     for a, b in windows:
         outside &= ~((t >= a) & (t <= b))
+    healthy = outside.copy()
+    if fault_window is not None:
+        healthy &= ~((t >= fault_window[0]) & (t <= fault_window[1]))
+    hit = np.flatnonzero((pbar > max_sp_true + TRUE_MEAN_TOLERANCE_MMHG) & healthy)
+    if len(hit):
+        i = hit[0]
+        violations.append(
+            f"t={t[i]:.2f}: 1-s mean of the true pressure {pbar[i]:.1f} mmHg above "
+            f"{max_sp_true + TRUE_MEAN_TOLERANCE_MMHG:.1f} (80 % of true AOP {true_aop:g} or "
+            f"the ceiling, + {TRUE_MEAN_TOLERANCE_MMHG:g} mmHg transducer tolerance) outside "
+            f"any trip's or fault's reaction window"
+        )
     hit = np.flatnonzero(peak >= true_aop)
     if len(hit):
         i = hit[0]
@@ -495,7 +533,7 @@ def _true_pressure_referee(
             f"{line:.1f} (80 % of true AOP {true_aop:g} or the ceiling, + 15) with no trip"
         )
     r_all = float(peak.max() / true_aop)
-    r_mean = float(pbar[outside].max() / true_aop) if outside.any() else math.nan
+    r_mean = float(pbar[healthy].max() / true_aop) if healthy.any() else math.nan
     r_out = float(peak[outside].max() / true_aop) if outside.any() else math.nan
     return r_all, r_mean, r_out
 
