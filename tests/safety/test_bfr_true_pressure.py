@@ -67,16 +67,20 @@ def test_request_at_or_above_the_aop_never_occludes(request_mmhg):
     assert r.limit_violations == 0, r.violations
 
 
-def test_referee_flags_a_mean_above_80_percent_of_the_true_aop():
+def test_referee_reports_a_mean_above_80_percent_of_the_true_aop():
     """Limits from a 7 % overestimated AOP (200 on a 187 limb): max SP 160 mmHg is 85.6 % of
     the true AOP, below the +15 mmHg sustained line (164.6) but above 0.80 x 187 + 3."""
     r = simulate_session(
         aop_mmhg=200.0, true_aop_mmhg=187.0, percent_aop=80.0, scheme=(10,), monitors=()
     )
     assert r.max_true_ratio < 1.0
-    hits = [v for v in r.violations if "transducer tolerance" in v]
-    assert len(hits) == 1, r.violations
-    assert r.max_true_mean_ratio > 0.80 + TRUE_MEAN_TOLERANCE_MMHG / 187.0
+    p = r.trace["pressure_true_mmhg"]
+    pbar_max = max(p[max(0, i - 99) : i + 1].mean() for i in range(len(p)))
+    assert r.true_mean_excess_mmhg == pytest.approx(pbar_max - 0.80 * 187.0, abs=0.01)
+    assert r.true_mean_excess_mmhg > TRUE_MEAN_TOLERANCE_MMHG
+    # on the correctly calibrated limb the line holds
+    r = simulate_session(aop_mmhg=187.0, percent_aop=80.0, scheme=(10,), monitors=())
+    assert r.true_mean_excess_mmhg <= TRUE_MEAN_TOLERANCE_MMHG
 
 
 def test_referee_flags_a_true_pressure_at_the_true_aop():
@@ -123,12 +127,10 @@ def test_true_pressure_stays_below_the_aop_on_randomised_plants(fault, plant_see
             keep_trace=False,
         )
         assert r.max_true_ratio < 1.0, (fault, prm, r.max_true_ratio, r.trips)
-        # the 0.80 line of issue 15 (ADR 0006 decision 10) is not met everywhere yet: a cuff
-        # that slips and never trips lifts the 1-s mean 0.8 mmHg over it on plant 2 (issue
-        # 15 stays open on it); the other checks are exact
-        others = [v for v in r.violations if "transducer tolerance" not in v]
-        assert not others, others
-        assert r.max_true_mean_ratio * 200.0 <= 0.80 * 200.0 + 3.0 + 1.0, r.violations
+        assert r.limit_violations == 0, r.violations
+        # issue 15's line (ADR 0006 decision 10) is not held everywhere yet: a cuff that slips
+        # and never trips lifts the 1-s mean 0.8 mmHg over it on plant 2 (issue 15 is open)
+        assert r.true_mean_excess_mmhg <= TRUE_MEAN_TOLERANCE_MMHG + 1.0, r.true_mean_excess_mmhg
 
 
 @pytest.mark.parametrize("plant_seed", [3, 4, 5])
@@ -157,7 +159,7 @@ def test_one_second_mean_of_the_true_pressure_holds_80_percent_of_the_true_aop(p
         p = r.trace["pressure_true_mmhg"]
         pbar = np.array([p[max(0, i - 99) : i + 1].mean() for i in range(len(p))])
         assert pbar.max() <= 0.80 * aop + 3.0, (pbar.max() / aop, limb, aop)
-        assert r.max_true_mean_ratio <= 0.80 + 3.0 / aop
+        assert r.true_mean_excess_mmhg <= TRUE_MEAN_TOLERANCE_MMHG
         assert r.max_true_ratio < 0.95
 
 

@@ -79,8 +79,11 @@ class SessionResult:
     true_aop_mmhg: float = math.nan
     #: highest true cuff pressure (1 kHz physics) / true AOP over the whole run
     max_true_ratio: float = math.nan
-    #: highest 1-s mean of the true pressure / true AOP outside trip reaction windows
+    #: highest 1-s mean of the true pressure / true AOP outside trip and fault reaction windows
     max_true_mean_ratio: float = math.nan
+    #: that 1-s mean minus min(0.80 x true AOP, limb ceiling), mmHg: issue 15's line, held
+    #: when <= :data:`TRUE_MEAN_TOLERANCE_MMHG` (reported, not a limit violation)
+    true_mean_excess_mmhg: float = math.nan
     #: highest true pressure / true AOP outside trip reaction windows
     max_true_ratio_outside_reaction: float = math.nan
     #: the cuff identified at connect (None with ``identify=False``)
@@ -199,10 +202,11 @@ def simulate_session(
     a true pressure at or above the true AOP, or above 300 mmHg, is a violation at any
     time; a 1-s mean of the true pressure above min(0.80 x true AOP, limb ceiling) + 15 mmHg
     (the sustained line of req 3) is a violation outside a trip's reaction window (the
-    trip's own detection time before its condition, up to the end of its vent), and above
-    min(0.80 x true AOP, limb ceiling) + :data:`TRUE_MEAN_TOLERANCE_MMHG` outside those
-    windows and an injected fault's window (from the injection to the end of the first trip
-    or firmware vent after it; none if nothing vented).
+    trip's own detection time before its condition, up to the end of its vent). Issue 15's
+    line is reported as ``true_mean_excess_mmhg``: the highest 1-s mean of the true pressure
+    over min(0.80 x true AOP, limb ceiling) outside those windows and an injected fault's
+    window (from the injection to the end of the first trip or firmware vent after it; none
+    if nothing vented); it is held when <= :data:`TRUE_MEAN_TOLERANCE_MMHG`.
     """
     faults = tuple(faults)
     for f in faults:
@@ -436,6 +440,7 @@ def simulate_session(
         true_aop_mmhg=true_aop,
         max_true_ratio=ratios[0],
         max_true_mean_ratio=ratios[1],
+        true_mean_excess_mmhg=ratios[3],
         max_true_ratio_outside_reaction=ratios[2],
         identification=identification,
     )
@@ -492,11 +497,12 @@ def _true_pressure_referee(
     windows: list[tuple[float, float]],
     fault_window: tuple[float, float] | None,
     violations: list[str],
-) -> tuple[float, float, float]:
+) -> tuple[float, float, float, float]:
     """Check the true pressure; returns (max P/AOP, max P-bar/AOP outside reaction and fault
-    windows, max P/AOP outside reaction windows). Appends violations (the first of each kind)."""
+    windows, max P/AOP outside reaction windows, that max P-bar minus min(0.80 x AOP,
+    ceiling) in mmHg). Appends violations (the first of each kind)."""
     if not len(t):
-        return math.nan, math.nan, math.nan
+        return math.nan, math.nan, math.nan, math.nan
     ceiling = CEILING_MMHG[limits.limb]
     max_sp_true = min(limits.max_fraction_aop * true_aop, ceiling)
     line = max_sp_true + limits.sustained_margin_mmhg
@@ -507,15 +513,6 @@ def _true_pressure_referee(
     healthy = outside.copy()
     if fault_window is not None:
         healthy &= ~((t >= fault_window[0]) & (t <= fault_window[1]))
-    hit = np.flatnonzero((pbar > max_sp_true + TRUE_MEAN_TOLERANCE_MMHG) & healthy)
-    if len(hit):
-        i = hit[0]
-        violations.append(
-            f"t={t[i]:.2f}: 1-s mean of the true pressure {pbar[i]:.1f} mmHg above "
-            f"{max_sp_true + TRUE_MEAN_TOLERANCE_MMHG:.1f} (80 % of true AOP {true_aop:g} or "
-            f"the ceiling, + {TRUE_MEAN_TOLERANCE_MMHG:g} mmHg transducer tolerance) outside "
-            f"any trip's or fault's reaction window"
-        )
     hit = np.flatnonzero(peak >= true_aop)
     if len(hit):
         i = hit[0]
@@ -533,9 +530,9 @@ def _true_pressure_referee(
             f"{line:.1f} (80 % of true AOP {true_aop:g} or the ceiling, + 15) with no trip"
         )
     r_all = float(peak.max() / true_aop)
-    r_mean = float(pbar[healthy].max() / true_aop) if healthy.any() else math.nan
+    pbar_max = float(pbar[healthy].max()) if healthy.any() else math.nan
     r_out = float(peak[outside].max() / true_aop) if outside.any() else math.nan
-    return r_all, r_mean, r_out
+    return r_all, pbar_max / true_aop, r_out, pbar_max - max_sp_true
 
 
 __all__ = [
