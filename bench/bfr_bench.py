@@ -9,7 +9,6 @@ Prints figures; asserts nothing about time (BFR-SAFETY "How it is proven").
 from __future__ import annotations
 
 import argparse
-import gc
 import math
 import random
 import sys
@@ -19,10 +18,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # shared BFR helpers
-from bfr_helpers import busy_kernel, simulated_limb_limits  # noqa: E402
+from bfr_helpers import simulated_limb_limits  # noqa: E402
 from workbench.bfr import FAULTS, CuffLimits, simulate_session
 from workbench.bfr.control import ControlCore
-from workbench.bfr.live import LiveSession, RealtimeSimCuff
 from workbench.bfr.protocol import PressureReading
 from workbench.bfr.simulation.control_run import TRUE_MEAN_TOLERANCE_MMHG
 from workbench.bfr.simulation.cuff import air_per_mmhg_ml, random_plant
@@ -40,26 +38,11 @@ def pct(a, q) -> float:
 
 # ------------------------------------------------------------------ 1. loop period
 def loop_period(seconds: float) -> None:
-    cuff = RealtimeSimCuff()
-    s = LiveSession(cuff, _bench_limits(), require_operator=False)
-    s.start()
-    s.thread.record_periods = True
-    s.request_setpoint(120)
-    gc0 = sum(st["collections"] for st in gc.get_stats())
-    with busy_kernel():  # a GIL hog and cyclic garbage, like a busy notebook
-        time.sleep(seconds)
-    s.stop()
-    cuff.close()
-    p_ms = np.asarray(s.thread.periods_s) * 1000
-    trips = [t.reason.value for t in s.supervisor.trips if t.reason.value != "operator_vent"]
-    print(
-        f"loop period at 100 Hz under load ({seconds:.0f} s, CPU hog thread + cyclic-garbage thread, "
-        f"gc collections during run: {sum(st['collections'] for st in gc.get_stats()) - gc0}):"
-    )
-    print(
-        f"  n={len(p_ms)}  p50={pct(p_ms, 50):.2f} ms  p99={pct(p_ms, 99):.2f} ms  "
-        f"max={p_ms.max():.2f} ms  ticks>100 ms={int((p_ms > 100).sum())}  trips={trips or 'none'}"
-    )
+    """Loop period under load, in a kernel thread and in the default loop process (the
+    same measurement as ``bench/bfr_transport_bench.py``, issue 12 item 6)."""
+    from bfr_transport_bench import loop_period as transport_loop_period
+
+    transport_loop_period(seconds)
 
 
 # ------------------------------------------------------------------ 2. trip -> vent
