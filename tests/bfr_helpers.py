@@ -136,3 +136,95 @@ def store_with_athlete(directory) -> tuple[str, object]:
     store.write("athletes", [{"athlete_id": "ath01", "name": "A", "sex": "F",
                               "birth_date": dt.date(1990, 1, 1), "sport": "run"}])  # fmt: skip
     return url, store
+
+
+# ---------------------------------------------------------------- real monitor streams
+#: Recorded Myo rows of a clenched fist (label 7 of ``tests/data/emg/myo_right_12345-1_7.txt``).
+MYO_FIST_FILE = "emg/myo_right_12345-1_7.txt"
+
+
+def myo_fist_rows():
+    """The recorded Myo's fist rows, (n, 8) int8 counts."""
+    from pathlib import Path
+
+    import numpy as np
+
+    d = np.loadtxt(Path(__file__).parent / "data" / MYO_FIST_FILE, delimiter=",")
+    return d[d[:, 8] == 7, :8].astype(np.int64)
+
+
+def moxy_payload(smo2_pct: float, thb_g_dl: float = 12.2, count: int = 0) -> bytes:
+    """A Moxy SmO2 notification in the layout ``parse_moxy_smo2`` documents (u16 count,
+    SmO2 x 0.1 %, previous SmO2, THb x 0.01 g/dL, u8 flags; little-endian)."""
+    import struct
+
+    sat = round(smo2_pct * 10)
+    return struct.pack("<HHHHB", count, sat, sat, round(thb_g_dl * 100), 0)
+
+
+class FakeSensors:
+    """A Moxy (2 Hz), a Myo (200 Hz, replaying fist rows) and an HR strap (1 Hz) on the fake
+    BLE backend, connected through a real :class:`~workbench.drivers.hub.DeviceHub`."""
+
+    MOXY, MYO, HR = "AA:00:00:00:01:01", "AA:00:00:00:01:02", "AA:00:00:00:01:03"
+
+    def __init__(self, *, hr_interval_s: float = 1.0) -> None:
+        import json
+        from pathlib import Path
+
+        from fake_ble import (
+            captured_payloads,
+            heart_rate_peripheral,
+            make_fake_backend,
+            moxy_peripheral,
+            myo_peripheral,
+        )
+        from workbench.drivers import ble
+        from workbench.drivers.hub import DeviceHub
+
+        vectors = json.loads((Path(__file__).parent / "data/ble/vectors.json").read_text())
+        payloads = captured_payloads(vectors, myo_fist_rows())
+        self.moxy = moxy_peripheral(self.MOXY, payloads["moxy"], interval_s=0.5)
+        self.myo = myo_peripheral(self.MYO, payloads["myo"], interval_s=0.01)
+        self.hr = heart_rate_peripheral(self.HR, payloads["hr"], interval_s=hr_interval_s)
+        client, _ = make_fake_backend([self.moxy, self.myo, self.hr])
+        self.hub = DeviceHub(name="fake-sensors-hub")
+        try:
+            for driver, address in (
+                (ble.MoxyDriver, self.MOXY),
+                (ble.MyoDriver, self.MYO),
+                (ble.HeartRateDriver, self.HR),
+            ):
+                self.hub.add_source(driver(address, backend=client))
+        except BaseException:
+            self.hub.close()
+            raise
+
+    def on_hub(self, fn: Callable[[], None]) -> float:
+        """Run ``fn`` on the hub's event loop (between notifications); the monotonic time
+        at which it ran, s."""
+        done: list[float] = []
+        ran = threading.Event()
+
+        def call() -> None:
+            done.append(time.monotonic())
+            fn()
+            ran.set()
+
+        self.hub.loop.call_soon_threadsafe(call)
+        assert ran.wait(5.0), "the hub loop did not run the call"
+        return done[0]
+
+    def close(self) -> None:
+        self.hub.close()
+
+
+def inflate_process_session(s, mmhg: float = 120.0) -> None:
+    """Start a :class:`~workbench.bfr.loop_process.ProcessLiveSession` on its emulator and
+    wait until the emulated cuff is near ``mmhg`` with no vent and no latched trip."""
+    s.start()
+    s.request_setpoint(mmhg)
+    emu = s.emulator
+    assert wait_until(lambda: emu.read()["pressure_mmhg"] > mmhg - 20, 15.0), s.latched
+    truth = emu.read()
+    assert truth["n_vents"] == 0 and not s.latched, (truth, s.latched)

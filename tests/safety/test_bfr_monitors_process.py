@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bfr_helpers import simulated_limb_limits, wait_until
+from bfr_helpers import inflate_process_session, simulated_limb_limits, wait_until
 from workbench.bfr.loop_process import ProcessLiveSession
 from workbench.bfr.protocol import FirmwareState
 from workbench.errors import SafetyReason
@@ -56,15 +56,6 @@ def session():
         assert wait_until(lambda: not any(_alive(p) for p in pids.values()), 5.0), pids
         left = [p for p in paths if p.exists()]
         assert not left, f"mapped files left in shared memory: {left}"
-
-
-def _inflate(s: ProcessLiveSession, mmhg: float = 120.0) -> None:
-    s.start()
-    s.request_setpoint(mmhg)
-    emu = s.emulator
-    assert wait_until(lambda: emu.read()["pressure_mmhg"] > mmhg - 20, 15.0), s.latched
-    truth = emu.read()
-    assert truth["n_vents"] == 0 and not s.latched, (truth, s.latched)
 
 
 def _first_trip(s: ProcessLiveSession, timeout_s: float = 2.0):
@@ -120,7 +111,7 @@ def test_monitors_are_armed_by_default_and_reported(session):
 
 def test_nirs_complete_desaturation_vents_within_half_a_second(session):
     s, emu = session, session.emulator
-    _inflate(s)
+    inflate_process_session(s)
     floor = s.limits.smo2_floor_pct
     assert emu.read()["smo2_pct"] > floor + 20  # perfused limb before the fault
     emu.inject("nirs_desaturation")
@@ -157,7 +148,7 @@ def test_nirs_complete_desaturation_vents_within_half_a_second(session):
 
 def test_sudden_emg_collapse_in_a_set_vents_within_half_a_second(session):
     s, emu = session, session.emulator
-    _inflate(s)
+    inflate_process_session(s)
     s.set_activity("reps")
     s.set_phase("set")
     time.sleep(3.5)  # the set's EMG level is established (> 2 s of samples older than 0.4 s)
@@ -195,7 +186,7 @@ def test_sudden_emg_collapse_in_a_set_vents_within_half_a_second(session):
 
 def test_lost_monitors_stop_and_vent_after_one_second(session):
     s, emu = session, session.emulator
-    _inflate(s)
+    inflate_process_session(s)
     emu.inject("monitor_loss")
     # the streams' last samples (emulator time): no new sample after the loss
     assert wait_until(lambda: emu.read()["t_s"] - emu.read()["nirs_t_s"] > 0.3, 2.0)
@@ -221,7 +212,7 @@ def test_lost_hr_strap_vents_within_half_a_second(session):
     """Issue 12.3: a strap that reports its disconnect vents at once (emulator time)."""
     s, emu = session, session.emulator
     assert s.monitor_status["hr"] == "armed"
-    _inflate(s)
+    inflate_process_session(s)
     assert emu.read()["hr_connected"] == 1.0 and emu.read()["n_vents"] == 0
     emu.inject("hr_strap_lost")
     assert wait_until(lambda: emu.read()["hr_connected"] == 0.0, 2.0)

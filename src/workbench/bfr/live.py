@@ -156,7 +156,9 @@ class LiveSession:
         Physiological monitors (req 12). Default (``None``): every stream the source (or
         ``cuff.monitor_source``) offers is armed; a named tuple arms those (a named monitor
         that is not connected vents as silent after 1 s). :attr:`monitor_status` says which
-        are armed and why the others are not; it is also logged (``monitors`` event).
+        are armed (and what an armed one cannot judge) and why the others are not; it is
+        also logged (``monitors`` event). Real sensors on the device hub:
+        :class:`~workbench.bfr.monitor_feed.HubMonitorSource`.
     """
 
     def __init__(
@@ -223,6 +225,13 @@ class LiveSession:
         self.monitor_status = {m: ("armed" if m in monitors else why) for m in KNOWN_MONITORS}
         if "hr" not in monitors and "hr" not in connected:
             self.monitor_status["hr"] = "no HR strap connected"
+        nirs = streams.get("nirs")
+        if "nirs" in monitors and nirs is not None:
+            hb_um = (nirs[1]["thb_um"], nirs[1]["o2hb_um"])
+            if not all(math.isfinite(v) for v in hb_um):  # e.g. a Moxy: SmO2 and THb in g/dL
+                self.monitor_status["nirs"] = (
+                    "armed (desaturation only: no µM haemoglobin from this device)"
+                )
         self.supervisor = Supervisor(
             limits,
             ledger=self.ledger,
@@ -402,7 +411,9 @@ def open_live_session(
     - ``"sim"``: the loop in a kernel thread on the in-process :class:`RealtimeSimCuff`
       (fast tests).
 
-    ``kwargs`` go to the session. The simulated cuff/emulator is closed by ``stop()``.
+    ``kwargs`` go to the session (``monitor_source``: real sensors, e.g. a
+    :class:`~workbench.bfr.monitor_feed.HubMonitorSource`, instead of the simulated limb's
+    streams). The simulated cuff/emulator is closed by ``stop()``.
     """
     if transport == "process":
         from workbench.bfr.loop_process import ProcessLiveSession

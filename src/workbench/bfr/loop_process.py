@@ -26,6 +26,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 from workbench.bfr.authority import _grant, require_authorization
+from workbench.bfr.control import MonitorSource
 from workbench.bfr.ledger import TimeLedger
 from workbench.bfr.limits import CuffLimits
 from workbench.bfr.live import PRESSURE_STALE_S, Snapshot
@@ -64,6 +65,11 @@ BLE_PORT_PREFIX = "ble:"
 PUBLISH_S = 0.02
 #: A snapshot older than this means the loop process is not running (any more), s.
 STALE_PUBLISH_S = 0.5
+#: How often the kernel polls a ``monitor_source`` and sends its new samples, s (a small
+#: part of the time an EMG collapse may take to vent: 0.5 s, issue 12.3).
+MONITOR_FEED_S = 0.01
+
+MonitorSamples = dict[str, tuple[float, dict[str, float]]]
 
 
 class LoopProcessError(RuntimeError):
@@ -87,7 +93,14 @@ class ProcessLiveSession:
         Authorized limits (checked here, before anything is spawned; req 2).
     truth_path:
         The emulator's truth file (:class:`~workbench.bfr.simulation.emulator.Truth`): its
-        simulated NIRS/EMG become the monitor streams. None: no monitor streams.
+        simulated NIRS/EMG become the monitor streams (unless ``monitor_source`` is given).
+    monitor_source:
+        Monitor streams read in this process (e.g. a
+        :class:`~workbench.bfr.monitor_feed.HubMonitorSource` of real sensors): a daemon
+        thread polls it every :data:`MONITOR_FEED_S` and sends new samples to the loop
+        process, which time-stamps them on arrival (:class:`RelayedMonitors`): if this
+        process stalls, they go stale there and the supervisor vents. Streams it offers at
+        start are armed (``monitors=None``). Replaces the truth file's monitors.
     store:
         Where the loop process writes the audit log (it opens its own connection).
     ledger:
@@ -106,6 +119,7 @@ class ProcessLiveSession:
         limits: CuffLimits,
         *,
         truth_path: str | Path | None = None,
+        monitor_source: MonitorSource | None = None,
         athlete_id: str = "ath01",
         side: str = "right",
         cuff_id: str = "serial-cuff",
@@ -121,6 +135,8 @@ class ProcessLiveSession:
         ready_timeout_s: float = 60.0,
     ) -> None:
         auth = require_authorization(limits)
+        # the streams connected now are what the loop process arms by default
+        first_samples = None if monitor_source is None else _plain(monitor_source())
         self.limits = limits
         self.events: list[Event] = []
         self.latched: list[str] = []
@@ -158,6 +174,7 @@ class ProcessLiveSession:
             "parent_pid": os.getpid(),
             "port": port,
             "truth_path": None if truth_path is None else str(truth_path),
+            "monitor_samples": first_samples,
             "snapshot_path": str(snap_path),
             "limits": limits,
             "auth": (auth.source, auth.who, auth.reason),
@@ -186,6 +203,17 @@ class ProcessLiveSession:
         self.stream_id: int | None = ready["stream_id"]
         self.monitor_status: dict[str, str] = ready["monitor_status"]
         self.loop_pid = self.proc.pid
+        self._monitor_source = monitor_source
+        self._feed_stop = threading.Event()
+        self._feeder: threading.Thread | None = None
+        if monitor_source is not None:
+            self._feeder = threading.Thread(
+                target=self._feed_monitors,
+                args=(monitor_source, first_samples),
+                name="bfr-monitor-feed",
+                daemon=True,
+            )
+            self._feeder.start()
 
     @classmethod
     def on_emulator(
@@ -208,6 +236,31 @@ class ProcessLiveSession:
         return session
 
     # ----------------------------------------------------------------- plumbing
+    def _feed_monitors(self, source: MonitorSource, sent: MonitorSamples) -> None:
+        """Send the source's new samples to the loop process until stopped or it is gone.
+
+        A failing source is logged (once per error) and polled again: meanwhile nothing new
+        arrives and the supervisor vents on staleness."""
+        seen = {name: t for name, (t, _) in sent.items()}
+        error = None
+        while not self._feed_stop.wait(MONITOR_FEED_S) and self.dead_reason is None:
+            try:
+                samples = _plain(source())
+            except Exception as exc:
+                if repr(exc) != error:
+                    error = repr(exc)
+                    log.exception("BFR monitor source failed; its streams go stale")
+                continue
+            error = None
+            new = {name: s for name, s in samples.items() if seen.get(name) != s[0]}
+            if not new:
+                continue
+            try:
+                self._send(("monitors", new))
+            except LoopProcessError:
+                return  # the reader reports the dead loop process
+            seen.update((name, t) for name, (t, _) in new.items())
+
     def _send(self, msg: tuple) -> None:
         with self._send_lock:
             try:
@@ -305,16 +358,22 @@ class ProcessLiveSession:
         return raw["ledger_cumulative_s"], raw["ledger_lockout_s"]
 
     def monitor_values(self) -> tuple[float, float]:
-        """SmO2 (%) and EMG RMS (uV) of the emulated limb now (NaN: none, stale or stopped)."""
-        if self._stopped or self.emulator is None:
+        """SmO2 (%) and EMG RMS (uV) the monitors read now: the ``monitor_source``'s, else
+        the emulated limb's (NaN: none, stale, stopped, or EMG not in µV)."""
+        if self._stopped:
             return math.nan, math.nan
-        from workbench.bfr.simulation.emulator import truth_monitors
+        if self._monitor_source is not None:
+            streams = self._monitor_source()
+        elif self.emulator is not None:
+            from workbench.bfr.simulation.emulator import truth_monitors
 
-        streams = truth_monitors(self.emulator.truth)
+            streams = truth_monitors(self.emulator.truth)
+        else:
+            return math.nan, math.nan
         nirs, emg = streams.get("nirs"), streams.get("emg")
         return (
             math.nan if nirs is None else float(nirs[1]["smo2_pct"]),
-            math.nan if emg is None else float(emg[1]["rms_uv"]),
+            math.nan if emg is None else float(emg[1].get("rms_uv", math.nan)),
         )
 
     def periods_s(self) -> list[float]:
@@ -326,6 +385,9 @@ class ProcessLiveSession:
         if self._stopped:
             return
         self._stopped = True
+        self._feed_stop.set()
+        if self._feeder is not None:
+            self._feeder.join(2.0)
         try:
             if self.dead_reason is None:
                 try:
@@ -392,7 +454,37 @@ class ProcessLiveSession:
         )
 
 
+def _plain(samples: MonitorSamples) -> MonitorSamples:
+    """Monitor samples as plain floats (sent between processes)."""
+    return {
+        str(name): (float(t), {str(k): float(v) for k, v in values.items()})
+        for name, (t, values) in samples.items()
+    }
+
+
 # --------------------------------------------------------------------------- loop process
+class RelayedMonitors:
+    """The kernel's monitor samples in the loop process (a
+    :data:`~workbench.bfr.control.MonitorSource`).
+
+    Each sample is stamped with this process's clock when it arrives: samples the kernel
+    stops sending (a hung kernel, a stuck feed) go stale here and the supervisor vents."""
+
+    def __init__(self, samples: MonitorSamples) -> None:
+        self._lock = threading.Lock()
+        self._latest: MonitorSamples = {}
+        self.update(samples)
+
+    def update(self, samples: MonitorSamples) -> None:
+        now = time.monotonic()
+        with self._lock:
+            self._latest.update((name, (now, values)) for name, (_, values) in samples.items())
+
+    def __call__(self) -> MonitorSamples:
+        with self._lock:
+            return dict(self._latest)
+
+
 def _remove_orphan_file(path: Path, dir_prefix: str) -> None:
     """Remove a mapped file (and its temporary directory) whose creator died."""
     try:
@@ -436,7 +528,10 @@ class _LoopServer:
         limits = _grant(cfg["limits"], source, who, f"{reason} (kernel pid {self.parent_pid})")
         self.cuff = _open_cuff(cfg["port"], cfg["session"]["cuff_id"])
         monitor_source = None
-        if cfg["truth_path"]:
+        self.relayed: RelayedMonitors | None = None
+        if cfg["monitor_samples"] is not None:
+            monitor_source = self.relayed = RelayedMonitors(cfg["monitor_samples"])
+        elif cfg["truth_path"]:
             from workbench.bfr.simulation.emulator import Truth, truth_monitors
 
             truth = Truth(cfg["truth_path"])
@@ -555,6 +650,9 @@ class _LoopServer:
             kind = msg[0]
             if kind == "heartbeat":
                 session.operator_heartbeat()
+                continue
+            if kind == "monitors" and self.relayed is not None:
+                self.relayed.update(msg[1])
                 continue
             try:
                 if kind == "start":

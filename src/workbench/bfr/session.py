@@ -622,8 +622,10 @@ class BfrSession:
           client (:meth:`poll_live`), the phase goes out through ``set_phase``.
 
         ``kwargs`` go to the live session (``store``, ``require_operator``, ``monitors``,
-        ...; ``clock`` only in-process). The session row gets the AOP readings and
-        prescription.
+        ``monitor_source`` — real sensors, e.g. a
+        :class:`~workbench.bfr.monitor_feed.HubMonitorSource`, instead of the simulated
+        limb's streams —, ...; ``clock`` only in-process). The session row gets the AOP
+        readings and prescription.
         """
         self.check_can_inflate()
         rx = self.prescription

@@ -27,6 +27,13 @@ from workbench.errors import SafetyError, SafetyReason
 KNOWN_MONITORS = ("nirs", "emg", "hr")
 #: Plausible heart rate, bpm; outside is a sample-quality alarm, never a vent by itself.
 HR_PLAUSIBLE_BPM = (25.0, 250.0)
+#: The set's EMG level (mean envelope before the recent window) must exceed this, in the
+#: envelope's unit, before a collapse is judged. The line sits between the 2-s mean envelope
+#: of a relaxed and of a contracting muscle on that kind of sensor: µV (the simulated limb and
+#: the EMG simulator driver: relaxed 5-7 µV, contracting 40-220 µV); Myo int8 counts (the
+#: median-channel RMS of the recorded Myo in ``tests/data/emg``: relaxed 1.9-9.4, fist
+#: 12.5-35 counts).
+EMG_SET_FLOOR = {"rms_uv": 20.0, "rms_counts": 10.0}
 
 HIGH = "high"
 MEDIUM = "medium"
@@ -134,6 +141,7 @@ class Supervisor:
         self._monitor_last_sample_t_s: dict[str, float] = {}
         self._nirs_samples: deque[tuple[float, float, float, float]] = deque()  # t, thb, o2hb, smo2
         self._emg_samples: deque[tuple[float, float]] = deque()
+        self._emg_floor = EMG_SET_FLOOR["rms_uv"]  # in the unit of the samples received
         #: when the HR strap reported a disconnect (None while connected); only a connected
         #: sample clears it, re-arming does not
         self._hr_disconnected_t_s: float | None = None
@@ -339,12 +347,13 @@ class Supervisor:
         self._operator_heartbeat_t_s = now
 
     def monitor_sample(self, name: str, now: float, **values: float) -> None:
-        """A monitor sample: ``nirs`` (thb_um, o2hb_um, smo2_pct), ``emg`` (rms_uv) or
-        ``hr`` (bpm, optional connected 1/0).
+        """A monitor sample: ``nirs`` (thb_um, o2hb_um, smo2_pct), ``emg`` (rms_uv or
+        rms_counts, see :data:`EMG_SET_FLOOR`) or ``hr`` (bpm, optional connected 1/0).
 
         An HR strap reporting ``connected=0`` (the BLE driver knows a disconnect at once)
         trips MONITOR at the next :meth:`check`; an implausible HR (NaN, < 25 or > 250 bpm)
-        is only logged as a sample-quality alarm (monitors can only lower risk).
+        is only logged as a sample-quality alarm (monitors can only lower risk). A NIRS
+        device without haemoglobin in µM sends NaN: only desaturation is judged then.
         """
         if name == "nirs":
             self._nirs_samples.append(
@@ -356,7 +365,9 @@ class Supervisor:
             ):
                 self._nirs_samples.popleft()
         elif name == "emg":
-            self._emg_samples.append((now, values["rms_uv"]))
+            unit = "rms_uv" if "rms_uv" in values else "rms_counts"
+            self._emg_floor = EMG_SET_FLOOR[unit]
+            self._emg_samples.append((now, values[unit]))
             while self._emg_samples and now - self._emg_samples[0][0] > 10.0:
                 self._emg_samples.popleft()
         elif name == "hr":
@@ -758,7 +769,10 @@ class Supervisor:
                 end = [r for r in self._nirs_samples if now - r[0] < 2.0]
                 d_thb = sum(r[1] for r in end) / len(end) - sum(r[1] for r in start) / len(start)
                 d_o2 = sum(r[2] for r in end) / len(end) - sum(r[2] for r in start) / len(start)
-                if abs(d_thb) < 1.0 and d_o2 < -3.0:
+                # a device without haemoglobin in µM (a Moxy: SmO2 and a relative THb in
+                # g/dL) cannot show the signature: skipped, never judged on NaN
+                measured = math.isfinite(d_thb) and math.isfinite(d_o2)
+                if measured and abs(d_thb) < 1.0 and d_o2 < -3.0:
                     fire(
                         SafetyReason.MONITOR,
                         f"arterial occlusion signature: tHb flat ({d_thb:+.1f} µM) while O2Hb fell {d_o2:.1f} µM in 20 s",
@@ -771,7 +785,7 @@ class Supervisor:
             if len(older) >= 20:
                 ref = sum(older) / len(older)
                 cur = sum(recent) / len(recent)
-                if ref > 20.0 and cur < lim.emg_collapse_fraction * ref:
+                if ref > self._emg_floor and cur < lim.emg_collapse_fraction * ref:
                     fire(
                         SafetyReason.MONITOR,
                         f"EMG amplitude collapsed to {100 * cur / ref:.0f} % of its level",
