@@ -25,13 +25,15 @@ from workbench.log import get_logger
 
 log = get_logger(__name__)
 
-#: ``f() -> {name: (sample_time, values)}`` of the physiological monitors (``"nirs"``:
-#: thb_um, o2hb_um, smo2_pct; ``"emg"``: rms_uv or rms_counts; ``"hr"``: bpm, connected
-#: 1/0); a name is absent while its stream is lost (an HR strap reports a disconnect as
-#: ``connected=0``).
 #: How often the control loop polls the monitor streams, s.
 MONITOR_POLL_S = 0.05
-MonitorSource = Callable[[], "dict[str, tuple[float, dict[str, float]]]"]
+#: ``{name: (sample_time, values)}`` of the physiological monitors (``"nirs"``: thb_um,
+#: o2hb_um, smo2_pct; ``"emg"``: rms_uv or rms_counts; ``"hr"``: bpm, connected 1/0); a
+#: name is absent while its stream is lost (an HR strap reports a disconnect as
+#: ``connected=0``).
+MonitorSamples = dict[str, tuple[float, dict[str, float]]]
+#: ``f() -> MonitorSamples``: the monitors' latest samples.
+MonitorSource = Callable[[], MonitorSamples]
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 from workbench.bfr.authority import _grant, require_authorization
-from workbench.bfr.control import MonitorSource
+from workbench.bfr.control import MonitorSamples, MonitorSource
 from workbench.bfr.ledger import TimeLedger
 from workbench.bfr.limits import CuffLimits
 from workbench.bfr.live import PRESSURE_STALE_S, Snapshot
@@ -68,8 +68,6 @@ STALE_PUBLISH_S = 0.5
 #: How often the kernel polls a ``monitor_source`` and sends its new samples, s (a small
 #: part of the time an EMG collapse may take to vent: 0.5 s, issue 12.3).
 MONITOR_FEED_S = 0.01
-
-MonitorSamples = dict[str, tuple[float, dict[str, float]]]
 
 
 class LoopProcessError(RuntimeError):
@@ -536,7 +534,7 @@ class _LoopServer:
 
             truth = Truth(cfg["truth_path"])
 
-            def monitor_source() -> dict[str, tuple[float, dict[str, float]]]:
+            def monitor_source() -> MonitorSamples:
                 return truth_monitors(truth)
 
         self.store = open_store(cfg["store_url"]) if cfg["store_url"] else None

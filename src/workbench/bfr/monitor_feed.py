@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
+from workbench.bfr.control import MonitorSamples
 from workbench.drivers.base import SampleBlock, StreamInfo
 from workbench.drivers.hub import DeviceHub, SourceHandle
 
@@ -103,7 +104,7 @@ class HubMonitorSource:
                     )
                 chosen[monitor] = (handle, info)
         self._lock = threading.Lock()
-        self._latest: dict[str, tuple[float, dict[str, float]]] = {}
+        self._latest: MonitorSamples = {}
         self._route: dict[tuple[str, str], Callable[[SampleBlock], None]] = {}
         self._hr_handle: SourceHandle | None = None
         self._hr: tuple[float, float] | None = None  # last notification: time, bpm
@@ -196,7 +197,7 @@ class HubMonitorSource:
         assert h is not None
         return h.running and getattr(h.source, "connected", True)
 
-    def __call__(self) -> dict[str, tuple[float, dict[str, float]]]:
+    def __call__(self) -> MonitorSamples:
         """``{monitor: (sample time s, values)}`` of the streams that have sent a sample."""
         up = self._hr_handle is None or self._hr_up()
         with self._lock:

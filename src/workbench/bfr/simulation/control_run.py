@@ -362,8 +362,8 @@ def simulate_session(
     duration = sim.t_s
     # ---- vent outcome
     trip_ms = [tv.latency_ms for tv in core.trip_vents]
-    vent_cmds = [tv.vent_t_s - clock_offset[0] for tv in core.trip_vents]
-    vent_cmds += [tv for tv, _ in sim.vent_times_s]
+    trip_vent_t = [tv.vent_t_s - clock_offset[0] for tv in core.trip_vents]
+    vent_cmds = trip_vent_t + [tv for tv, _ in sim.vent_times_s]
     if ended_vent_t is not None:
         vent_cmds.append(ended_vent_t)
     # the vent outcome is judged on the 100 Hz true pressure, recorded with or without a trace
@@ -393,7 +393,7 @@ def simulate_session(
         fault_window=_fault_window(
             faults,
             fault_at_s,
-            [tv.vent_t_s - clock_offset[0] for tv in core.trip_vents]
+            trip_vent_t
             + [tv for tv, why in sim.vent_times_s if why is not FirmwareState.VENTED_HOST],
             allowed,
         ),
