@@ -91,6 +91,7 @@ class SafetyReason(enum.Enum):
     AOP_INVALID = "aop_invalid"
     OVER_PRESSURE_SUSTAINED = "over_pressure_sustained"
     OVER_PRESSURE_INSTANT = "over_pressure_instant"
+    OVER_PRESSURE_MEAN = "over_pressure_mean"
     TIME_LIMIT = "time_limit"
     REPERFUSION_LOCKOUT = "reperfusion_lockout"
     STALE_DATA = "stale_data"

@@ -78,6 +78,7 @@ def test_non_numbers_are_refused(name, bad):
         ("emg_collapse_fraction", 0.01),
         ("hr_stale_s", 5.0),
         ("mean_bleed_above_max_mmhg", 15.0),
+        ("mean_trip_above_max_mmhg", 3.0),
     ],
 )
 def test_the_loosenings_named_in_the_issue_are_refused(name, looser):

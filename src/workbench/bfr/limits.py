@@ -201,6 +201,7 @@ FIELD_BOUNDS: dict[str, tuple[float, float]] = {
     "pump_cutoff_above_sp_mmhg": (0.0, 5.0),
     # issue 15: P-bar at most 80 % AOP + the 3 mmHg transducer tolerance (ADR 0006)
     "mean_bleed_above_max_mmhg": (0.0, 3.0),
+    "mean_trip_above_max_mmhg": (0.5, 2.5),  # lower is stricter
 }
 
 
@@ -272,6 +273,10 @@ class CuffLimits:
     # while the 1 s mean is this far above the maximum SP the pump stops and the bleed valve
     # opens fully (not a vent: the dump valve stays shut), whatever the regulator proposes
     mean_bleed_above_max_mmhg: float = 1.0
+    # ... and this far above it the cuff cannot hold its 80 % AOP line: vent (issue 15,
+    # ADR 0006 decision 11). 3 mmHg is the transducer tolerance of the line; 0.5 of it is
+    # left for the measured 1-s mean's own error (noise, one sample of timing)
+    mean_trip_above_max_mmhg: float = 2.5
 
     def __post_init__(self) -> None:
         validate_aop(self.aop_mmhg)
@@ -359,6 +364,12 @@ class CuffLimits:
     def sustained_trip_mmhg(self) -> float:
         """P-bar above this for > ``sustained_s`` vents (req 3)."""
         return self.max_setpoint_mmhg + self.sustained_margin_mmhg
+
+    @property
+    def mean_trip_mmhg(self) -> float:
+        """P-bar above this vents at once: the maximum SP + ``mean_trip_above_max_mmhg``
+        (issue 15: the 80 % AOP line, held to the transducer tolerance)."""
+        return self.max_setpoint_mmhg + self.mean_trip_above_max_mmhg
 
     @property
     def swing_trip_mmhg(self) -> float:

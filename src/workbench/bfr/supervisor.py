@@ -643,6 +643,19 @@ class Supervisor:
                 )
         else:
             self._sustained_over_since_t_s = None
+        # issue 15 (ADR 0006, decision 11), stricter than req 3: P-bar past the maximum SP by
+        # more than the transducer tolerance means this cuff cannot hold its 80 % AOP line
+        # (the regulator and the bleed stage below have failed): vent at once. Training only;
+        # calibration steps are bounded by their own profile
+        if self._calibration is None and pbar > lim.mean_trip_mmhg:
+            fire(
+                SafetyReason.OVER_PRESSURE_MEAN,
+                f"1-s mean {pbar:.1f} mmHg > {lim.mean_trip_mmhg:.1f} (maximum SP "
+                f"{lim.max_setpoint_mmhg:.1f} + {lim.mean_trip_above_max_mmhg:g}): this cuff cannot "
+                "hold the 80 % AOP line with these contractions; lower the prescription or refit "
+                "the cuff",
+                self._condition_onset_t_s,
+            )
         # req 4
         if p > instant_line:
             self._instant_over_since_t_s = (

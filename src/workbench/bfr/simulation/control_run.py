@@ -453,6 +453,7 @@ def _reaction_windows(
     began (its detection delay before ``condition_t_s``) to the end of the vent."""
     lookback = {
         SafetyReason.OVER_PRESSURE_SUSTAINED: limits.sustained_s,
+        SafetyReason.OVER_PRESSURE_MEAN: 0.0,
         SafetyReason.OVER_PRESSURE_INSTANT: limits.instant_s,
         SafetyReason.DEVIATION: limits.deviation_s,
         SafetyReason.LEAK: limits.leak_s,
