@@ -290,6 +290,11 @@ def randomised_plants(n: int, seed: int = 12, workers: int = 2) -> None:
         )
     )
     pe = np.abs([r[9] for r in rows]) * 100
+    by_reason: dict[str, int] = {}
+    for r in rows:
+        for reason in set(r[7]):
+            by_reason[reason] = by_reason.get(reason, 0) + 1
+    print(f"  sessions by trip reason: {dict(sorted(by_reason.items())) or 'none'}")
     print(
         f"  rest below 99 %: {int((rest_in < 99.0).sum())} of {int(np.isfinite(rest_in).sum())} "
         f"sessions; exercise below 95 %: {int((ex_in < 95.0).sum())} of {n}"
@@ -391,7 +396,14 @@ def true_pressure(n_plants: int, seed: int = 0, workers: int = 2) -> None:
             f"plant {worst[1]} {worst[2]} AOP {worst[3]:.0f}, fault {worst[4]}, schedule "
             f"{worst[5]}, trips {[t.reason.value for t in worst[6].trips]})"
         )
-        print(f"    referee violations (commands and true pressure): {viol} (must be 0)")
+        line = [
+            row for row in sel if any(t.reason.value == "over_pressure_mean" for t in row[6].trips)
+        ]
+        print(
+            f"    referee violations (commands and true pressure): {viol} (must be 0); sessions "
+            f"vented by the line trip (over_pressure_mean: a cuff that cannot hold the line): "
+            f"{len(line)}, {sum(row[4] == 'none' for row in line)} of them without a fault"
+        )
 
 
 def main() -> None:
