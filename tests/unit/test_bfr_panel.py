@@ -38,6 +38,8 @@ def test_panel_shows_limits_and_sends_throttled_float32_rows(live):
     assert p.limits["max_setpoint_mmhg"] == pytest.approx(160.0)
     assert p.limits["aop_mmhg"] == 200.0
     assert p.limits["instant_trip_mmhg"] > p.limits["sustained_trip_mmhg"] > 160.0
+    # the line the 1-s mean vents at (issue 15), drawn instead of the sustained line
+    assert p.limits["mean_trip_mmhg"] == pytest.approx(162.5)
     for k in range(10):  # 25 Hz samples, sent at most every 0.1 s: at 0, 0.12, 0.24, 0.36 s
         clock.t = k * 0.04
         p.poll()

@@ -216,7 +216,7 @@ class BfrPanel(anywidget.AnyWidget):
             "sustained_trip_mmhg": float(snap.sustained_trip_mmhg),
             "instant_trip_mmhg": float(snap.instant_trip_mmhg),
         }
-        for name in ("aop_mmhg", "inflated_mmhg", "absolute_max_mmhg"):
+        for name in ("aop_mmhg", "inflated_mmhg", "absolute_max_mmhg", "mean_trip_mmhg"):
             v = getattr(lim, name, None)
             if isinstance(v, (int, float)) and math.isfinite(v):
                 out[name] = float(v)
