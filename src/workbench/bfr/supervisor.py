@@ -650,10 +650,9 @@ class Supervisor:
         if self._calibration is None and pbar > lim.mean_trip_mmhg:
             fire(
                 SafetyReason.OVER_PRESSURE_MEAN,
-                f"1-s mean {pbar:.1f} mmHg > {lim.mean_trip_mmhg:.1f} (maximum SP "
-                f"{lim.max_setpoint_mmhg:.1f} + {lim.mean_trip_above_max_mmhg:g}): this cuff cannot "
-                "hold the 80 % AOP line with these contractions; lower the prescription or refit "
-                "the cuff",
+                f"1-s mean {pbar:.1f} mmHg is more than {lim.mean_trip_above_max_mmhg:g} mmHg over "
+                f"the maximum SP {lim.max_setpoint_mmhg:.1f}: this cuff cannot hold the 80 % AOP "
+                "line with these contractions; lower the prescription or refit the cuff",
                 self._condition_onset_t_s,
             )
         # req 4
