@@ -15,6 +15,7 @@ from pathlib import Path
 import nbformat
 import numpy as np
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from conftest import serve_voila
 from workbench.store import open_store
@@ -124,10 +125,20 @@ def _open_inflated(browser, url: str):
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(url, timeout=60_000)
     page.wait_for_selector(PANEL, timeout=60_000)
-    page.wait_for_function(
-        f"() => {{ const s = ({STATE_JS})(); return s && s.pressure > {SETPOINT - 10}; }}",
-        timeout=30_000,
-    )
+    try:
+        page.wait_for_function(
+            f"() => {{ const s = ({STATE_JS})(); return s && s.pressure > {SETPOINT - 10}; }}",
+            timeout=30_000,
+        )
+    except PlaywrightTimeout as err:
+        # once in a --latest run the cuff was not at SP 30 s after the panel showed: keep
+        # what the operator saw (badge, alarms, event log) so the next failure says why
+        SCREENS.mkdir(exist_ok=True)
+        page.screenshot(path=str(SCREENS / "bfr_inflate_timeout.png"), full_page=True)
+        seen = page.inner_text(PANEL)
+        raise AssertionError(
+            f"cuff not at SP within 30 s; panel: {seen!r}; errors {errors}"
+        ) from err
     return page, errors
 
 
