@@ -250,21 +250,26 @@ BLEED_LIMITED_ARM = CuffParams(
 )
 
 
-def test_a_cuff_that_cannot_hold_the_line_is_vented_before_it_breaks_it():
-    """Issue 15: on the bleed-limited arm cuff the 1-s mean of the true pressure passed
-    0.80 x AOP + 3 mmHg in the first set with no trip (main before decision 11: +4.4 mmHg).
-    Now the line trip vents it first: outside that trip's reaction window the true 1-s mean
-    stays within the tolerance, and the vent is in time."""
-    r = simulate_session(
+def _on_the_bleed_limited_arm(percent_aop: float):
+    """A 10-5 session on :data:`BLEED_LIMITED_ARM` (arm, AOP 144) at ``percent_aop``."""
+    return simulate_session(
         seed=0,
         aop_mmhg=144.0,
         limb="arm",
-        percent_aop=80.0,
+        percent_aop=percent_aop,
         scheme=(10, 5),
         rest_s=10.0,
         params=BLEED_LIMITED_ARM,
         monitors=(),
     )
+
+
+def test_a_cuff_that_cannot_hold_the_line_is_vented_before_it_breaks_it():
+    """Issue 15: on the bleed-limited arm cuff the 1-s mean of the true pressure passed
+    0.80 x AOP + 3 mmHg in the first set with no trip (main before decision 11: +4.4 mmHg).
+    Now the line trip vents it first: outside that trip's reaction window the true 1-s mean
+    stays within the tolerance, and the vent is in time."""
+    r = _on_the_bleed_limited_arm(80.0)
     assert [t.reason for t in r.trips] == [SafetyReason.OVER_PRESSURE_MEAN], r.trips
     assert r.vented_ok and r.limit_violations == 0, r.violations
     assert r.true_mean_excess_mmhg <= TRUE_MEAN_TOLERANCE_MMHG, r.true_mean_excess_mmhg
@@ -274,14 +279,5 @@ def test_a_cuff_that_cannot_hold_the_line_is_vented_before_it_breaks_it():
     assert pbar.max() > 0.80 * 144.0 + 2.0  # it did reach the line
     assert pbar.max() < 0.80 * 144.0 + TRUE_MEAN_TOLERANCE_MMHG + 1.0
     # at 60 % AOP the same cuff regulates under the line with no trip
-    r = simulate_session(
-        seed=0,
-        aop_mmhg=144.0,
-        limb="arm",
-        percent_aop=60.0,
-        scheme=(10, 5),
-        rest_s=10.0,
-        params=BLEED_LIMITED_ARM,
-        monitors=(),
-    )
+    r = _on_the_bleed_limited_arm(60.0)
     assert not r.trips and r.true_mean_excess_mmhg < 0.0
